@@ -1,0 +1,43 @@
+"""deltaw: backpropagation over NumPy, with a tf.keras-compatible API.
+
+    import deltaw as dw
+    x = dw.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad  # tensor([2., 4.])
+"""
+
+from deltaw import random
+from deltaw._checks import AxisError
+from deltaw.autograd.anomaly import NonFiniteError, detect_anomaly
+from deltaw.autograd.engine import grad
+from deltaw.autograd.gradcheck import GradcheckError, gradcheck
+from deltaw.autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from deltaw.creation import arange, full, ones, ones_like, tensor, zeros, zeros_like
+from deltaw.dtypes import bool_, float16, float32, float64, int32, int64
+from deltaw.ops import (
+    add, divide, equal, greater, greater_equal, less, less_equal, maximum, minimum, multiply,
+    negative, not_equal, power, subtract,
+)
+from deltaw.tensor import Tensor, Variable
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AxisError", "GradcheckError", "NonFiniteError", "Tensor", "Variable", "__version__",
+    "add", "arange", "bool_", "detect_anomaly", "divide", "enable_grad", "equal", "float16",
+    "float32", "float64", "full", "grad", "gradcheck", "greater", "greater_equal", "int32", "int64",
+    "is_grad_enabled", "less", "less_equal", "maximum", "minimum", "multiply", "negative",
+    "no_grad", "not_equal", "ones", "ones_like", "power", "random", "set_grad_enabled",
+    "subtract", "tensor", "zeros", "zeros_like",
+]
+
+
+def __getattr__(name):
+    # deltaw.keras (and deltaw.nn) load on first use so `import deltaw` stays fast.
+    if name in ("keras", "nn"):
+        import importlib
+
+        module = importlib.import_module(f"deltaw.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'deltaw' has no attribute {name!r}")

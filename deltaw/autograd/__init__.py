@@ -1,0 +1,1 @@
+"""The autodiff engine: op records, the reverse sweep, gradient mode and gradient checking."""

@@ -1,0 +1,37 @@
+"""Node: the record one op leaves in the graph during a forward pass."""
+
+from __future__ import annotations
+
+
+class _Freed:
+    """Sentinel put in `Node.saved` once a backward sweep has consumed it."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "FREED"
+
+
+FREED = _Freed()
+
+
+class Node:
+    """What backward needs from one op application.
+
+    `parents[i]` is the parent's Node when input i was computed by an op, the leaf Tensor itself when
+    input i is a leaf that requires grad, and None when input i needs no gradient. A node never holds
+    a non-leaf parent Tensor, so intermediate arrays die unless they are in `saved`.
+    """
+
+    __slots__ = ("op", "parents", "in_shapes", "saved", "needs", "versions", "__weakref__")
+
+    def __init__(self, op, parents, in_shapes, saved, needs, versions):
+        self.op = op
+        self.parents = parents
+        self.in_shapes = in_shapes
+        self.saved = saved
+        self.needs = needs
+        self.versions = versions  # version of each leaf parent when its data was saved; None otherwise
+
+    def __repr__(self):
+        return f"<Node {self.op.name}>"

@@ -1,0 +1,57 @@
+"""Dtype rules: float32 by default, and a Python scalar never upcasts a tensor.
+
+Every conversion of user input into an array goes through `as_array`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+float16 = np.dtype("float16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+bool_ = np.dtype("bool")
+
+DEFAULT_FLOAT = float32
+
+
+def is_floating(dtype) -> bool:
+    return np.dtype(dtype).kind == "f"
+
+
+def as_array(value, dtype=None, like=None) -> np.ndarray:
+    """Convert user input to an ndarray following deltaw's dtype rules.
+
+    - an explicit `dtype` wins;
+    - ndarrays keep their dtype (float64 stays float64);
+    - a Python scalar takes the dtype of `like` when `like` is floating, so `x * 0.5` stays float32;
+    - other Python floats and float lists become float32; ints stay integer, bools stay bool.
+    """
+    if dtype is not None:
+        return np.asarray(value, dtype=dtype)
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, np.generic):
+        return np.asarray(value)
+    if isinstance(value, bool):
+        return np.asarray(value)
+    if isinstance(value, float | int) and isinstance(value, numbers.Real):
+        if like is not None and (like.kind == "f" or (like.kind in "iu" and isinstance(value, int))):
+            return np.asarray(value, dtype=like)
+        return np.asarray(value, dtype=DEFAULT_FLOAT if isinstance(value, float) else None)
+    arr = np.asarray(value)
+    if arr.dtype == float64:
+        return arr.astype(DEFAULT_FLOAT)
+    if arr.dtype == object:
+        raise TypeError(f"tensor: cannot convert {type(value).__name__} of objects to a numeric "
+                        f"array; got {_preview(value)}.")
+    return arr
+
+
+def _preview(value, limit=60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

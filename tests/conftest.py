@@ -1,0 +1,10 @@
+import numpy as np
+import pytest
+
+import deltaw as dw
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    dw.random.seed(0)
+    yield
