@@ -41,17 +41,19 @@ def _count_array_inputs(forward) -> int:
     return sum(1 for p in params if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD)
 
 
-def primitive(name: str, differentiable: bool = True):
+def primitive(name: str, differentiable: bool = True, nin: int | None = None):
     """Register `forward(xp, *arrays, **params) -> (out, saved)` as the op `name`.
 
     Returns the public callable (the forward's signature without `xp`); its `.backward` decorator
-    attaches `backward(xp, g, saved, needs) -> tuple of gradients`.
+    attaches `backward(xp, g, saved, needs) -> tuple of gradients`. `nin` overrides the count of
+    array inputs, which is otherwise read from the forward's signature (the parameters after `xp`
+    without defaults; all of them when it takes *arrays).
     """
 
     def decorate(forward):
         if name in OPS:
             raise ValueError(f"primitive: an op named {name!r} is already registered.")
-        op = Op(name, forward, differentiable, _count_array_inputs(forward))
+        op = Op(name, forward, differentiable, _count_array_inputs(forward) if nin is None else nin)
         OPS[name] = op
 
         def public(*args, **params):
