@@ -22,7 +22,7 @@ __all__ = ["TEST_FRACTION", "load_xy", "split"]
 TEST_FRACTION = 0.2
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache  # lru_cache(maxsize=None): four small files, parsed once each
 def load_xy(
     name: str,
     *,

@@ -1,0 +1,30 @@
+"""deltaw.keras: the tf.keras API on deltaw's engine.
+
+`from deltaw.keras.models import Sequential` or `import deltaw as tf; tf.keras.layers.Dense(...)`.
+Submodules load on first use, so importing deltaw stays fast.
+"""
+
+import importlib
+
+_SUBMODULES = (
+    "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
+    "metrics", "models", "optimizers", "regularizers", "utils",
+)
+_NAMES = {"Input": "layers", "Model": "models", "Sequential": "models"}
+
+__all__ = [*_SUBMODULES, *_NAMES]
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"deltaw.keras.{name}")
+    elif name in _NAMES:
+        value = getattr(importlib.import_module(f"deltaw.keras.{_NAMES[name]}"), name)
+    else:
+        raise AttributeError(f"module 'deltaw.keras' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)
