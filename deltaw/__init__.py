@@ -12,23 +12,86 @@ from deltaw.autograd.anomaly import NonFiniteError, detect_anomaly
 from deltaw.autograd.engine import grad
 from deltaw.autograd.gradcheck import GradcheckError, gradcheck
 from deltaw.autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from deltaw.autograd.tape import GradientTape
 from deltaw.creation import arange, full, ones, ones_like, tensor, zeros, zeros_like
 from deltaw.dtypes import bool_, float16, float32, float64, int32, int64
+from deltaw.io.errors import ModelFileError
 from deltaw.ops import (
-    add, divide, equal, greater, greater_equal, less, less_equal, maximum, minimum, multiply,
-    negative, not_equal, power, subtract,
+    abs,
+    add,
+    argmax,
+    argmin,
+    astype,
+    broadcast_to,
+    clip,
+    concatenate,
+    cos,
+    cumsum,
+    divide,
+    einsum,
+    equal,
+    exp,
+    expand_dims,
+    expm1,
+    flip,
+    getitem,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    moveaxis,
+    multiply,
+    negative,
+    not_equal,
+    pad,
+    power,
+    prod,
+    repeat,
+    reshape,
+    sign,
+    sin,
+    split,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    std,
+    subtract,
+    sum,
+    swapaxes,
+    tanh,
+    tile,
+    transpose,
+    var,
+    where,
 )
 from deltaw.tensor import Tensor, Variable
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AxisError", "GradcheckError", "NonFiniteError", "Tensor", "Variable", "__version__",
+    "AxisError", "GradcheckError", "GradientTape", "NonFiniteError", "Tensor", "Variable",
+    "__version__",
     "add", "arange", "bool_", "detect_anomaly", "divide", "enable_grad", "equal", "float16",
     "float32", "float64", "full", "grad", "gradcheck", "greater", "greater_equal", "int32", "int64",
     "is_grad_enabled", "less", "less_equal", "maximum", "minimum", "multiply", "negative",
     "no_grad", "not_equal", "ones", "ones_like", "power", "random", "set_grad_enabled",
-    "subtract", "tensor", "zeros", "zeros_like",
+    "subtract", "sum", "astype", "tensor", "zeros", "zeros_like",
+    "ModelFileError",
+    # the rest of deltaw.ops
+    "abs", "argmax", "argmin", "broadcast_to", "clip", "concatenate", "cos", "cumsum", "einsum",
+    "exp", "expand_dims", "expm1", "flip", "getitem", "log", "log1p", "logsumexp", "matmul", "max",
+    "mean", "min", "moveaxis", "pad", "prod", "repeat", "reshape", "sign", "sin", "split", "sqrt",
+    "square", "squeeze", "stack", "std", "swapaxes", "tanh", "tile", "transpose", "var", "where",
 ]
 
 

@@ -33,16 +33,17 @@ def as_array(value, dtype=None, like=None) -> np.ndarray:
     """
     if dtype is not None:
         return np.asarray(value, dtype=dtype)
+    kind = type(value)
+    if kind is float or kind is int:  # checked by type first: this runs for every `x * 0.5`
+        if like is not None and (like.kind == "f" or (kind is int and like.kind in "iu")):
+            return like.type(value)  # a NumPy scalar: cheaper than a 0-d array, same promotion
+        return np.asarray(value, dtype=DEFAULT_FLOAT if kind is float else None)
     if isinstance(value, np.ndarray):
         return value
-    if isinstance(value, np.generic):
+    if isinstance(value, np.generic | bool):
         return np.asarray(value)
-    if isinstance(value, bool):
-        return np.asarray(value)
-    if isinstance(value, float | int) and isinstance(value, numbers.Real):
-        if like is not None and (like.kind == "f" or (like.kind in "iu" and isinstance(value, int))):
-            return np.asarray(value, dtype=like)
-        return np.asarray(value, dtype=DEFAULT_FLOAT if isinstance(value, float) else None)
+    if isinstance(value, numbers.Real):  # float and int subclasses
+        return as_array(float(value) if isinstance(value, float) else int(value), like=like)
     arr = np.asarray(value)
     if arr.dtype == float64:
         return arr.astype(DEFAULT_FLOAT)

@@ -1,10 +1,14 @@
-"""Tensor and Variable. No math lives here: every operator and method calls an op from deltaw.ops."""
+"""Tensor and Variable. No math lives here: every operator and method calls a deltaw op."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from deltaw.dtypes import as_array
+
+
+_new_object = object.__new__
+_UNSET_DEFAULTS = {"grad": None, "_version": 0, "name": None}
 
 
 class Tensor:
@@ -21,8 +25,8 @@ class Tensor:
         if isinstance(data, Tensor) and dtype is not None:
             arr = arr.astype(dtype)
         if requires_grad and arr.dtype.kind != "f":
-            raise TypeError(f"tensor: only floating tensors can require grad; got dtype {arr.dtype}. "
-                            "Hint: pass dtype='float32'.")
+            raise TypeError("tensor: only floating tensors can require grad; "
+                            f"got dtype {arr.dtype}. Hint: pass dtype='float32'.")
         self.data = arr
         self.grad = None
         self.requires_grad = bool(requires_grad)
@@ -32,14 +36,19 @@ class Tensor:
 
     @classmethod
     def _from_op(cls, data, node):
-        t = object.__new__(Tensor)
+        # The hot path of every op: set only what differs from _UNSET_DEFAULTS.
+        t = _new_object(Tensor)
         t.data = data
-        t.grad = None
-        t.requires_grad = node is not None
         t._node = node
-        t._version = 0
-        t.name = None
+        t.requires_grad = node is not None
         return t
+
+    def __getattr__(self, name):
+        # Reached only for slots _from_op left unset (grad, _version, name): their defaults.
+        try:
+            return _UNSET_DEFAULTS[name]
+        except KeyError:
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}") from None
 
     # ----- array facts
     shape = property(lambda self: self.data.shape)
@@ -92,8 +101,8 @@ class Tensor:
 
     def __bool__(self):
         if self.data.size != 1:
-            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; "
-                             "use .any() or .all().")
+            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is "
+                             "ambiguous; use .any() or .all().")
         return bool(self.data)
 
     def __float__(self):

@@ -19,7 +19,10 @@ def sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def _reverse_topological(root: Node) -> list[Node]:
-    """Nodes reachable from `root`, each after every node that consumes it. Iterative: no depth limit."""
+    """Nodes reachable from `root`, each after every node that consumes it.
+
+    Iterative, so a long chain cannot hit the recursion limit.
+    """
     order, visited, stack = [], {root}, [(root, False)]
     while stack:
         node, expanded = stack.pop()
@@ -48,8 +51,9 @@ def _check_versions(node: Node) -> None:
 def _sweep(root, grad, retain_graph, capture):
     """Backpropagate `grad` from `root`.
 
-    Without `capture`, leaf gradients are added into `.grad`. With `capture` (a dict id(node or leaf)
-    -> slot), the gradients reaching those tensors are returned in a list and `.grad` is untouched.
+    Without `capture`, leaf gradients are added into `.grad`. With `capture` (a dict from
+    id(node or leaf) to slot), the gradients reaching those tensors are returned in a list and
+    `.grad` is untouched.
     """
     results = None if capture is None else [None] * len(set(capture.values()))
     node = root._node
@@ -57,10 +61,13 @@ def _sweep(root, grad, retain_graph, capture):
         if capture is not None and id(root) in capture:
             results[capture[id(root)]] = grad
             return results
-        raise RuntimeError("backward: this tensor does not require grad and has no recorded graph; "
-                           "set requires_grad=True on the inputs before computing it.")
+        if capture is None and root.requires_grad:  # a leaf: d(leaf)/d(leaf) = 1, as torch
+            _accumulate_leaf(root, grad)
+            return results
+        raise RuntimeError("backward: this tensor does not require grad and has no recorded "
+                           "graph; set requires_grad=True on the inputs before computing it.")
     pending = {node: grad}
-    for node in _reverse_topological(node):
+    for node in _reverse_topological(root._node):
         g = pending.pop(node, None)
         if g is None:
             continue
@@ -69,7 +76,8 @@ def _sweep(root, grad, retain_graph, capture):
         if node.saved is FREED:
             raise RuntimeError("backward: the graph was freed by an earlier backward; "
                                "pass retain_graph=True to the first call.")
-        _check_versions(node)
+        if node.versions is not None:
+            _check_versions(node)
         grads = node.op.backward(np, g, node.saved, node.needs)
         if mode._anomaly:
             anomaly.check_backward(node, grads)

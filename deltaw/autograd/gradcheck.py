@@ -31,13 +31,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0) -> bool:
     inputs = [_as_float64(t) for t in (inputs if isinstance(inputs, list | tuple) else [inputs])]
     wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not wrt:
-        raise ValueError("gradcheck: no input requires grad; set requires_grad=True on at least one.")
+        raise ValueError("gradcheck: no input requires grad; "
+                         "set requires_grad=True on at least one.")
     out = fn(*inputs)
     if not isinstance(out, Tensor) or out.data.dtype.kind != "f":
         raise TypeError(f"gradcheck: fn must return a floating Tensor; got {type(out).__name__}.")
     weights = np.random.default_rng(seed).uniform(0.5, 1.5, out.shape)
     if out._node is None:
-        raise GradcheckError("gradcheck: fn's output does not depend on any input that requires grad.")
+        raise GradcheckError("gradcheck: fn's output does not depend on any input that "
+                             "requires grad.")
     analytic = engine.grad((out.astype(np.float64) * Tensor(weights)).sum(),
                            [inputs[i] for i in wrt])
     for i, g in zip(wrt, analytic):

@@ -18,9 +18,9 @@ FREED = _Freed()
 class Node:
     """What backward needs from one op application.
 
-    `parents[i]` is the parent's Node when input i was computed by an op, the leaf Tensor itself when
-    input i is a leaf that requires grad, and None when input i needs no gradient. A node never holds
-    a non-leaf parent Tensor, so intermediate arrays die unless they are in `saved`.
+    `parents[i]` is the parent's Node when input i was computed by an op, the leaf Tensor itself
+    when input i is a leaf that requires grad, and None when input i needs no gradient. A node never
+    holds a non-leaf parent Tensor, so intermediate arrays die unless they are in `saved`.
     """
 
     __slots__ = ("op", "parents", "in_shapes", "saved", "needs", "versions", "__weakref__")
@@ -31,7 +31,8 @@ class Node:
         self.in_shapes = in_shapes
         self.saved = saved
         self.needs = needs
-        self.versions = versions  # version of each leaf parent when its data was saved; None otherwise
+        # per parent: a leaf's version when recorded, else None; the whole field is None if no leaf
+        self.versions = versions
 
     def __repr__(self):
         return f"<Node {self.op.name}>"

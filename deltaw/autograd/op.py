@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 
 import numpy as np
 
@@ -12,6 +13,8 @@ from deltaw.autograd.node import Node
 from deltaw.dtypes import as_array
 
 OPS: dict[str, Op] = {}
+_shape_of = operator.attrgetter("shape")  # C-level, for the hot path
+_new_object = object.__new__
 
 
 class Op:
@@ -56,9 +59,7 @@ def primitive(name: str, differentiable: bool = True, nin: int | None = None):
         op = Op(name, forward, differentiable, _count_array_inputs(forward) if nin is None else nin)
         OPS[name] = op
 
-        def public(*args, **params):
-            return apply(op, args, params)
-
+        public = _make_public(op)
         functools.update_wrapper(public, forward)
         del public.__wrapped__
         sig = inspect.signature(forward)
@@ -88,35 +89,66 @@ def _reference_dtype(inputs):
     return like
 
 
-def apply(op: Op, args: tuple, params: dict):
-    """Run `op` forward on raw arrays and, when a gradient is needed, record a Node."""
-    nin = op.nin if op.nin >= 0 else len(args)
-    inputs = args[:nin]
+def _convert(inputs, arrays):
+    """Replace the non-Tensor inputs' slots in `arrays` with arrays made by deltaw's dtype rules."""
     like = _reference_dtype(inputs)
-    arrays = [a.data if isinstance(a, Tensor) else as_array(a, like=like) for a in inputs]
-    out, saved = op.forward(np, *arrays, *args[nin:], **params)
-    if mode._anomaly:
-        anomaly.check_forward(op, out, arrays)
-    if not (mode._enabled and op.differentiable):
-        return Tensor._from_op(out, None)
-    parents, needs, versions, recorded = [], [], [], False
-    for a in inputs:
-        if isinstance(a, Tensor) and a.requires_grad:
-            node = a._node
-            parents.append(node if node is not None else a)
-            versions.append(None if node is not None else a._version)
-            needs.append(True)
-            recorded = True
-        else:
+    for i, a in enumerate(inputs):
+        if not isinstance(a, Tensor):
+            arrays[i] = as_array(a, like=like)
+
+
+def _make_public(op: Op):
+    """The callable users call: runs `op` forward on raw arrays and, when a gradient is needed,
+    records a Node.
+
+    This is the hot path of every op, so it is one closure (no further call before the forward)
+    with the op's facts bound once, and one pass over the inputs collects arrays and parents.
+    """
+    forward, differentiable, fixed_nin = op.forward, op.differentiable, op.nin
+
+    def public(*args, **params):
+        nin = fixed_nin if fixed_nin >= 0 else len(args)
+        inputs = args if len(args) == nin else args[:nin]
+        arrays, parents, needs = [], [], []
+        recorded = leaf = foreign = False
+        for a in inputs:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                if a.requires_grad:
+                    node = a._node
+                    parents.append(node or a)
+                    needs.append(True)
+                    recorded = True
+                    leaf = leaf or node is None
+                    continue
+            else:
+                arrays.append(None)
+                foreign = True
             parents.append(None)
-            versions.append(None)
             needs.append(False)
-    if not recorded:
-        return Tensor._from_op(out, None)
-    node = Node(op, parents, [x.shape for x in arrays], saved, tuple(needs), versions)
-    if mode._anomaly:
-        anomaly.tag(node)
-    return Tensor._from_op(out, node)
+        if foreign:
+            _convert(inputs, arrays)
+        if params or len(args) != nin:
+            out, saved = forward(np, *arrays, *args[nin:], **params)
+        else:
+            out, saved = forward(np, *arrays)
+        if mode._anomaly:
+            anomaly.check_forward(op, out, arrays)
+        result = _new_object(Tensor)  # Tensor._from_op, inlined: this runs once per op
+        result.data = out
+        if not (recorded and differentiable and mode._enabled):
+            result._node, result.requires_grad = None, False
+            return result
+        versions = None
+        if leaf:  # remember each leaf's version, to catch in-place changes before backward
+            versions = [None if p is None or p.__class__ is Node else p._version for p in parents]
+        node = Node(op, parents, tuple(map(_shape_of, arrays)), saved, needs, versions)
+        if mode._anomaly:
+            anomaly.tag(node)
+        result._node, result.requires_grad = node, True
+        return result
+
+    return public
 
 
 from deltaw.tensor import Tensor  # noqa: E402  (tensor.py imports this module's users at its end)

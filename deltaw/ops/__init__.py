@@ -1,12 +1,67 @@
 """NumPy-named differentiable ops, one family per module."""
 
 from deltaw.ops.arithmetic import add, divide, maximum, minimum, multiply, negative, power, subtract
-from deltaw.ops.reduction import sum
-from deltaw.ops.unary import astype
 from deltaw.ops.comparison import equal, greater, greater_equal, less, less_equal, not_equal
+from deltaw.ops.indexing import getitem
+from deltaw.ops.linalg import einsum, matmul
+from deltaw.ops.reduction import (
+    argmax,
+    argmin,
+    cumsum,
+    logsumexp,
+    max,
+    mean,
+    min,
+    prod,
+    std,
+    sum,
+    var,
+)
+from deltaw.ops.selection import clip, where
+from deltaw.ops.shape import (
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    flip,
+    moveaxis,
+    pad,
+    repeat,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    tile,
+    transpose,
+)
+from deltaw.ops.unary import (
+    abs,
+    astype,
+    cos,
+    exp,
+    expm1,
+    log,
+    log1p,
+    sign,
+    sin,
+    sqrt,
+    square,
+    tanh,
+)
 
 __all__ = [
+    # arithmetic
     "add", "divide", "maximum", "minimum", "multiply", "negative", "power", "subtract",
+    # comparison
     "equal", "greater", "greater_equal", "less", "less_equal", "not_equal",
-    "sum", "astype",
+    # unary
+    "abs", "astype", "cos", "exp", "expm1", "log", "log1p", "sign", "sin", "sqrt", "square",
+    "tanh",
+    # reduction
+    "argmax", "argmin", "cumsum", "logsumexp", "max", "mean", "min", "prod", "std", "sum", "var",
+    # shape
+    "broadcast_to", "concatenate", "expand_dims", "flip", "moveaxis", "pad", "repeat", "reshape",
+    "split", "squeeze", "stack", "swapaxes", "tile", "transpose",
+    # indexing, linalg, selection
+    "getitem", "einsum", "matmul", "clip", "where",
 ]

@@ -1,0 +1,142 @@
+"""Indexing: getitem (`x[index]`) with NumPy's basic and advanced indexing.
+
+An index may hold ints, slices, None, Ellipsis, integer arrays (NumPy arrays, lists or int
+Tensors) and boolean masks (arrays or bool Tensors). Indices are never differentiated.
+
+Backward scatters the gradient into zeros of the input's shape. Basic indices and boolean masks
+select each element at most once, so a plain assignment is enough. Integer arrays may repeat an
+element, whose gradients must then ADD: those go through `add.at`, or through `bincount` for the
+common case of a 1-D tensor indexed by one integer array (several times faster).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deltaw.autograd.op import primitive
+from deltaw.tensor import Tensor
+
+_ASSIGN, _ADD_AT, _BINCOUNT = 0, 1, 2
+_SIMPLE = (int, slice)
+
+
+def _component(p):
+    """One index entry with Tensors and lists turned into arrays."""
+    if isinstance(p, Tensor):
+        return p.data
+    if isinstance(p, list):
+        arr = np.asarray(p)
+        return arr.astype(np.intp) if arr.size == 0 else arr  # [] selects nothing, as NumPy
+    return p
+
+
+def _is_int_array(p) -> bool:
+    return isinstance(p, np.ndarray) and p.dtype.kind in "iu" and p.ndim > 0
+
+
+def _normalize(index):
+    """(index with arrays in place of Tensors and lists, backward mode)."""
+    if type(index) is tuple:
+        if all(type(p) in _SIMPLE for p in index):
+            return index, _ASSIGN
+        index = tuple(_component(p) for p in index)
+        return index, _ADD_AT if any(_is_int_array(p) for p in index) else _ASSIGN
+    index = _component(index)
+    return index, _ADD_AT if _is_int_array(index) else _ASSIGN
+
+
+@primitive("getitem", nin=1)
+def getitem(xp, x, index):
+    """x[index] with NumPy semantics (what `Tensor.__getitem__` calls).
+
+    Args:
+        x: Tensor to index.
+        index: int, slice, None, Ellipsis, integer array / list / int Tensor, boolean mask (array
+            or bool Tensor), or a tuple of these. Not differentiated.
+
+    Returns:
+        A new tensor (a copy-free view for basic indices; treat it as read-only).
+
+    Gradient: scattered back to the selected positions; positions selected several times by an
+    integer array receive the SUM of their gradients.
+
+    Raises:
+        IndexError: an index is out of range (naming the axis, the index and the axis' size), a
+            mask's shape does not match, or there are too many indices.
+
+    Example:
+        >>> x = dw.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> x[[0, 0, 2]].sum().backward()
+        >>> x.grad
+        tensor([2., 0., 1.])
+    """
+    if type(index) in _SIMPLE:
+        mode = _ASSIGN
+    else:
+        index, mode = _normalize(index)
+    try:
+        out = x[index]
+    except IndexError as e:
+        raise IndexError(_explain(x.shape, index, str(e))) from None
+    if mode == _ADD_AT and x.ndim == 1 and isinstance(index, np.ndarray):
+        n = x.shape[0]
+        mode, index = _BINCOUNT, xp.where(index < 0, index + n, index).reshape(-1)
+    return out, (x.shape, index, mode)
+
+
+@getitem.backward
+def _getitem_backward(xp, g, saved, needs):
+    shape, index, mode = saved
+    # d x[index] / dx is 1 at every selected position; repeated positions add up
+    if mode == _BINCOUNT:
+        grad = xp.bincount(index, weights=g.reshape(-1), minlength=shape[0])
+        return (grad.astype(g.dtype, copy=False),)
+    grad = xp.zeros(shape, dtype=g.dtype)
+    if mode == _ASSIGN:
+        grad[index] = g
+    else:
+        xp.add.at(grad, index, g)
+    return (grad,)
+
+
+def _explain(shape, index, numpy_message) -> str:
+    """The user-facing message for an IndexError: find the offending entry (error path only)."""
+    parts = index if type(index) is tuple else (index,)
+    consumed = [_consumes(p) for p in parts]
+    if sum(consumed) > len(shape):
+        return (f"getitem: too many indices for a tensor of ndim {len(shape)}; got {sum(consumed)} "
+                f"indexed axes in {_show(index)}.")
+    axis = 0
+    for p, k in zip(parts, consumed, strict=True):
+        if p is Ellipsis:
+            axis += len(shape) - sum(consumed)
+            continue
+        if k == 0:
+            continue
+        if isinstance(p, np.ndarray) and p.dtype == bool:
+            if p.shape != shape[axis:axis + k]:
+                return (f"getitem: boolean mask of shape {p.shape} does not match the tensor's "
+                        f"axes {tuple(range(axis, axis + k))} of shape {shape[axis:axis + k]}.")
+        elif isinstance(p, int | np.integer) or _is_int_array(p):
+            n = shape[axis]
+            values = np.asarray(p).reshape(-1)
+            bad = values[(values < -n) | (values >= n)]
+            if bad.size:
+                return (f"getitem: index {int(bad[0])} is out of range for axis {axis} of size "
+                        f"{n}; expected an index in [{-n}, {n - 1}].")
+        axis += k
+    return f"getitem: {numpy_message} (tensor of shape {shape}, index {_show(index)})."
+
+
+def _consumes(p) -> int:
+    """How many axes of the tensor an index entry consumes."""
+    if p is None or p is Ellipsis:
+        return 0
+    if isinstance(p, np.ndarray) and p.dtype == bool:
+        return max(p.ndim, 1) if p.ndim else 0
+    return 1
+
+
+def _show(index) -> str:
+    text = repr(index)
+    return text if len(text) <= 80 else text[:77] + "..."

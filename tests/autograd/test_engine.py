@@ -1,0 +1,124 @@
+"""The reverse sweep: accumulation, retain_graph, freeing, non-scalar outputs, dw.grad, depth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import deltaw as dw
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = dw.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    (3 * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2 + 3, 4 + 3])
+
+
+def test_a_tensor_used_twice_gets_the_sum_of_both_paths():
+    x = dw.tensor([1.0, -2.0], requires_grad=True)
+    y = x * 2
+    (y * y + y).sum().backward()  # d/dx (4x^2 + 2x) = 8x + 2
+    np.testing.assert_array_equal(x.grad.numpy(), [10.0, -14.0])
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = dw.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 8.0])
+
+
+def test_backward_over_a_freed_graph_raises():
+    x = dw.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match=r"^backward: the graph was freed by an earlier "
+                                           r"backward; pass retain_graph=True to the first "
+                                           r"call\.$"):
+        y.backward()
+
+
+def test_non_scalar_backward_needs_grad():
+    x = dw.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"^backward: output has shape \(4, 2\); pass grad= "
+                                           r"for a non-scalar output\.$"):
+        y.backward()
+    y.backward(grad=np.ones((4, 2), dtype=np.float32))
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((4, 2), 2.0))
+
+
+def test_backward_grad_with_the_wrong_shape_raises():
+    y = dw.tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(ValueError, match=r"backward: grad must have the output's shape; "
+                                         r"expected \(2,\), got \(3,\)"):
+        y.backward(grad=np.ones(3))
+
+
+def test_backward_without_a_graph_raises():
+    with pytest.raises(RuntimeError, match="backward: this tensor does not require grad"):
+        (dw.tensor([1.0]) * 2).sum().backward()
+
+
+def test_backward_on_a_leaf_sets_its_grad():
+    x = dw.tensor(3.0, requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_grad_returns_gradients_without_touching_dot_grad():
+    x = dw.tensor([1.0, 2.0], requires_grad=True)
+    w = dw.tensor([3.0, 4.0], requires_grad=True)
+    unused = dw.tensor([5.0], requires_grad=True)
+    loss = (x * w).sum()
+    gx, gw, gu = dw.grad(loss, [x, w, unused])
+    np.testing.assert_array_equal(gx.numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(gw.numpy(), [1.0, 2.0])
+    assert gu is None
+    assert x.grad is None and w.grad is None and unused.grad is None
+    assert not gx.requires_grad
+
+
+def test_grad_of_a_single_input_returns_one_tensor():
+    x = dw.tensor([1.0, 2.0], requires_grad=True)
+    g = dw.grad((x * x).sum(), x)
+    np.testing.assert_array_equal(g.numpy(), [2.0, 4.0])
+
+
+def test_grad_with_respect_to_an_intermediate_tensor():
+    x = dw.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    g = dw.grad((h * h).sum(), [h])[0]
+    np.testing.assert_array_equal(g.numpy(), [6.0, 12.0])
+
+
+def test_grad_rejects_non_tensors():
+    x = dw.tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"grad: inputs\[1\] must be a Tensor; got list"):
+        dw.grad((x * x).sum(), [x, [1.0]])
+
+
+def test_ten_thousand_op_chain_backpropagates_without_recursion_error():
+    x = dw.tensor([1.0], dtype="float64", requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0001**10_000], rtol=1e-9)
+
+
+def test_gradient_of_a_broadcast_input_has_the_input_shape():
+    b = dw.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = dw.ones((4, 3))
+    (x * b).sum().backward()
+    assert b.grad.shape == (3,)
+    np.testing.assert_array_equal(b.grad.numpy(), [4.0, 4.0, 4.0])
+
+
+def test_inputs_that_do_not_require_grad_get_none():
+    x = dw.tensor([1.0, 2.0], requires_grad=True)
+    c = dw.tensor([3.0, 4.0])
+    (x * c).sum().backward()
+    assert c.grad is None
