@@ -1,0 +1,79 @@
+"""dw.nn: the functions of neural networks (activations, losses, dropout).
+
+Numerically delicate functions are single primitives with hand-written backward rules (stable
+and fast); each documents its convention at kinks on a "Gradient:" line.
+"""
+
+from deltaw.nn.activations import (
+    elu,
+    exponential,
+    gelu,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    leaky_relu,
+    linear,
+    log_softmax,
+    mish,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    softsign,
+    swish,
+    tanh,
+)
+from deltaw.nn.attention import scaled_dot_product_attention
+from deltaw.nn.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d, separable_conv2d
+from deltaw.nn.dropout import dropout
+from deltaw.nn.embedding import embedding
+from deltaw.nn.losses import (
+    binary_cross_entropy,
+    categorical_cross_entropy,
+    huber,
+    mae,
+    mean_absolute_error,
+    mean_squared_error,
+    mse,
+    sparse_categorical_cross_entropy,
+)
+from deltaw.nn.normalization import (
+    batch_norm,
+    batch_norm_train,
+    batch_norm_train_with_stats,
+    group_norm,
+    layer_norm,
+)
+from deltaw.nn.pooling import (
+    avg_pool1d,
+    avg_pool2d,
+    global_average_pool1d,
+    global_average_pool2d,
+    global_max_pool1d,
+    global_max_pool2d,
+    max_pool1d,
+    max_pool2d,
+    upsampling2d,
+)
+from deltaw.nn.recurrent import gru, lstm, simple_rnn
+
+__all__ = [
+    # activations
+    "elu", "exponential", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu",
+    "linear", "log_softmax", "mish", "relu", "relu6", "selu", "sigmoid", "silu", "softmax",
+    "softplus", "softsign", "swish", "tanh",
+    # losses
+    "binary_cross_entropy", "categorical_cross_entropy", "huber", "mae", "mean_absolute_error",
+    "mean_squared_error", "mse", "sparse_categorical_cross_entropy",
+    # regularization
+    "dropout",
+    # vision and sequence networks
+    "conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d",
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "global_average_pool1d",
+    "global_average_pool2d", "global_max_pool1d", "global_max_pool2d", "upsampling2d",
+    "batch_norm", "batch_norm_train", "batch_norm_train_with_stats", "layer_norm", "group_norm",
+    "scaled_dot_product_attention", "embedding", "lstm", "gru", "simple_rnn",
+]

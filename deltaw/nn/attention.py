@@ -1,0 +1,154 @@
+"""Attention: scaled_dot_product_attention.
+
+A fused primitive rather than a composite of matmul, softmax and where: for stability (the
+masked softmax is shifted by the row maximum over the *allowed* keys, and a row with no allowed
+key gives zeros instead of 0/0 = NaN) and for speed and memory (one graph node; backward keeps
+only the attention probabilities, not the scores, the shifted scores and the exponentials).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from deltaw import random as _random
+from deltaw.autograd.op import primitive
+
+__all__ = ["scaled_dot_product_attention"]
+
+
+def _check_shapes(q, k, v):
+    where = "scaled_dot_product_attention"
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
+        raise ValueError(f"{where}: query, key and value need rank >= 2 (..., length, depth); got "
+                         f"query shape {q.shape}, key shape {k.shape}, value shape {v.shape}.")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"{where}: query and key depths differ; expected key shape (..., Lk, "
+                         f"{q.shape[-1]}), got query shape {q.shape} and key shape {k.shape}.")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"{where}: key and value lengths differ; expected value shape (..., "
+                         f"{k.shape[-2]}, dv), got key shape {k.shape} and value shape "
+                         f"{v.shape}.")
+    try:
+        np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(f"{where}: the batch axes of query, key and value do not broadcast; got "
+                         f"query shape {q.shape}, key shape {k.shape}, value shape "
+                         f"{v.shape}.") from None
+
+
+def _allowed(xp, mask, is_causal, lq, lk, score_shape):
+    """Boolean (broadcastable) array of the keys each query may attend to, or None for all."""
+    allowed = None
+    if mask is not None:
+        try:
+            np.broadcast_shapes(mask.shape, score_shape)
+        except ValueError:
+            raise ValueError(f"scaled_dot_product_attention: mask does not broadcast to the "
+                             f"scores; expected a shape broadcastable to {score_shape} "
+                             f"(..., Lq, Lk), got mask shape {mask.shape}.") from None
+        allowed = mask
+    if is_causal:
+        causal = xp.tril(xp.ones((lq, lk), dtype=bool))       # query i sees keys j <= i
+        allowed = causal if allowed is None else allowed & causal
+    return allowed
+
+
+@primitive("scaled_dot_product_attention")
+def _attention(xp, query, key, value, mask=None, is_causal=False, scale=None, keep=None):
+    _check_shapes(query, key, value)
+    lq, lk = query.shape[-2], key.shape[-2]
+    scores = xp.matmul(query, xp.swapaxes(key, -1, -2))
+    score_shape = scores.shape
+    scores *= scores.dtype.type(scale)
+    allowed = _allowed(xp, mask, is_causal, lq, lk, score_shape)
+    if allowed is not None:
+        scores = xp.where(allowed, scores, -xp.inf)
+    top = scores.max(axis=-1, keepdims=True)
+    top = xp.where(xp.isfinite(top), top, 0)             # fully masked rows: avoid -inf - -inf
+    probs = xp.exp(scores - top)                         # exp(-inf) = 0 for masked keys
+    total = probs.sum(axis=-1, keepdims=True)
+    probs /= xp.where(total > 0, total, 1)               # fully masked rows stay all zeros
+    used = probs if keep is None else probs * keep
+    out = xp.matmul(used, value)
+    return out, (query, key, value, probs, keep, scale)
+
+
+@_attention.backward
+def _attention_backward(xp, g, saved, needs):
+    query, key, value, probs, keep, scale = saved
+    g = xp.ascontiguousarray(g)         # BLAS needs real strides; g may be a broadcast view
+    used = probs if keep is None else probs * keep
+    dv = xp.matmul(xp.swapaxes(used, -1, -2), g) if needs[2] else None     # dV = P^T g
+    dq = dk = None
+    if needs[0] or needs[1]:
+        dp = xp.matmul(g, xp.swapaxes(value, -1, -2))                      # dP = g V^T
+        if keep is not None:
+            dp = dp * keep
+        # softmax: dS = P * (dP - sum_j dP_j P_j), times the scale of S = q k^T * scale
+        ds = probs * (dp - (dp * probs).sum(axis=-1, keepdims=True))
+        ds *= ds.dtype.type(scale)
+        dq = xp.matmul(ds, key) if needs[0] else None                      # dq = dS k
+        dk = xp.matmul(xp.swapaxes(ds, -1, -2), query) if needs[1] else None   # dk = dS^T q
+    return dq, dk, dv
+
+
+def scaled_dot_product_attention(query, key, value, mask=None, is_causal=False, scale=None,
+                                 dropout_rate=0.0, seed=None):
+    """softmax(query @ key^T * scale, masked) @ value, fused.
+
+    Layout (..., length, depth), as torch.nn.functional.scaled_dot_product_attention: query
+    (..., Lq, d), key (..., Lk, d), value (..., Lk, dv); the leading axes (batch, heads)
+    broadcast. (keras.ops.dot_product_attention takes (batch, length, heads, depth) instead:
+    transpose before calling.)
+
+    Args:
+        query, key, value: Tensors as above.
+        mask: Optional boolean array broadcastable to (..., Lq, Lk); True means "may attend"
+            (Keras' convention; the opposite of torch's boolean attn_mask for
+            nn.MultiheadAttention, the same as F.scaled_dot_product_attention's). Not
+            differentiable.
+        is_causal: Query i attends only to keys j <= i (top-left aligned when Lq != Lk, as
+            torch and Keras). Combined with `mask` by AND.
+        scale: Multiplies the scores; default 1 / sqrt(d).
+        dropout_rate: Probability of dropping each attention weight (after the softmax, the
+            kept ones scaled by 1 / (1 - rate)), as torch's dropout_p: it applies whenever it is
+            > 0, so pass 0 at inference.
+        seed: None draws the dropout mask from deltaw.random's generator; an int or a numpy
+            Generator makes it reproducible.
+
+    Returns:
+        Tensor (..., Lq, dv).
+
+    Fully masked rows: a query with no allowed key gets an all-zero output row (and zero
+    gradients), not NaN.
+
+    Gradient: with respect to query, key and value.
+
+    Example:
+        >>> q = dw.tensor([[1.0, 0.0]])
+        >>> kv = dw.tensor([[1.0, 0.0], [0.0, 1.0]])
+        >>> dw.nn.scaled_dot_product_attention(q, kv, kv, mask=np.array([[False, True]]))
+        tensor([[0., 1.]])
+    """
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.dtype != bool:
+            raise TypeError(f"scaled_dot_product_attention: mask must be boolean (True = attend); "
+                            f"got dtype {mask.dtype}.")
+    q_shape, k_shape = np.shape(query), np.shape(key)
+    d = q_shape[-1] if q_shape else 1
+    scale = 1.0 / math.sqrt(d) if scale is None else float(scale)
+    keep = None
+    if isinstance(dropout_rate, bool) or not isinstance(dropout_rate, numbers.Real) \
+            or not 0 <= dropout_rate < 1:
+        raise ValueError(f"scaled_dot_product_attention: dropout_rate must be in [0, 1); got "
+                         f"dropout_rate={dropout_rate!r}.")
+    if dropout_rate > 0:
+        gen = _random.generator() if seed is None else np.random.default_rng(seed)
+        shape = np.broadcast_shapes(q_shape[:-2], k_shape[:-2]) + (q_shape[-2], k_shape[-2])
+        dtype = np.result_type(getattr(query, "dtype", np.float32), np.float32)
+        keep = (gen.random(shape) >= dropout_rate).astype(dtype) / dtype.type(1 - dropout_rate)
+    return _attention(query, key, value, mask=mask, is_causal=is_causal, scale=scale, keep=keep)

@@ -1,0 +1,564 @@
+"""Convolutions on channels-last inputs: conv1d conv2d conv2d_transpose depthwise_conv2d
+separable_conv2d.
+
+Layouts follow Keras: inputs are (batch, *spatial, channels); kernels are (*kernel_size,
+in_channels // groups, filters) for convolutions, (*kernel_size, filters, in_channels) for
+transposed convolutions and (*kernel_size, in_channels, depth_multiplier) for depthwise ones.
+Bias is not part of these ops: the layers add it.
+
+Every op is a primitive (a fused forward and backward) for speed and memory. A convolution is
+lowered to one GEMM: a strided *view* of the padded input lists every window (im2col without a
+Python loop), a single reshape copies it into the (positions, kernel_taps * channels) matrix, and
+one matmul with the reshaped kernel gives the output. The backward pass computes
+dkernel = cols^T @ g and dx = col2im(g @ kernel^T), where col2im is one strided add per kernel tap
+(kh * kw adds in 2-D, never a loop over pixels). When the im2col matrix of a whole batch would
+exceed `IM2COL_BUDGET_BYTES`, the batch is processed in chunks so memory stays bounded; the
+backward pass rebuilds the columns chunk by chunk instead of keeping them from the forward pass.
+
+'same' padding follows Keras/TensorFlow: along each spatial axis
+pad_total = max((ceil(size / stride) - 1) * stride + (k - 1) * dilation + 1 - size, 0),
+with pad_total // 2 before and the rest (one more when odd) after.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from deltaw.autograd.op import primitive
+
+__all__ = ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d",
+           "IM2COL_BUDGET_BYTES"]
+
+IM2COL_BUDGET_BYTES = 256 * 2**20
+"""Largest im2col (or col2im) matrix built at once; bigger batches are processed in chunks."""
+
+
+# ----------------------------------------------------------------------------- shared helpers
+# (pooling.py uses them too)
+
+def spatial_tuple(where, name, value, nd):
+    """`value` (an int or a sequence of `nd` ints, all >= 1) as a tuple of `nd` Python ints."""
+    items = (value,) * nd if isinstance(value, int | np.integer) else value
+    try:
+        items = tuple(items)
+    except TypeError:
+        items = None
+    if (items is None or len(items) != nd
+            or not all(isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1
+                       for v in items)):
+        raise ValueError(f"{where}: {name} must be a positive int or a tuple of {nd} positive "
+                         f"ints; got {name}={value!r}.")
+    return tuple(int(v) for v in items)
+
+
+def effective_size(k, d):
+    """Extent of a kernel of `k` taps spaced `d` apart."""
+    return (k - 1) * d + 1
+
+
+def same_pads(size, k_eff, stride):
+    """Keras/TF 'same' padding for one axis: (before, after), the extra one after."""
+    total = max((-(-size // stride) - 1) * stride + k_eff - size, 0)
+    return total // 2, total - total // 2
+
+
+def window_geometry(where, padding, x_shape, kernel_shape, ksize, strides, dilation,
+                    causal_ok=False, what="kernel"):
+    """Per-axis (before, after) paddings and output sizes of a sliding-window op."""
+    mode = padding.lower() if isinstance(padding, str) else padding
+    allowed = ("valid", "same", "causal") if causal_ok else ("valid", "same")
+    if mode not in allowed:
+        names = " or ".join(repr(a) for a in allowed)
+        raise ValueError(f"{where}: padding must be {names}; got padding={padding!r}.")
+    pads, outs = [], []
+    for i, (n, k, s, d) in enumerate(zip(x_shape[1:-1], ksize, strides, dilation, strict=True)):
+        k_eff = effective_size(k, d)
+        if mode == "same":
+            lo, hi = same_pads(n, k_eff, s)
+        elif mode == "causal":
+            lo, hi = k_eff - 1, 0
+        else:
+            lo, hi = 0, 0
+        if n + lo + hi < k_eff:
+            shape_info = (f"got input shape {tuple(x_shape)} and {what} shape "
+                          f"{tuple(kernel_shape)}" if kernel_shape is not None
+                          else f"got input shape {tuple(x_shape)} and pool size {tuple(ksize)}")
+            raise ValueError(
+                f"{where}: the {what} is larger than the input with padding={padding!r} (the "
+                f"output would be empty); expected spatial axis {i + 1} to have size >= {k_eff} "
+                f"(the {what}'s extent with dilation {d}), {shape_info}.")
+        pads.append((lo, hi))
+        outs.append((n + lo + hi - k_eff) // s + 1)
+    return tuple(pads), tuple(outs)
+
+
+def pad_spatial(xp, x, pads, value=0):
+    """Pad the spatial axes of (N, *S, C) (no copy when there is nothing to pad)."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    return xp.pad(x, ((0, 0), *pads, (0, 0)), constant_values=value)
+
+
+def windows(xp, a, out_sizes, ksize, strides, dilation):
+    """Read-only strided view (N, *out_sizes, *ksize, C) of every window of `a` (N, *S, C)."""
+    st = a.strides
+    nd = len(ksize)
+    shape = (a.shape[0], *out_sizes, *ksize, a.shape[-1])
+    steps = (st[0], *(st[1 + i] * strides[i] for i in range(nd)),
+             *(st[1 + i] * dilation[i] for i in range(nd)), st[-1])
+    return xp.lib.stride_tricks.as_strided(a, shape, steps, writeable=False)
+
+
+def taps(out_sizes, ksize, strides, dilation):
+    """(tap index, spatial slices): where each kernel tap reads its inputs, one pair per tap."""
+    for tap in np.ndindex(*ksize):
+        yield tap, tuple(slice(k * d, k * d + (o - 1) * s + 1, s)
+                         for k, d, o, s in zip(tap, dilation, out_sizes, strides, strict=True))
+
+
+def crop_spatial(a, pads, sizes):
+    """a[:, lo:lo+size, ..., :] along every spatial axis."""
+    spatial = (slice(lo, lo + n) for (lo, _), n in zip(pads, sizes, strict=True))
+    return a[(slice(None), *spatial, slice(None))]
+
+
+def batch_chunks(n, bytes_per_item, budget=None):
+    """Split range(n) into consecutive (start, stop) chunks whose temporaries fit the budget.
+
+    `bytes_per_item` counts every temporary one sample needs at once (columns, their gradient,
+    a contiguous copy of the output gradient); a single sample is never split.
+    """
+    budget = IM2COL_BUDGET_BYTES if budget is None else budget
+    step = max(1, int(budget // max(bytes_per_item, 1)))
+    return [(a, min(a + step, n)) for a in range(0, n, step)]
+
+
+def _check_rank(where, x, kernel, nd, x_layout, k_layout):
+    if x.ndim != nd + 2 or kernel.ndim != nd + 2:
+        raise ValueError(f"{where}: expected an input of rank {nd + 2} {x_layout} and a kernel of "
+                         f"rank {nd + 2} {k_layout}; got input shape {x.shape} and kernel shape "
+                         f"{kernel.shape}.")
+
+
+# ----------------------------------------------------------------------------- GEMM lowering
+
+def _group_kernel(kernel, groups):
+    """(*K, cg, out) -> (K*cg, out), or (G, K*cg, out/G) for grouped convolutions."""
+    *ksize, cg, cout = kernel.shape
+    kp = math.prod(ksize)
+    if groups == 1:
+        return kernel.reshape(kp * cg, cout)
+    w = kernel.reshape(kp, cg, groups, cout // groups).transpose(2, 0, 1, 3)
+    return w.reshape(groups, kp * cg, cout // groups)
+
+
+def _ungroup_kernel(w, kernel_shape, groups):
+    if groups == 1:
+        return w.reshape(kernel_shape)
+    *ksize, cg, cout = kernel_shape
+    w = w.reshape(groups, math.prod(ksize), cg, cout // groups).transpose(1, 2, 0, 3)
+    return w.reshape(kernel_shape)
+
+
+def _im2col(xp, a, out_sizes, ksize, strides, dilation, groups):
+    """(n, *S, C) padded input -> (n*O, K*C) columns, or (G, n*O, K*C/G): the one copy."""
+    view = windows(xp, a, out_sizes, ksize, strides, dilation)
+    m, kp, c = a.shape[0] * math.prod(out_sizes), math.prod(ksize), a.shape[-1]
+    if groups == 1:
+        return view.reshape(m, kp * c)
+    view = view.reshape(*view.shape[:-1], groups, c // groups)
+    view = xp.moveaxis(view, -2, 0)
+    return view.reshape(groups, m, kp * (c // groups))
+
+
+def _col2im(xp, cols, n, padded_sizes, channels, out_sizes, ksize, strides, dilation, groups,
+            into=None):
+    """Sum columns back onto the (padded) input grid: one strided add per kernel tap."""
+    nd = len(ksize)
+    buf = xp.zeros((n, *padded_sizes, channels), cols.dtype) if into is None else into
+    if groups == 1:
+        cols = cols.reshape(n, *out_sizes, *ksize, channels)
+        target = buf
+    else:
+        cols = xp.moveaxis(cols.reshape(groups, n, *out_sizes, *ksize, channels // groups), 0, -2)
+        target = buf.reshape(n, *padded_sizes, groups, channels // groups)
+    lead = (slice(None),) * (1 + nd)
+    for tap, sl in taps(out_sizes, ksize, strides, dilation):
+        target[(slice(None), *sl)] += cols[lead + tap]
+    return buf
+
+
+def _conv_forward(xp, x, kernel, strides, dilation, pads, out_sizes, groups):
+    nd = x.ndim - 2
+    n, c = x.shape[0], x.shape[-1]
+    ksize, cout = kernel.shape[:nd], kernel.shape[-1]
+    w = _group_kernel(kernel, groups)
+    dtype = xp.result_type(x, kernel)
+    out = xp.empty((n, *out_sizes, cout), dtype)
+    per_item = math.prod(out_sizes) * math.prod(ksize) * c * x.itemsize       # the columns
+    for a, b in batch_chunks(n, per_item):
+        cols = _im2col(xp, pad_spatial(xp, x[a:b], pads), out_sizes, ksize, strides, dilation,
+                       groups)
+        o = out[a:b].reshape(-1, cout)
+        if groups == 1:
+            xp.matmul(cols, w, out=o)
+        else:
+            o.reshape(o.shape[0], groups, -1)[...] = xp.matmul(cols, w).transpose(1, 0, 2)
+    return out
+
+
+def _conv_backward(xp, g, saved, needs):
+    x, kernel, strides, dilation, pads, groups = saved
+    nd = x.ndim - 2
+    n, c = x.shape[0], x.shape[-1]
+    ksize, cout = kernel.shape[:nd], kernel.shape[-1]
+    out_sizes = g.shape[1:-1]
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[1:-1], pads, strict=True))
+    w = _group_kernel(kernel, groups)
+    dx = xp.empty_like(x) if needs[0] else None
+    dw = xp.zeros(w.shape, w.dtype) if needs[1] else None
+    # columns and their gradient, plus a contiguous copy of g
+    per_item = math.prod(out_sizes) * (2 * math.prod(ksize) * c + cout) * x.itemsize
+    for a, b in batch_chunks(n, per_item):
+        # contiguous for BLAS: g may be a broadcast view (zero strides), e.g. from sum's backward
+        gc = xp.ascontiguousarray(g[a:b]).reshape(-1, cout)
+        if groups > 1:
+            gc = gc.reshape(gc.shape[0], groups, -1).transpose(1, 0, 2)
+        if needs[1]:
+            cols = _im2col(xp, pad_spatial(xp, x[a:b], pads), out_sizes, ksize, strides,
+                           dilation, groups)
+            dw += xp.matmul(xp.swapaxes(cols, -1, -2), gc)      # dK = cols^T g
+        if needs[0]:
+            dcols = xp.matmul(gc, xp.swapaxes(w, -1, -2))       # dcols = g K^T
+            buf = _col2im(xp, dcols, b - a, padded, c, out_sizes, ksize, strides, dilation,
+                          groups)
+            dx[a:b] = crop_spatial(buf, pads, x.shape[1:-1])
+    dkernel = _ungroup_kernel(dw, kernel.shape, groups) if needs[1] else None
+    return dx, dkernel
+
+
+def _prepare_conv(where, x, kernel, nd, strides, padding, dilation_rate, groups,
+                  causal_ok=False):
+    layouts = {1: ("(batch, steps, channels)", "(k, in_channels // groups, filters)"),
+               2: ("(batch, height, width, channels)",
+                   "(kh, kw, in_channels // groups, filters)")}
+    _check_rank(where, x, kernel, nd, *layouts[nd])
+    if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{where}: groups must be a positive int; got groups={groups!r}.")
+    cg, cout = kernel.shape[-2], kernel.shape[-1]
+    if x.shape[-1] != cg * groups:
+        raise ValueError(
+            f"{where}: the input's channels do not match the kernel; expected "
+            f"{cg * groups} channels (kernel in_channels {cg} x groups {groups}), got input shape "
+            f"{x.shape} and kernel shape {kernel.shape}.")
+    if cout % groups:
+        raise ValueError(f"{where}: the kernel's filters must be divisible by groups; expected a "
+                         f"multiple of {groups}, got kernel shape {kernel.shape}.")
+    strides = spatial_tuple(where, "strides", strides, nd)
+    dilation = spatial_tuple(where, "dilation_rate", dilation_rate, nd)
+    ksize = kernel.shape[:nd]
+    pads, out_sizes = window_geometry(where, padding, x.shape, kernel.shape, ksize, strides,
+                                      dilation, causal_ok=causal_ok)
+    return strides, dilation, pads, out_sizes
+
+
+# ----------------------------------------------------------------------------- conv1d / conv2d
+
+@primitive("conv1d")
+def conv1d(xp, x, kernel, strides=1, padding="valid", dilation_rate=1, groups=1):
+    """1-D convolution (cross-correlation, as Keras) of a channels-last sequence.
+
+    out[n, t, f] = sum over taps j and channels c of the group of f of
+    x_padded[n, t * strides + j * dilation_rate, c] * kernel[j, c, f].
+
+    Args:
+        x: (batch, steps, channels).
+        kernel: (kernel_size, channels // groups, filters), as Keras' Conv1D stores it.
+        strides: Positive int (or a 1-tuple).
+        padding: 'valid', 'same' (Keras/TF semantics, the extra pad at the end) or 'causal'
+            ((kernel_size - 1) * dilation_rate zeros at the start, so out[t] sees only
+            x[:t + 1]; stride 1 keeps the length).
+        dilation_rate: Positive int, spacing between kernel taps.
+        groups: Channel groups; `channels` and `filters` must both be divisible by it.
+
+    Returns:
+        (batch, new_steps, filters): new_steps = ceil(steps / strides) for 'same', and
+        (padded_steps - (kernel_size - 1) * dilation_rate - 1) // strides + 1 otherwise.
+
+    Gradient: with respect to `x` and `kernel`.
+
+    Example:
+        >>> x = dw.tensor(np.arange(5.0, dtype="float32").reshape(1, 5, 1))
+        >>> dw.nn.conv1d(x, dw.ones((2, 1, 1))).numpy()[0, :, 0]
+        array([1., 3., 5., 7.], dtype=float32)
+    """
+    strides, dilation, pads, outs = _prepare_conv("conv1d", x, kernel, 1, strides, padding,
+                                                  dilation_rate, groups, causal_ok=True)
+    out = _conv_forward(xp, x, kernel, strides, dilation, pads, outs, groups)
+    return out, (x, kernel, strides, dilation, pads, groups)
+
+
+conv1d.backward(_conv_backward)
+
+
+@primitive("conv2d")
+def conv2d(xp, x, kernel, strides=1, padding="valid", dilation_rate=1, groups=1):
+    """2-D convolution (cross-correlation, as Keras) of a channels-last image batch.
+
+    out[n, i, j, f] = sum over taps (a, b) and the channels c of f's group of
+    x_padded[n, i * sh + a * dh, j * sw + b * dw, c] * kernel[a, b, c, f].
+
+    Lowered to one GEMM per batch chunk (see the module docstring), so memory stays within
+    `IM2COL_BUDGET_BYTES` plus the input and output.
+
+    Args:
+        x: (batch, height, width, channels).
+        kernel: (kh, kw, channels // groups, filters), as Keras' Conv2D stores it.
+        strides: Int or (sh, sw).
+        padding: 'valid' or 'same' (Keras/TF: the odd extra pad goes to the bottom/right).
+        dilation_rate: Int or (dh, dw), spacing between kernel taps.
+        groups: Channel groups; `channels` and `filters` must both be divisible by it.
+
+    Returns:
+        (batch, out_height, out_width, filters): ceil(size / stride) per axis for 'same',
+        (size - (k - 1) * dilation - 1) // stride + 1 for 'valid'.
+
+    Raises:
+        ValueError: wrong ranks, channels that don't match the kernel, a kernel larger than a
+            'valid' input, or bad strides/dilation/padding.
+
+    Gradient: with respect to `x` and `kernel`.
+
+    Example:
+        >>> x = dw.ones((1, 3, 3, 1))
+        >>> dw.nn.conv2d(x, dw.ones((2, 2, 1, 1)), padding="same").numpy()[0, :, :, 0]
+        array([[4., 4., 2.],
+               [4., 4., 2.],
+               [2., 2., 1.]], dtype=float32)
+    """
+    strides, dilation, pads, outs = _prepare_conv("conv2d", x, kernel, 2, strides, padding,
+                                                  dilation_rate, groups)
+    out = _conv_forward(xp, x, kernel, strides, dilation, pads, outs, groups)
+    return out, (x, kernel, strides, dilation, pads, groups)
+
+
+conv2d.backward(_conv_backward)
+
+
+# ----------------------------------------------------------------------------- transposed
+
+def _transpose_geometry(where, x_shape, kernel_shape, strides, dilation, padding, output_padding):
+    """Keras' Conv*Transpose output sizes and where they sit in the 'full' transposed output.
+
+    The full output (every tap of every input position) has (size - 1) * stride + k_eff
+    entries per axis; Keras keeps `out` of them starting at `offset` (zeros beyond the end).
+    """
+    nd = len(strides)
+    mode = padding.lower() if isinstance(padding, str) else padding
+    if mode not in ("valid", "same"):
+        raise ValueError(f"{where}: padding must be 'valid' or 'same'; got padding={padding!r}.")
+    if output_padding is None:
+        ops = (None,) * nd
+    else:
+        ops = (output_padding,) * nd if isinstance(output_padding, int | np.integer) \
+            else tuple(output_padding)
+        if len(ops) != nd or not all(isinstance(p, int | np.integer) and p >= 0 for p in ops):
+            raise ValueError(f"{where}: output_padding must be None, a non-negative int or a "
+                             f"tuple of {nd} of them; got output_padding={output_padding!r}.")
+        for p, s in zip(ops, strides, strict=True):
+            if p >= s:
+                raise ValueError(f"{where}: output_padding must be smaller than strides; "
+                                 f"expected each < {tuple(strides)}, got "
+                                 f"output_padding={output_padding!r}.")
+    offsets, outs, buffers = [], [], []
+    for i in range(nd):
+        n, k, s, d, op = x_shape[1 + i], kernel_shape[i], strides[i], dilation[i], ops[i]
+        k_eff = effective_size(k, d)
+        if mode == "valid":
+            op = max(k_eff, s) - k_eff if op is None else op
+            left, out = k_eff - 1, (n - 1) * s + k_eff + op
+        else:
+            pad_len = s + k_eff - 2 if op is None else k_eff + k_eff % 2 - 2 + op
+            left = min(pad_len // 2 + pad_len % 2, k_eff - 1)
+            out = n * s if op is None else (n - 1) * s + k_eff % 2 + op
+        if out < 1:
+            raise ValueError(f"{where}: the output would be empty; expected a positive size along "
+                             f"spatial axis {i + 1}, got {out} (input shape {tuple(x_shape)}, "
+                             f"kernel shape {tuple(kernel_shape)}, output_padding={op}).")
+        offset = k_eff - 1 - left
+        offsets.append(offset)
+        outs.append(out)
+        buffers.append(max((n - 1) * s + k_eff, offset + out))
+    return tuple(offsets), tuple(outs), tuple(buffers)
+
+
+@primitive("conv2d_transpose")
+def conv2d_transpose(xp, x, kernel, strides=1, padding="valid", output_padding=None,
+                     dilation_rate=1):
+    """Transposed 2-D convolution (the gradient of conv2d with respect to its input), as Keras'
+    Conv2DTranspose.
+
+    Every input pixel scatters x[n, i, j, :] @ kernel[a, b, :, :]^T onto output position
+    (i * sh + a * dh, j * sw + b * dw) of the full output, which is then cropped to Keras' size:
+    'valid': (size - 1) * stride + k_eff + output_padding (output_padding defaults to
+    max(k_eff, stride) - k_eff); 'same': size * stride, or (size - 1) * stride + k_eff % 2 +
+    output_padding when output_padding is given (k_eff = (k - 1) * dilation + 1).
+
+    Args:
+        x: (batch, height, width, in_channels).
+        kernel: (kh, kw, filters, in_channels), as Keras' Conv2DTranspose stores it.
+        strides: Int or (sh, sw).
+        padding: 'valid' or 'same'.
+        output_padding: None, an int or (ph, pw), each smaller than the stride.
+        dilation_rate: Int or (dh, dw).
+
+    Returns:
+        (batch, out_height, out_width, filters).
+
+    Gradient: with respect to `x` and `kernel`.
+
+    Example:
+        >>> x = dw.tensor(np.ones((1, 2, 2, 1)))
+        >>> k = dw.tensor(np.ones((2, 2, 1, 1)))
+        >>> dw.nn.conv2d_transpose(x, k, strides=2).shape
+        (1, 4, 4, 1)
+    """
+    where = "conv2d_transpose"
+    _check_rank(where, x, kernel, 2, "(batch, height, width, channels)",
+                "(kh, kw, filters, in_channels)")
+    if x.shape[-1] != kernel.shape[-1]:
+        raise ValueError(f"{where}: the input's channels do not match the kernel; expected "
+                         f"{kernel.shape[-1]} channels (the kernel's last axis), got input shape "
+                         f"{x.shape} and kernel shape {kernel.shape}.")
+    strides = spatial_tuple(where, "strides", strides, 2)
+    dilation = spatial_tuple(where, "dilation_rate", dilation_rate, 2)
+    offsets, outs, buffers = _transpose_geometry(where, x.shape, kernel.shape, strides, dilation,
+                                                 padding, output_padding)
+    ksize, cout, cin = kernel.shape[:2], kernel.shape[2], kernel.shape[3]
+    in_sizes = x.shape[1:-1]
+    wt = xp.moveaxis(kernel, -1, 0).reshape(cin, -1)            # (cin, kh*kw*cout)
+    out = xp.empty((x.shape[0], *outs, cout), xp.result_type(x, kernel))
+    crop = tuple((o, 0) for o in offsets)
+    # the scattered columns and the uncropped output buffer
+    per_item = (math.prod(in_sizes) * wt.shape[1] + math.prod(buffers) * cout) * x.itemsize
+    for a, b in batch_chunks(x.shape[0], per_item):
+        cols = xp.matmul(x[a:b].reshape(-1, cin), wt)
+        buf = _col2im(xp, cols, b - a, buffers, cout, in_sizes, ksize, strides, dilation, 1)
+        out[a:b] = crop_spatial(buf, crop, outs)
+    return out, (x, kernel, strides, dilation, offsets, buffers)
+
+
+@conv2d_transpose.backward
+def _conv2d_transpose_backward(xp, g, saved, needs):
+    x, kernel, strides, dilation, offsets, buffers = saved
+    ksize, cout, cin = kernel.shape[:2], kernel.shape[2], kernel.shape[3]
+    in_sizes = x.shape[1:-1]
+    wt = xp.moveaxis(kernel, -1, 0).reshape(cin, -1)
+    dx = xp.empty_like(x) if needs[0] else None
+    dwt = xp.zeros(wt.shape, wt.dtype) if needs[1] else None
+    per_item = (math.prod(in_sizes) * wt.shape[1] + math.prod(buffers) * cout) * x.itemsize
+    for a, b in batch_chunks(x.shape[0], per_item):
+        if any(offsets) or g.shape[1:-1] != buffers:
+            gfull = xp.zeros((b - a, *buffers, cout), g.dtype)
+            crop_spatial(gfull, tuple((o, 0) for o in offsets), g.shape[1:-1])[...] = g[a:b]
+        else:
+            gfull = xp.ascontiguousarray(g[a:b])     # BLAS needs real strides (g may broadcast)
+        # the transposed op's backward is a plain convolution of g (im2col + GEMM)
+        cols = _im2col(xp, gfull, in_sizes, ksize, strides, dilation, 1)
+        if needs[0]:
+            dx[a:b] = xp.matmul(cols, wt.T).reshape(b - a, *in_sizes, cin)   # dx = cols W^T
+        if needs[1]:
+            dwt += xp.matmul(x[a:b].reshape(-1, cin).T, cols)                # dW = x^T cols
+    dkernel = xp.moveaxis(dwt.reshape(cin, *ksize, cout), 0, -1) if needs[1] else None
+    return dx, dkernel
+
+
+# ----------------------------------------------------------------------------- depthwise
+
+@primitive("depthwise_conv2d")
+def depthwise_conv2d(xp, x, kernel, strides=1, padding="valid", dilation_rate=1):
+    """Depthwise 2-D convolution, as Keras' DepthwiseConv2D: each input channel is convolved with
+    its own `depth_multiplier` filters.
+
+    out[n, i, j, c * depth_multiplier + m] =
+    sum over taps (a, b) of x_padded[n, i * sh + a * dh, j * sw + b * dw, c] * kernel[a, b, c, m].
+
+    Computed as one multiply-add per kernel tap over the whole output (no im2col matrix, whose
+    tiny per-channel GEMMs would be slower), forward and backward.
+
+    Args:
+        x: (batch, height, width, channels).
+        kernel: (kh, kw, channels, depth_multiplier).
+        strides: Int or (sh, sw).
+        padding: 'valid' or 'same'.
+        dilation_rate: Int or (dh, dw).
+
+    Returns:
+        (batch, out_height, out_width, channels * depth_multiplier).
+
+    Gradient: with respect to `x` and `kernel`.
+
+    Example:
+        >>> x = dw.tensor(np.ones((1, 3, 3, 2)))
+        >>> dw.nn.depthwise_conv2d(x, dw.tensor(np.ones((2, 2, 2, 3)))).shape
+        (1, 2, 2, 6)
+    """
+    where = "depthwise_conv2d"
+    _check_rank(where, x, kernel, 2, "(batch, height, width, channels)",
+                "(kh, kw, channels, depth_multiplier)")
+    if x.shape[-1] != kernel.shape[2]:
+        raise ValueError(f"{where}: the input's channels do not match the kernel; expected "
+                         f"{kernel.shape[2]} channels (the kernel's third axis), got input shape "
+                         f"{x.shape} and kernel shape {kernel.shape}.")
+    strides = spatial_tuple(where, "strides", strides, 2)
+    dilation = spatial_tuple(where, "dilation_rate", dilation_rate, 2)
+    pads, outs = window_geometry(where, padding, x.shape, kernel.shape, kernel.shape[:2],
+                                 strides, dilation)
+    xpad = pad_spatial(xp, x, pads)
+    n, c, m = x.shape[0], x.shape[-1], kernel.shape[-1]
+    out = xp.zeros((n, *outs, c, m), xp.result_type(x, kernel))
+    tmp = xp.empty_like(out)
+    for tap, sl in taps(outs, kernel.shape[:2], strides, dilation):
+        out += xp.multiply(xpad[(slice(None), *sl)][..., None], kernel[tap], out=tmp)
+    return out.reshape(n, *outs, c * m), (x, kernel, strides, dilation, pads)
+
+
+@depthwise_conv2d.backward
+def _depthwise_conv2d_backward(xp, g, saved, needs):
+    x, kernel, strides, dilation, pads = saved
+    c, m = kernel.shape[2], kernel.shape[3]
+    outs = g.shape[1:-1]
+    g = g.reshape(*g.shape[:-1], c, m)
+    xpad = pad_spatial(xp, x, pads)
+    dxpad = xp.zeros(xpad.shape, g.dtype) if needs[0] else None
+    dk = xp.empty_like(kernel) if needs[1] else None
+    for tap, sl in taps(outs, kernel.shape[:2], strides, dilation):
+        idx = (slice(None), *sl)
+        if needs[1]:
+            dk[tap] = xp.einsum("nhwc,nhwcm->cm", xpad[idx], g)    # dK[tap] = sum x_tap g
+        if needs[0]:
+            dxpad[idx] += xp.einsum("nhwcm,cm->nhwc", g, kernel[tap])   # dx_tap += g K[tap]
+    dx = crop_spatial(dxpad, pads, x.shape[1:-1]) if needs[0] else None
+    return dx, dk
+
+
+def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=1, padding="valid",
+                     dilation_rate=1):
+    """Depthwise then 1x1 convolution, as Keras' SeparableConv2D (without bias).
+
+    Composite of `depthwise_conv2d` and `conv2d`; its gradient comes from theirs.
+
+    Args:
+        x: (batch, height, width, channels).
+        depthwise_kernel: (kh, kw, channels, depth_multiplier).
+        pointwise_kernel: (1, 1, channels * depth_multiplier, filters).
+        strides, padding, dilation_rate: As `depthwise_conv2d` (the pointwise step has none).
+
+    Returns:
+        (batch, out_height, out_width, filters).
+    """
+    mid = depthwise_conv2d(x, depthwise_kernel, strides=strides, padding=padding,
+                           dilation_rate=dilation_rate)
+    return conv2d(mid, pointwise_kernel)

@@ -1,0 +1,551 @@
+"""Recurrent networks over whole sequences: lstm gru simple_rnn.
+
+Each is ONE primitive per layer call that unrolls the time loop in NumPy and has a hand-written
+backpropagation-through-time rule, for speed: a per-step composite would record about a dozen
+graph nodes per time step. The input projection of all time steps is one GEMM
+(x @ kernel + bias for every step at once); the loop does only h @ recurrent_kernel and the gate
+math, in preallocated time-major buffers. The backward pass mirrors that: the loop produces the
+gate gradients of every step, then dkernel, drecurrent_kernel, dbias and dx are each one GEMM or
+sum over all steps.
+
+Weights are laid out as Keras stores them: kernel (input_dim, k * units), recurrent_kernel
+(units, k * units), gates in Keras' order: LSTM (i, f, c, o) (PyTorch's i, f, g, o), GRU
+(z, r, h) (PyTorch's r, z, n is a different order). Defaults are Keras 3's: activation tanh,
+recurrent_activation sigmoid, GRU reset_after=True.
+
+Masking (Keras semantics, as its TensorFlow and PyTorch backends compute it): where mask[n, t] is
+False, step t leaves sample n's states unchanged and its output at t repeats the previous output,
+which is zeros before the sample's first unmasked step (so with a non-zero initial state the
+outputs of leading masked steps are 0 while the state stays h0). The final states returned are
+the carried states. Each primitive returns the output sequence and the final states packed along
+the time axis, (batch, timesteps + k, units); the public functions split them with getitem.
+
+Sigmoid is computed as 0.5 * (1 + tanh(z / 2)), which cannot overflow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deltaw.autograd.op import primitive
+
+__all__ = ["lstm", "gru", "simple_rnn"]
+
+
+# ----------------------------------------------------------------------------- activations
+# Each: forward applied in place to a (view of a) gate buffer, and the derivative written in
+# terms of the activation's OUTPUT y (cheaper: nothing before the activation is kept).
+
+def _tanh(xp, z):
+    return xp.tanh(z, out=z)
+
+
+def _sigmoid(xp, z):
+    z *= 0.5
+    xp.tanh(z, out=z)
+    z += 1
+    z *= 0.5
+    return z
+
+
+def _relu(xp, z):
+    return xp.maximum(z, 0, out=z)
+
+
+def _hard_sigmoid(xp, z):
+    z /= 6                       # Keras 3: relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1)
+    z += 0.5
+    return xp.clip(z, 0, 1, out=z)
+
+
+def _linear(xp, z):
+    return z
+
+
+_ACTIVATIONS = {
+    "tanh": (_tanh, lambda y: 1 - y * y),
+    "sigmoid": (_sigmoid, lambda y: y * (1 - y)),
+    "relu": (_relu, lambda y: (y > 0).astype(y.dtype)),                # 0 at the kink
+    "hard_sigmoid": (_hard_sigmoid, lambda y: ((y > 0) & (y < 1)).astype(y.dtype) / 6),
+    "linear": (_linear, lambda y: np.ones((), y.dtype)),
+}
+
+
+def _activation(where, name, value):
+    if value not in _ACTIVATIONS:
+        known = ", ".join(sorted(_ACTIVATIONS))
+        raise ValueError(f"{where}: unsupported {name} {value!r} for the fused op; expected one of "
+                         f"{known}. Hint: compose other activations step by step.")
+    return _ACTIVATIONS[value]
+
+
+# ----------------------------------------------------------------------------- shared plumbing
+
+def _check_inputs(where, x, kernel, recurrent_kernel, gates, states, mask):
+    if x.ndim != 3:
+        raise ValueError(f"{where}: expected an input of rank 3 (batch, timesteps, features); got "
+                         f"input shape {x.shape}.")
+    n, t, f = x.shape
+    if t == 0:
+        raise ValueError(f"{where}: the sequence is empty; expected at least 1 timestep, got input "
+                         f"shape {x.shape}.")
+    units = recurrent_kernel.shape[0] if recurrent_kernel.ndim == 2 else -1
+    if recurrent_kernel.shape != (units, gates * units):
+        raise ValueError(f"{where}: recurrent_kernel must be (units, {gates} * units); got "
+                         f"recurrent_kernel shape {recurrent_kernel.shape}.")
+    if kernel.shape != (f, gates * units):
+        raise ValueError(f"{where}: kernel does not match the input; expected shape "
+                         f"({f}, {gates * units}) (input_dim, {gates} * units), got input shape "
+                         f"{x.shape} and kernel shape {kernel.shape}.")
+    for name, s in states:
+        if s.shape != (n, units):
+            raise ValueError(f"{where}: {name} must be (batch, units) = ({n}, {units}); got "
+                             f"{name} shape {s.shape}.")
+    if mask is not None and mask.shape != (n, t):
+        raise ValueError(f"{where}: mask must be (batch, timesteps) = ({n}, {t}); got mask shape "
+                         f"{mask.shape}.")
+    return units
+
+
+def _time_major(x, go_backwards):
+    """(N, T, F) -> (T, N, F) view, reversed in time when going backwards."""
+    x = x.transpose(1, 0, 2)
+    return x[::-1] if go_backwards else x
+
+
+def _mask_columns(mask, go_backwards):
+    """(N, T) bool -> (T, N, 1) bool in processing order, or None."""
+    if mask is None:
+        return None
+    m = mask.T[:, :, None]
+    return m[::-1] if go_backwards else m
+
+
+def _input_projection(xp, xs, kernel, bias):
+    """x @ kernel + bias for every step at once: one GEMM, (T, N, k * units), contiguous."""
+    proj = xp.matmul(xs.reshape(-1, xs.shape[-1]), kernel).reshape(*xs.shape[:2], -1)
+    proj += bias
+    return proj
+
+
+def _weight_grads(xp, xs, kernel, dproj, needs, bias_shape):
+    """dx, dkernel, dbias from the per-step input-projection gradients (T, N, k * units)."""
+    flat = dproj.reshape(-1, dproj.shape[-1])
+    dx = dkernel = dbias = None
+    if needs[0]:
+        dx = xp.matmul(flat, kernel.T).reshape(*xs.shape[:2], -1)          # dx = dproj W^T
+    if needs[1]:
+        dkernel = xp.matmul(xs.reshape(-1, xs.shape[-1]).T, flat)          # dW = x^T dproj
+    if needs[3] and bias_shape is not None:
+        dbias = flat.sum(axis=0)
+    return dx, dkernel, dbias
+
+
+def _batch_major(dx_tm, go_backwards):
+    return (dx_tm[::-1] if go_backwards else dx_tm).transpose(1, 0, 2)
+
+
+def _carry(xp, new, old, m):
+    """Masked steps keep the old state: new[n] = old[n] where m[n] is False."""
+    if m is not None:
+        xp.copyto(new, old, where=~m)
+
+
+def _seen(xp, ms):
+    """(T, N, 1): whether the sample had an unmasked step at or before t (None: no mask)."""
+    return None if ms is None else xp.logical_or.accumulate(ms, axis=0)
+
+
+def _pack(xp, hs, seen, extra):
+    """Outputs (zeros before a sample's first unmasked step) then the final states: (N, T+k, u)."""
+    steps = hs.shape[0] - 1
+    out = xp.empty((hs.shape[1], steps + len(extra), hs.shape[2]), hs.dtype)
+    seq = out[:, :steps]
+    seq[...] = hs[1:].transpose(1, 0, 2)
+    if seen is not None:
+        seq *= seen.transpose(1, 0, 2)
+    for j, state in enumerate(extra):
+        out[:, steps + j] = state
+    return out
+
+
+def _unpack_grad(g, seen, steps):
+    """The outputs' gradient, time-major and zero where the output was a leading-mask zero."""
+    g_out = g[:, :steps].transpose(1, 0, 2)
+    return g_out if seen is None else g_out * seen
+
+
+def _split_masked(g, m):
+    """(part for the step's own update, part that skips the step) of a state gradient."""
+    if m is None:
+        return g, None
+    return g * m, g * ~m
+
+
+# ----------------------------------------------------------------------------- LSTM
+
+@primitive("lstm")
+def _lstm(xp, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, go_backwards=False,
+          activation="tanh", recurrent_activation="sigmoid"):
+    units = _check_inputs("lstm", x, kernel, recurrent_kernel, 4, (("h0", h0), ("c0", c0)),
+                          mask)
+    act, _ = _activation("lstm", "activation", activation)
+    rec, _ = _activation("lstm", "recurrent_activation", recurrent_activation)
+    n, steps, u = x.shape[0], x.shape[1], units
+    xs, ms = _time_major(x, go_backwards), _mask_columns(mask, go_backwards)
+    gates = _input_projection(xp, xs, kernel, bias)           # becomes the activated gates
+    dtype = gates.dtype
+    hs, cs = xp.empty((steps + 1, n, u), dtype), xp.empty((steps + 1, n, u), dtype)
+    tcs = xp.empty((steps, n, u), dtype)
+    hs[0], cs[0] = h0, c0
+    for t in range(steps):
+        z = gates[t]
+        z += hs[t] @ recurrent_kernel
+        rec(xp, z[:, :2 * u])                                 # i, f
+        act(xp, z[:, 2 * u:3 * u])                            # c~
+        rec(xp, z[:, 3 * u:])                                 # o
+        i, f, cc, o = z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:]
+        xp.multiply(f, cs[t], out=cs[t + 1])
+        cs[t + 1] += i * cc                                   # c = f c_prev + i c~
+        tcs[t] = cs[t + 1]
+        act(xp, tcs[t])
+        xp.multiply(o, tcs[t], out=hs[t + 1])                 # h = o act(c)
+        m = None if ms is None else ms[t]
+        _carry(xp, hs[t + 1], hs[t], m)
+        _carry(xp, cs[t + 1], cs[t], m)
+    seen = _seen(xp, ms)
+    out = _pack(xp, hs, seen, (hs[steps], cs[steps]))
+    saved = (xs, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
+             activation, recurrent_activation, bias.shape)
+    return out, saved
+
+
+@_lstm.backward
+def _lstm_backward(xp, g, saved, needs):
+    (xs, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
+     activation, recurrent_activation, bias_shape) = saved
+    d_act = _ACTIVATIONS[activation][1]
+    d_rec = _ACTIVATIONS[recurrent_activation][1]
+    steps, u = gates.shape[0], hs.shape[-1]
+    g_h = _unpack_grad(g, seen, steps)
+    dh = g[:, steps]
+    dc = g[:, steps + 1]
+    dgates = xp.empty_like(gates)
+    for t in range(steps - 1, -1, -1):
+        dh = dh + g_h[t]
+        m = None if ms is None else ms[t]
+        dh_t, dh_skip = _split_masked(dh, m)
+        dc_t, dc_skip = _split_masked(dc, m)
+        z = gates[t]
+        i, f, cc, o = z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:]
+        tc = tcs[t]
+        dc_t = dc_t + dh_t * o * d_act(tc)                    # h = o act(c)
+        dz = dgates[t]
+        dz[:, :u] = dc_t * cc * d_rec(i)                      # c = f c_prev + i c~
+        dz[:, u:2 * u] = dc_t * cs[t] * d_rec(f)
+        dz[:, 2 * u:3 * u] = dc_t * i * d_act(cc)
+        dz[:, 3 * u:] = dh_t * tc * d_rec(o)
+        dc = dc_t * f
+        dh = dz @ recurrent_kernel.T
+        if m is not None:
+            dc += dc_skip
+            dh += dh_skip
+    flat = dgates.reshape(-1, 4 * u)
+    drk = xp.matmul(hs[:-1].reshape(-1, u).T, flat) if needs[2] else None   # dU = h_prev^T dz
+    dx, dkernel, dbias = _weight_grads(xp, xs, kernel, dgates, needs, bias_shape)
+    dx = _batch_major(dx, go_backwards) if dx is not None else None
+    return dx, dkernel, drk, dbias, dh if needs[4] else None, dc if needs[5] else None
+
+
+def _zeros_state(x, units):
+    shape = (np.shape(x)[0], units)
+    return np.zeros(shape, getattr(x, "dtype", np.float32))
+
+
+def _mask_array(where, mask):
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.dtype != bool:
+        raise TypeError(f"{where}: mask must be boolean (True = keep the step); got dtype "
+                        f"{mask.dtype}.")
+    return mask
+
+
+def _units(recurrent_kernel):
+    shape = np.shape(recurrent_kernel)
+    return shape[0] if shape else 0
+
+
+def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, go_backwards=False, mask=None,
+         activation="tanh", recurrent_activation="sigmoid"):
+    """Long short-term memory over a whole sequence, as Keras' LSTM (one fused primitive).
+
+    For each step t (gates in Keras' order i, f, c, o; sigma = recurrent_activation):
+        z = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias
+        i, f, o = sigma(z_i), sigma(z_f), sigma(z_o);  c~ = activation(z_c)
+        c_t = f * c_{t-1} + i * c~;  h_t = o * activation(c_t)
+
+    Args:
+        x: (batch, timesteps, input_dim).
+        kernel: (input_dim, 4 * units).
+        recurrent_kernel: (units, 4 * units).
+        bias: (4 * units,) or None.
+        h0, c0: Initial states (batch, units); None means zeros.
+        go_backwards: Process the sequence in reverse; the outputs are then in processing
+            order (reversed), as Keras returns them.
+        mask: Optional boolean (batch, timesteps); False steps carry the states unchanged.
+        activation: 'tanh' (default); also 'sigmoid', 'hard_sigmoid', 'relu' or 'linear'.
+        recurrent_activation: 'sigmoid' (default); also 'tanh', 'hard_sigmoid', 'relu' or
+            'linear'. Other activations are not fused: compose a step loop instead.
+
+    Returns:
+        (outputs, h, c): outputs (batch, timesteps, units), every hidden state (Keras'
+        return_sequences); h and c (batch, units), the final states (return_state).
+
+    Gradient: with respect to x, kernel, recurrent_kernel, bias, h0 and c0.
+
+    Example:
+        >>> x = dw.ones((2, 3, 4))
+        >>> out, h, c = dw.nn.lstm(x, dw.ones((4, 8)) * 0.1, dw.ones((2, 8)) * 0.1)
+        >>> out.shape, h.shape, c.shape
+        ((2, 3, 2), (2, 2), (2, 2))
+    """
+    units = _units(recurrent_kernel)
+    h0 = _zeros_state(x, units) if h0 is None else h0
+    c0 = _zeros_state(x, units) if c0 is None else c0
+    packed = _lstm(x, kernel, recurrent_kernel, 0.0 if bias is None else bias, h0, c0,
+                   mask=_mask_array("lstm", mask), go_backwards=go_backwards,
+                   activation=activation, recurrent_activation=recurrent_activation)
+    # one primitive, several results: the states are split off with getitem (differentiable)
+    return packed[:, :-2], packed[:, -2], packed[:, -1]
+
+
+# ----------------------------------------------------------------------------- GRU
+
+def _gru_bias(where, bias, units, reset_after):
+    expected = (2, 3 * units) if reset_after else (3 * units,)
+    if bias.ndim and bias.shape != expected:
+        raise ValueError(f"{where}: bias must have shape {expected} with reset_after="
+                         f"{reset_after}; got bias shape {bias.shape}.")
+    if reset_after and bias.ndim:
+        return bias[0], bias[1]
+    return bias, None
+
+
+@primitive("gru")
+def _gru(xp, x, kernel, recurrent_kernel, bias, h0, mask=None, go_backwards=False,
+         reset_after=True, activation="tanh", recurrent_activation="sigmoid"):
+    units = _check_inputs("gru", x, kernel, recurrent_kernel, 3, (("h0", h0),), mask)
+    act, _ = _activation("gru", "activation", activation)
+    rec, _ = _activation("gru", "recurrent_activation", recurrent_activation)
+    b_in, b_rec = _gru_bias("gru", bias, units, reset_after)
+    n, steps, u = x.shape[0], x.shape[1], units
+    xs, ms = _time_major(x, go_backwards), _mask_columns(mask, go_backwards)
+    proj = _input_projection(xp, xs, kernel, b_in)             # becomes z, r, hh in place
+    dtype = proj.dtype
+    hs = xp.empty((steps + 1, n, u), dtype)
+    hs[0] = h0
+    inner = xp.empty((steps, n, u), dtype)       # reset_after: h_prev @ U_h + b_h; else r*h_prev
+    for t in range(steps):
+        z = proj[t]
+        h = hs[t]
+        if reset_after:
+            r_all = h @ recurrent_kernel
+            if b_rec is not None:
+                r_all += b_rec
+            z[:, :2 * u] += r_all[:, :2 * u]
+            rec(xp, z[:, :2 * u])                               # z, r
+            inner[t] = r_all[:, 2 * u:]
+            z[:, 2 * u:] += z[:, u:2 * u] * inner[t]            # x_h + r * (h U_h + b_h)
+        else:
+            z[:, :2 * u] += h @ recurrent_kernel[:, :2 * u]
+            rec(xp, z[:, :2 * u])
+            xp.multiply(z[:, u:2 * u], h, out=inner[t])
+            z[:, 2 * u:] += inner[t] @ recurrent_kernel[:, 2 * u:]   # x_h + (r * h) U_h
+        act(xp, z[:, 2 * u:])
+        zg, hh = z[:, :u], z[:, 2 * u:]
+        xp.multiply(zg, h - hh, out=hs[t + 1])
+        hs[t + 1] += hh                                         # h = z h_prev + (1 - z) hh
+        _carry(xp, hs[t + 1], h, None if ms is None else ms[t])
+    seen = _seen(xp, ms)
+    out = _pack(xp, hs, seen, (hs[steps],))
+    saved = (xs, kernel, recurrent_kernel, ms, seen, go_backwards, reset_after, proj, hs, inner,
+             activation, recurrent_activation, bias.shape)
+    return out, saved
+
+
+@_gru.backward
+def _gru_backward(xp, g, saved, needs):
+    (xs, kernel, recurrent_kernel, ms, seen, go_backwards, reset_after, proj, hs, inner,
+     activation, recurrent_activation, bias_shape) = saved
+    d_act = _ACTIVATIONS[activation][1]
+    d_rec = _ACTIVATIONS[recurrent_activation][1]
+    steps, u = proj.shape[0], hs.shape[-1]
+    g_h = _unpack_grad(g, seen, steps)
+    dproj = xp.empty_like(proj)
+    drec = xp.empty_like(proj) if reset_after else None       # gradient of h_prev @ U (+ b)
+    u_zr, u_h = recurrent_kernel[:, :2 * u], recurrent_kernel[:, 2 * u:]
+    dh = g[:, steps]
+    for t in range(steps - 1, -1, -1):
+        dh = dh + g_h[t]
+        m = None if ms is None else ms[t]
+        dh_t, dh_skip = _split_masked(dh, m)
+        z = proj[t]
+        zg, r, hh, h = z[:, :u], z[:, u:2 * u], z[:, 2 * u:], hs[t]
+        dp = dproj[t]
+        dp[:, :u] = dh_t * (h - hh) * d_rec(zg)                 # h = z h_prev + (1 - z) hh
+        da_h = dp[:, 2 * u:]
+        xp.multiply(dh_t * (1 - zg), d_act(hh), out=da_h)
+        if reset_after:
+            dp[:, u:2 * u] = da_h * inner[t] * d_rec(r)         # a_h = x_h + r * inner
+            dr = drec[t]
+            dr[:, :2 * u] = dp[:, :2 * u]
+            xp.multiply(da_h, r, out=dr[:, 2 * u:])
+            dh = dh_t * zg + dr @ recurrent_kernel.T
+        else:
+            d_rh = da_h @ u_h.T                                 # a_h = x_h + (r * h) U_h
+            dp[:, u:2 * u] = d_rh * h * d_rec(r)
+            dh = dh_t * zg + d_rh * r + dp[:, :2 * u] @ u_zr.T
+        if m is not None:
+            dh += dh_skip
+    drk = None
+    h_prev = hs[:-1].reshape(-1, u)
+    if needs[2]:
+        if reset_after:
+            drk = xp.matmul(h_prev.T, drec.reshape(-1, 3 * u))
+        else:
+            drk = xp.concatenate([xp.matmul(h_prev.T, dproj[..., :2 * u].reshape(-1, 2 * u)),
+                                  xp.matmul(inner.reshape(-1, u).T,
+                                            dproj[..., 2 * u:].reshape(-1, u))], axis=1)
+    dx, dkernel, dbias = _weight_grads(xp, xs, kernel, dproj, needs, bias_shape)
+    if dbias is not None and reset_after:
+        dbias = xp.stack([dbias, drec.reshape(-1, 3 * u).sum(axis=0)])
+    dx = _batch_major(dx, go_backwards) if dx is not None else None
+    return dx, dkernel, drk, dbias, dh if needs[4] else None
+
+
+def gru(x, kernel, recurrent_kernel, bias=None, h0=None, go_backwards=False, mask=None,
+        reset_after=True, activation="tanh", recurrent_activation="sigmoid"):
+    """Gated recurrent unit over a whole sequence, as Keras' GRU (one fused primitive).
+
+    Gates in Keras' order z, r, h (sigma = recurrent_activation). With reset_after=True (Keras 3's
+    default, and PyTorch's GRU):
+        x_z, x_r, x_h = x_t @ kernel + bias[0]
+        i_z, i_r, i_h = h_{t-1} @ recurrent_kernel + bias[1]
+        z = sigma(x_z + i_z);  r = sigma(x_r + i_r);  hh = activation(x_h + r * i_h)
+    With reset_after=False (bias of shape (3 * units,)):
+        z = sigma(x_z + h_{t-1} @ U_z);  r = sigma(x_r + h_{t-1} @ U_r)
+        hh = activation(x_h + (r * h_{t-1}) @ U_h)
+    Then h_t = z * h_{t-1} + (1 - z) * hh.
+
+    Args:
+        x: (batch, timesteps, input_dim).
+        kernel: (input_dim, 3 * units).
+        recurrent_kernel: (units, 3 * units).
+        bias: (2, 3 * units) when reset_after (input and recurrent biases), (3 * units,)
+            otherwise, or None.
+        h0: Initial state (batch, units); None means zeros.
+        go_backwards: Process the sequence in reverse (outputs in processing order, as Keras).
+        mask: Optional boolean (batch, timesteps); False steps carry the state unchanged.
+        reset_after: Apply the reset gate after the recurrent matmul (True) or before.
+        activation, recurrent_activation: As `lstm`.
+
+    Returns:
+        (outputs, h): outputs (batch, timesteps, units), h the final state (batch, units).
+
+    Gradient: with respect to x, kernel, recurrent_kernel, bias and h0.
+
+    Example:
+        >>> out, h = dw.nn.gru(dw.ones((2, 3, 4)), dw.ones((4, 6)) * 0.1, dw.ones((2, 6)) * 0.1)
+        >>> out.shape, h.shape
+        ((2, 3, 2), (2, 2))
+    """
+    h0 = _zeros_state(x, _units(recurrent_kernel)) if h0 is None else h0
+    packed = _gru(x, kernel, recurrent_kernel, 0.0 if bias is None else bias, h0,
+                  mask=_mask_array("gru", mask), go_backwards=go_backwards,
+                  reset_after=reset_after, activation=activation,
+                  recurrent_activation=recurrent_activation)
+    return packed[:, :-1], packed[:, -1]
+
+
+# ----------------------------------------------------------------------------- SimpleRNN
+
+@primitive("simple_rnn")
+def _simple_rnn(xp, x, kernel, recurrent_kernel, bias, h0, mask=None, go_backwards=False,
+                activation="tanh"):
+    units = _check_inputs("simple_rnn", x, kernel, recurrent_kernel, 1, (("h0", h0),), mask)
+    act, _ = _activation("simple_rnn", "activation", activation)
+    if bias.ndim and bias.shape != (units,):
+        raise ValueError(f"simple_rnn: bias must have shape ({units},); got bias shape "
+                         f"{bias.shape}.")
+    steps = x.shape[1]
+    xs, ms = _time_major(x, go_backwards), _mask_columns(mask, go_backwards)
+    proj = _input_projection(xp, xs, kernel, bias)             # becomes the new states
+    hs = xp.empty((steps + 1, *h0.shape), proj.dtype)
+    hs[0] = h0
+    for t in range(steps):
+        z = proj[t]
+        z += hs[t] @ recurrent_kernel
+        hs[t + 1] = act(xp, z)                                  # h = act(x W + b + h_prev U)
+        _carry(xp, hs[t + 1], hs[t], None if ms is None else ms[t])
+    seen = _seen(xp, ms)
+    saved = (xs, kernel, recurrent_kernel, ms, seen, go_backwards, proj, hs, activation,
+             bias.shape)
+    return _pack(xp, hs, seen, (hs[steps],)), saved
+
+
+@_simple_rnn.backward
+def _simple_rnn_backward(xp, g, saved, needs):
+    xs, kernel, recurrent_kernel, ms, seen, go_backwards, proj, hs, activation, bias_shape = saved
+    d_act = _ACTIVATIONS[activation][1]
+    steps = proj.shape[0]
+    g_h = _unpack_grad(g, seen, steps)
+    dproj = xp.empty_like(proj)
+    dh = g[:, steps]
+    for t in range(steps - 1, -1, -1):
+        dh = dh + g_h[t]
+        m = None if ms is None else ms[t]
+        dh_t, dh_skip = _split_masked(dh, m)
+        xp.multiply(dh_t, d_act(proj[t]), out=dproj[t])
+        dh = dproj[t] @ recurrent_kernel.T
+        if m is not None:
+            dh += dh_skip
+    drk = xp.matmul(hs[:-1].reshape(-1, hs.shape[-1]).T,
+                    dproj.reshape(-1, dproj.shape[-1])) if needs[2] else None
+    dx, dkernel, dbias = _weight_grads(xp, xs, kernel, dproj, needs, bias_shape)
+    dx = _batch_major(dx, go_backwards) if dx is not None else None
+    return dx, dkernel, drk, dbias, dh if needs[4] else None
+
+
+def simple_rnn(x, kernel, recurrent_kernel, bias=None, h0=None, go_backwards=False, mask=None,
+               activation="tanh"):
+    """Fully connected RNN over a whole sequence, as Keras' SimpleRNN (one fused primitive).
+
+    h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel).
+
+    Args:
+        x: (batch, timesteps, input_dim).
+        kernel: (input_dim, units).
+        recurrent_kernel: (units, units).
+        bias: (units,) or None.
+        h0: Initial state (batch, units); None means zeros.
+        go_backwards: Process the sequence in reverse (outputs in processing order, as Keras).
+        mask: Optional boolean (batch, timesteps); False steps carry the state unchanged.
+        activation: 'tanh' (default), 'relu', 'sigmoid', 'hard_sigmoid' or 'linear'.
+
+    Returns:
+        (outputs, h): outputs (batch, timesteps, units), h the final state (batch, units).
+
+    Gradient: with respect to x, kernel, recurrent_kernel, bias and h0.
+
+    Example:
+        >>> out, h = dw.nn.simple_rnn(dw.ones((2, 3, 4)), dw.ones((4, 5)), dw.ones((5, 5)))
+        >>> out.shape, h.shape
+        ((2, 3, 5), (2, 5))
+    """
+    h0 = _zeros_state(x, _units(recurrent_kernel)) if h0 is None else h0
+    packed = _simple_rnn(x, kernel, recurrent_kernel, 0.0 if bias is None else bias, h0,
+                         mask=_mask_array("simple_rnn", mask), go_backwards=go_backwards,
+                         activation=activation)
+    return packed[:, :-1], packed[:, -1]
