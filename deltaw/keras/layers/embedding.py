@@ -1,0 +1,109 @@
+"""Embedding: integer ids -> dense vectors, the first layer of most sequence models."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+from deltaw.keras import initializers, regularizers
+from deltaw.keras.layers.core import _serialize_regularizer, serialize_constraint
+from deltaw.keras.layers.layer import Layer
+from deltaw.nn.embedding import embedding
+from deltaw.ops import not_equal
+
+__all__ = ["Embedding"]
+
+
+def _positive_int(where: str, name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{where}: {name} must be a positive integer; got {name}={value!r}.")
+    return int(value)
+
+
+class Embedding(Layer):
+    """Turns non-negative integer ids into dense vectors: `out[..., :] = embeddings[ids[...]]`.
+
+    The math is `dw.nn.embedding` (a lookup whose gradient scatter-adds into the rows used).
+
+    Args:
+        input_dim: Size of the vocabulary (largest id + 1).
+        output_dim: Size of each vector.
+        embeddings_initializer: Defaults to 'uniform' (Keras' RandomUniform(-0.05, 0.05)).
+        embeddings_regularizer: Optional regularizer of the `(input_dim, output_dim)` matrix.
+        embeddings_constraint: Stored in the config, not applied (deltaw's optimizers do not
+            project weights).
+        mask_zero: Treat id 0 as padding: the layer then produces the mask `ids != 0`, which
+            Sequential and functional models pass to the following layers (an LSTM skips the
+            masked steps). Id 0 is still looked up (and its row trained only by unmasked uses).
+        weights: Optional initial `(input_dim, output_dim)` matrix (or a one-element list).
+        lora_rank, lora_alpha: Must be None (LoRA is not supported).
+        input_length: Removed in Keras 3: accepted and ignored with Keras' deprecation warning.
+        **kwargs: Base Layer arguments.
+
+    Call arguments:
+        inputs: Integer array of any shape (float arrays of whole numbers are cast).
+
+    Returns:
+        Tensor of shape `inputs.shape + (output_dim,)`.
+
+    Raises:
+        ValueError: at call time, for an id outside [0, input_dim) (names the id).
+
+    Example:
+        >>> Embedding(10, 3)(np.array([[1, 2, 0]])).shape
+        (1, 3, 3)
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 weights=None, lora_rank=None, lora_alpha=None, **kwargs):
+        input_length = kwargs.pop("input_length", None)
+        if input_length is not None:
+            warnings.warn("Argument `input_length` is deprecated. Just remove it.", stacklevel=2)
+        super().__init__(**kwargs)
+        where = f"Embedding '{self.name}'"
+        self.input_dim = _positive_int(where, "input_dim", input_dim)
+        self.output_dim = _positive_int(where, "output_dim", output_dim)
+        if lora_rank is not None or lora_alpha is not None:
+            raise NotImplementedError(f"{where}: LoRA is not supported by deltaw; expected "
+                                      f"lora_rank=None, got lora_rank={lora_rank!r}.")
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = embeddings_constraint
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero
+        self.embeddings = None
+        if weights is not None:
+            self.build()
+            self.set_weights(weights if isinstance(weights, list) and len(weights) == 1
+                             else [weights])
+
+    def build(self, input_shape=None):
+        if self.embeddings is None:
+            self.embeddings = self.add_weight(
+                "embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer,
+                self.embeddings_regularizer, constraint=self.embeddings_constraint)
+        self.built = True
+
+    def call(self, inputs):
+        return embedding(inputs, self.embeddings)
+
+    def compute_mask(self, inputs, mask=None):
+        if not self.mask_zero:
+            return None
+        return not_equal(inputs, 0)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.output_dim)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+            "embeddings_regularizer": _serialize_regularizer(self.embeddings_regularizer),
+            "activity_regularizer": _serialize_regularizer(self.activity_regularizer),
+            "embeddings_constraint": serialize_constraint(self.embeddings_constraint),
+            "mask_zero": self.mask_zero,
+        }

@@ -1,0 +1,233 @@
+"""Merging layers: combine a list of tensors into one.
+
+Element-wise merges (Add, Subtract, Multiply, Average, Maximum, Minimum) accept inputs of equal
+or broadcastable shapes (NumPy rules on the non-batch axes, as Keras); Concatenate joins inputs
+that match on every axis except `axis`. Each class has a functional shortcut (`add([a, b])`).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from deltaw.keras.layers import nest
+from deltaw.keras.layers.layer import Layer
+from deltaw.ops import add as _add
+from deltaw.ops import concatenate as _concatenate
+from deltaw.ops import maximum as _maximum
+from deltaw.ops import minimum as _minimum
+from deltaw.ops import multiply as _multiply
+from deltaw.ops import subtract as _subtract
+
+__all__ = [
+    "Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply", "Subtract", "add",
+    "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
+]
+
+
+class Merge(Layer):
+    """Base class of the element-wise merges: checks the inputs, then folds `_merge` over them."""
+
+    _exact_inputs = None  # Subtract takes exactly 2
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def _where(self) -> str:
+        return f"{type(self).__name__} '{self.name}'"
+
+    def _check_list(self, items):
+        if not isinstance(items, list | tuple) or (items and nest.is_shape(items)):
+            raise ValueError(f"{self._where()}: a merge layer takes a list of inputs; got a "
+                             "single input.")
+        need = self._exact_inputs
+        if need is not None and len(items) != need:
+            raise ValueError(f"{self._where()}: expected exactly {need} inputs, got {len(items)}.")
+        if len(items) < 1:
+            raise ValueError(f"{self._where()}: expected at least 1 input, got 0.")
+
+    def _broadcast(self, shape1, shape2):
+        if len(shape1) < len(shape2):
+            shape1, shape2 = shape2, shape1
+        out = list(shape1[: len(shape1) - len(shape2)])
+        for i, j in zip(shape1[len(shape1) - len(shape2):], shape2, strict=True):
+            if i is None or j is None:
+                out.append(None)
+            elif i == 1 or j == 1 or i == j:
+                out.append(j if i == 1 else i)
+            else:
+                raise ValueError(f"{self._where()}: inputs have incompatible shapes; expected "
+                                 f"equal or broadcastable shapes, got {tuple(shape1)} and "
+                                 f"{tuple(shape2)}.")
+        return tuple(out)
+
+    def compute_output_shape(self, input_shape):
+        self._check_list(input_shape)
+        batch = {s[0] for s in input_shape if s} - {None}
+        if len(batch) > 1:
+            raise ValueError(f"{self._where()}: inputs have different batch sizes; expected "
+                             f"one, got shapes {[tuple(s) for s in input_shape]}.")
+        rest = functools.reduce(self._broadcast, [tuple(s[1:]) for s in input_shape])
+        return (batch.pop() if batch else None, *rest)
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)
+        self.built = True
+
+    def call(self, inputs):
+        self._check_list(inputs)
+        self.compute_output_shape([tuple(x.shape) for x in inputs])
+        return functools.reduce(self._merge, inputs)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
+class Add(Merge):
+    """Element-wise sum of the inputs.
+
+    Example:
+        >>> Add()([np.ones((2, 3)), np.ones((2, 3))]).numpy()[0]
+        array([2., 2., 2.], dtype=float32)
+    """
+
+    @staticmethod
+    def _merge(a, b):
+        return _add(a, b)
+
+
+class Subtract(Merge):
+    """Element-wise difference `inputs[0] - inputs[1]` of exactly two inputs."""
+
+    _exact_inputs = 2
+
+    @staticmethod
+    def _merge(a, b):
+        return _subtract(a, b)
+
+
+class Multiply(Merge):
+    """Element-wise product of the inputs."""
+
+    @staticmethod
+    def _merge(a, b):
+        return _multiply(a, b)
+
+
+class Maximum(Merge):
+    """Element-wise maximum of the inputs (ties split the gradient equally, as dw.maximum)."""
+
+    @staticmethod
+    def _merge(a, b):
+        return _maximum(a, b)
+
+
+class Minimum(Merge):
+    """Element-wise minimum of the inputs (ties split the gradient equally, as dw.minimum)."""
+
+    @staticmethod
+    def _merge(a, b):
+        return _minimum(a, b)
+
+
+class Average(Merge):
+    """Element-wise mean of the inputs."""
+
+    def call(self, inputs):
+        self._check_list(inputs)
+        self.compute_output_shape([tuple(x.shape) for x in inputs])
+        return functools.reduce(_add, inputs) * (1.0 / len(inputs))
+
+
+class Concatenate(Layer):
+    """Concatenates a list of inputs along `axis`.
+
+    Args:
+        axis: Concatenation axis (default -1, the last). Every other axis must match.
+        **kwargs: Base Layer arguments.
+
+    Example:
+        >>> Concatenate()([np.zeros((2, 3)), np.zeros((2, 4))]).shape
+        (2, 7)
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+        self.supports_masking = True
+
+    def _checked(self, shapes) -> tuple:
+        where = f"Concatenate '{self.name}'"
+        if not isinstance(shapes, list | tuple) or not shapes or not isinstance(
+                shapes[0], list | tuple):
+            raise ValueError(f"{where}: expected a list of inputs, got {shapes!r}.")
+        shapes = [tuple(s) for s in shapes]
+        rank = len(shapes[0])
+        if not -rank <= self.axis < rank or any(len(s) != rank for s in shapes):
+            raise ValueError(f"{where}: inputs must have the same rank, with axis {self.axis} in "
+                             f"range; got shapes {shapes}.")
+        axis = self.axis % rank
+        out = list(shapes[0])
+        for s in shapes[1:]:
+            for i, (a, b) in enumerate(zip(out, s, strict=True)):
+                if i == axis:
+                    out[i] = None if a is None or b is None else a + b
+                elif a is not None and b is not None and a != b:
+                    raise ValueError(f"{where}: inputs must match on every axis except the "
+                                     f"concatenation axis {self.axis}; got shapes {shapes}.")
+                elif a is None:
+                    out[i] = b
+        return tuple(out)
+
+    def build(self, input_shape):
+        self._checked(input_shape)
+        self.built = True
+
+    def call(self, inputs):
+        self._checked([tuple(x.shape) for x in inputs] if isinstance(inputs, list | tuple)
+                      else inputs)
+        return _concatenate(list(inputs), axis=self.axis)
+
+    def compute_output_shape(self, input_shape):
+        return self._checked(input_shape)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+def add(inputs, **kwargs):
+    """Functional form of `Add`: `add([a, b])`."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """Functional form of `Subtract`."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """Functional form of `Multiply`."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """Functional form of `Average`."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """Functional form of `Maximum`."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """Functional form of `Minimum`."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """Functional form of `Concatenate`."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
