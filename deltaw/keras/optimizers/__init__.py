@@ -1,0 +1,57 @@
+"""Keras optimizers: `get('adam')`, the optimizer classes, and `schedules`."""
+
+from deltaw.keras.optimizers import schedules
+from deltaw.keras.optimizers.adadelta import Adadelta
+from deltaw.keras.optimizers.adagrad import Adagrad
+from deltaw.keras.optimizers.adam import Adam
+from deltaw.keras.optimizers.adamw import AdamW
+from deltaw.keras.optimizers.nadam import Nadam
+from deltaw.keras.optimizers.optimizer import Optimizer
+from deltaw.keras.optimizers.rmsprop import RMSprop
+from deltaw.keras.optimizers.sgd import SGD
+
+__all__ = [
+    "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Nadam", "Optimizer", "RMSprop",
+    "deserialize", "get", "schedules", "serialize",
+]
+
+_BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adadelta, Adagrad, Adam, AdamW, Nadam,
+                                                   RMSprop)}
+
+
+def serialize(optimizer: Optimizer) -> dict:
+    """Keras 3's serialized form: {'module', 'class_name', 'config', 'registered_name'}."""
+    return {"module": "keras.optimizers", "class_name": type(optimizer).__name__,
+            "config": optimizer.get_config(), "registered_name": None}
+
+
+def deserialize(config: dict, custom_objects=None) -> Optimizer:
+    """An optimizer from `serialize`'s output ('class_name' is case-insensitive for built-ins)."""
+    name = config.get("class_name", "")
+    cls = (custom_objects or {}).get(name) or _BY_NAME.get(str(name).lower())
+    if cls is None:
+        raise ValueError(f"optimizers.deserialize: unknown optimizer {name!r}. Known: "
+                         f"{', '.join(sorted(_BY_NAME))}.")
+    return cls.from_config(config.get("config", {}))
+
+
+def get(identifier):
+    """Resolve an optimizer: a name ('adam', case-insensitive), a config dict, or an instance.
+
+    Raises:
+        ValueError: for an unknown name, listing the known ones.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.lower())
+        if cls is None:
+            raise ValueError(f"unknown optimizer {identifier!r}. Known: "
+                             f"{', '.join(sorted(_BY_NAME))}.")
+        return cls()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    raise ValueError(f"optimizers.get: could not interpret optimizer identifier {identifier!r}; "
+                     "expected a name, a config dict or an Optimizer.")
