@@ -1,0 +1,20 @@
+"""Keras 3 callbacks: hooks into fit, evaluate and predict.
+
+`from deltaw.keras.callbacks import EarlyStopping` (or `tf.keras.callbacks.EarlyStopping` after
+`import deltaw as tf`). The `Progbar` utility lives in `deltaw.keras.callbacks.progbar`.
+"""
+
+from deltaw.keras.callbacks.backup_and_restore import BackupAndRestore
+from deltaw.keras.callbacks.callback import Callback, CallbackList
+from deltaw.keras.callbacks.early_stopping import EarlyStopping
+from deltaw.keras.callbacks.history import History
+from deltaw.keras.callbacks.lr import LearningRateScheduler, ReduceLROnPlateau
+from deltaw.keras.callbacks.misc import CSVLogger, LambdaCallback, TerminateOnNaN
+from deltaw.keras.callbacks.model_checkpoint import ModelCheckpoint
+from deltaw.keras.callbacks.progbar import ProgbarLogger
+
+__all__ = [
+    "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
+    "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger",
+    "ReduceLROnPlateau", "TerminateOnNaN",
+]
