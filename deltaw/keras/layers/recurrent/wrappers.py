@@ -90,6 +90,7 @@ class Bidirectional(Wrapper):
         also the forward then the backward final states.
 
     Example:
+        >>> from deltaw.keras.layers import LSTM, Bidirectional
         >>> Bidirectional(LSTM(4))(np.ones((2, 3, 5))).shape
         (2, 8)
     """
@@ -240,6 +241,7 @@ class TimeDistributed(Wrapper):
         mask: Optional boolean (batch, time); passed (folded) to a layer that takes a mask.
 
     Example:
+        >>> from deltaw.keras.layers import Dense, TimeDistributed
         >>> TimeDistributed(Dense(4))(np.ones((2, 3, 5))).shape
         (2, 3, 4)
     """
