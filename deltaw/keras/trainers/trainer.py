@@ -316,6 +316,7 @@ class Trainer:
         if finalize is not None and epochs > 0:
             finalize(self.trainable_variables)
         callbacks.on_train_end(training_logs)
+        self._epoch_iterator = None   # do not keep the training data alive after fit
         return self.history
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
