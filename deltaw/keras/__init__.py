@@ -8,7 +8,7 @@ import importlib
 
 _SUBMODULES = (
     "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
-    "metrics", "models", "optimizers", "regularizers", "utils",
+    "metrics", "models", "optimizers", "regularizers", "saving", "utils",
 )
 _NAMES = {"Input": "layers", "Model": "models", "Sequential": "models"}
 

@@ -1,0 +1,64 @@
+"""The tf.keras names deltaw promises: each one is importable the way a Keras program imports it."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import deltaw
+
+PROMISED = {
+    "layers": ["Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten",
+               "Reshape", "BatchNormalization", "Concatenate", "Add", "Multiply", "Conv1D",
+               "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling1D",
+               "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
+               "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+               "UpSampling2D", "ZeroPadding2D", "Cropping2D", "LayerNormalization",
+               "GroupNormalization", "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
+               "TimeDistributed", "MultiHeadAttention", "Attention", "Masking",
+               "SpatialDropout1D", "SpatialDropout2D"],
+    "models": ["Model", "Sequential", "load_model", "save_model", "model_from_json"],
+    "optimizers": ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Nadam", "get"],
+    "optimizers.schedules": ["ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay"],
+    "losses": ["BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+               "MeanSquaredError", "MeanAbsoluteError", "Huber", "binary_crossentropy", "mse"],
+    "metrics": ["BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
+                "TopKCategoricalAccuracy", "Precision", "Recall", "AUC", "MeanSquaredError",
+                "MeanAbsoluteError", "Mean"],
+    "callbacks": ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
+                  "LearningRateScheduler", "TerminateOnNaN", "CSVLogger", "LambdaCallback",
+                  "BackupAndRestore", "ProgbarLogger"],
+    "initializers": ["GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
+                     "LecunNormal", "RandomNormal", "RandomUniform", "TruncatedNormal", "Zeros",
+                     "Ones", "Constant", "Orthogonal"],
+    "regularizers": ["L1", "L2", "L1L2"],
+    "activations": ["relu", "sigmoid", "softmax", "tanh", "gelu", "get"],
+    "utils": ["to_categorical", "set_random_seed"],
+    "datasets": ["mnist", "breast_cancer", "digits", "iris"],
+    "saving": ["load_model", "save_model"],
+    "backend": ["floatx", "epsilon", "clear_session"],
+}
+CASES = [(module, name) for module, names in PROMISED.items() for name in names]
+
+
+@pytest.mark.parametrize("module, name", CASES, ids=[f"{m}.{n}" for m, n in CASES])
+def test_promised_name_is_importable(module, name):
+    assert hasattr(importlib.import_module(f"deltaw.keras.{module}"), name)
+
+
+def test_import_deltaw_as_tf_reaches_keras():
+    import deltaw as tf
+
+    assert tf.keras.layers.Dense is importlib.import_module("deltaw.keras.layers").Dense
+    assert tf.keras.Sequential is tf.keras.models.Sequential
+    assert tf.GradientTape is deltaw.GradientTape
+
+
+def test_import_deltaw_does_not_load_keras():
+    import subprocess
+    import sys
+
+    code = "import sys, deltaw; print('deltaw.keras' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
