@@ -31,7 +31,7 @@ def _requirements_hash() -> str:
 
 def ensure_environment() -> None:
     """Create .venv and install deltaw[test] unless pyproject.toml is unchanged since last time."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - dev.py itself may be run by an older python3
         sys.exit(f"dev.py: deltaw needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
     if not PYTHON.exists():
         print(f"dev.py: creating a virtual environment in {VENV}", flush=True)

@@ -1,4 +1,4 @@
-"""Choice of array module. The only module allowed to import cupy (lazily, once GPU support lands)."""
+"""Choice of array module: the only module allowed to import cupy; later, lazily."""
 
 from __future__ import annotations
 

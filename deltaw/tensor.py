@@ -6,7 +6,6 @@ import numpy as np
 
 from deltaw.dtypes import as_array
 
-
 _new_object = object.__new__
 _UNSET_DEFAULTS = {"grad": None, "_version": 0, "name": None}
 

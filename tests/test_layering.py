@@ -1,4 +1,4 @@
-"""The dependency direction of STYLE.md §2: base modules <- engine <- ops <- nn <- keras <- examples.
+"""The dependency direction of STYLE.md §2: base <- engine <- ops <- nn <- keras <- examples.
 
 A module may import from its own layer or a lower one, never from a higher one (imports inside
 functions count too).

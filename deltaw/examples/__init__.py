@@ -1,2 +1,2 @@
-"""Runnable examples: `python -m deltaw.examples` lists them, `python -m deltaw.examples NAME` runs one
-(or `python -m deltaw.examples.NAME`)."""
+"""Runnable examples: `python -m deltaw.examples` lists them; `python -m deltaw.examples NAME` (or
+`python -m deltaw.examples.NAME`) runs one."""

@@ -29,7 +29,8 @@ def main(argv=None) -> None:
         return
     name = argv[0]
     if name not in examples:
-        sys.exit(f"deltaw.examples: unknown example {name!r}. Known: {', '.join(sorted(examples))}.")
+        known = ", ".join(sorted(examples))
+        sys.exit(f"deltaw.examples: unknown example {name!r}. Known: {known}.")
     importlib.import_module(f"deltaw.examples.{name}").main()
 
 

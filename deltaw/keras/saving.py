@@ -1,4 +1,4 @@
-"""keras.saving: whole-model files (Keras 3's namespace for the functions in deltaw.keras.models)."""
+"""keras.saving: whole-model files (Keras 3's namespace for deltaw.keras.models' functions)."""
 
 from deltaw.keras.models.saving import load_model, save_model
 
