@@ -61,7 +61,9 @@ def main(argv: list[str]) -> None:
     if command == "demo":
         run([PYTHON, "-m", "deltaw.examples.breast_cancer", *rest])
     elif command == "test":
-        run([PYTHON, "-m", "pytest", "tests", *rest])
+        # Tests time nothing; one BLAS thread per process avoids oversubscribing small machines.
+        env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", **os.environ}
+        run([PYTHON, "-m", "pytest", "tests", *rest], env=env)
     elif command == "examples":
         run([PYTHON, "-m", "deltaw.examples", *rest])
     elif command == "example":
