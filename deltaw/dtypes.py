@@ -19,10 +19,6 @@ bool_ = np.dtype("bool")
 DEFAULT_FLOAT = float32
 
 
-def is_floating(dtype) -> bool:
-    return np.dtype(dtype).kind == "f"
-
-
 def as_array(value, dtype=None, like=None) -> np.ndarray:
     """Convert user input to an ndarray following deltaw's dtype rules.
 

@@ -1,13 +1,14 @@
 """Sequence order with a Transformer block: does token A come before token B? (attention sees order)
 
 The task of `sequence_order_lstm` (20 random tokens, markers A and B once each, label 1 when A
-comes first), solved by a small Transformer block: token embeddings plus learned position
-embeddings, causal MultiHeadAttention + residual + LayerNormalization, a Dense feed-forward +
-residual + LayerNormalization, then GlobalAveragePooling1D and a sigmoid unit (>= 95% test
-accuracy). With the causal mask each position attends to itself and the tokens before it, so
-the output at B differs by whether A came earlier; the order-blind bag-of-words baseline
-(Embedding + GlobalAveragePooling1D + Dense) stays at chance. Written as a tf.keras program (the
-block follows keras.io's "Text classification with Transformer"): only the imports name deltaw.
+comes first; see `_sequence_task`), solved by a small Transformer block: token embeddings plus
+learned position embeddings, causal MultiHeadAttention + residual + LayerNormalization, a Dense
+feed-forward + residual + LayerNormalization, then GlobalAveragePooling1D and a sigmoid unit
+(>= 95% test accuracy). With the causal mask each position attends to itself and the tokens
+before it, so the output at B differs by whether A came earlier; the order-blind bag-of-words
+baseline (Embedding + GlobalAveragePooling1D + Dense) stays at chance. Written as a tf.keras
+program (the block follows keras.io's "Text classification with Transformer"): only the imports
+name deltaw.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 
 import numpy as np
 
-from deltaw.examples.sequence_order_lstm import LENGTH, VOCAB, bag_of_words_baseline, load_data
+from deltaw.examples._sequence_task import LENGTH, VOCAB, load_data, print_baseline
 from deltaw.keras import layers
 from deltaw.keras.models import Model
 from deltaw.keras.optimizers import Adam
@@ -80,9 +81,7 @@ def main(epochs: int = 10, verbose: int = 1, baseline: bool = True) -> float:
     print(f"Transformer: test loss {loss:.4f} - test accuracy {accuracy:.4f} ({len(x_test)} "
           f"held-out sequences, trained in {time.perf_counter() - start:.1f} s)")
     if baseline:
-        chance = bag_of_words_baseline(data=data)
-        print(f"bag-of-words baseline (Embedding + GlobalAveragePooling1D + Dense): test "
-              f"accuracy {chance:.4f} (chance is 0.5: the order is what matters)")
+        print_baseline(data)
     return float(accuracy)
 
 

@@ -103,6 +103,12 @@ _uids: dict[str, int] = {}
 
 
 def _to_snake_case(name: str) -> str:
+    """'BatchNormalization' -> 'batch_normalization' (Keras' rule for automatic names).
+
+    Example:
+        >>> _to_snake_case("Conv2DTranspose"), _to_snake_case("LSTM")
+        ('conv2d_transpose', 'lstm')
+    """
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()

@@ -97,6 +97,14 @@ def _negative_backward(xp, g, saved, needs):
     return (-g,)
 
 
+def _tie_share(wins, ties, dtype):
+    """1 where x1 wins, 0.5 at ties, 0 elsewhere, in the gradient's dtype (no float64 detour)."""
+    share = wins.astype(dtype)
+    if ties.any():
+        share[ties] = 0.5
+    return share
+
+
 @primitive("maximum")
 def maximum(xp, x1, x2):
     """Element-wise maximum with broadcasting.
@@ -109,7 +117,7 @@ def maximum(xp, x1, x2):
 @maximum.backward
 def _maximum_backward(xp, g, saved, needs):
     x1, x2 = saved
-    share = (x1 > x2) + 0.5 * (x1 == x2)
+    share = _tie_share(x1 > x2, x1 == x2, g.dtype)
     return (g * share if needs[0] else None, g * (1 - share) if needs[1] else None)
 
 
@@ -125,5 +133,5 @@ def minimum(xp, x1, x2):
 @minimum.backward
 def _minimum_backward(xp, g, saved, needs):
     x1, x2 = saved
-    share = (x1 < x2) + 0.5 * (x1 == x2)
+    share = _tie_share(x1 < x2, x1 == x2, g.dtype)
     return (g * share if needs[0] else None, g * (1 - share) if needs[1] else None)

@@ -302,7 +302,6 @@ def check_loaded_model(label, blob, model):
 
 
 def test_model_corpus(tmp_path):
-    pytest.importorskip("deltaw.keras.models")
     from deltaw.keras.models import load_model, saving
 
     base = model_base_file(tmp_path)

@@ -5,22 +5,15 @@ Each case builds the model in both libraries, copies Keras' initial weights into
 validation loss where given) epoch by epoch to float32 precision. Skipped without keras/torch.
 """
 
-import os
-import warnings
-
 import numpy as np
 import pytest
 
-os.environ["KERAS_BACKEND"] = "torch"      # read by keras at import time
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    keras = pytest.importorskip("keras")
-    pytest.importorskip("torch")
+import deltaw.keras as dk
+from tests.keras import keras_reference as ref  # selects the torch backend; import before keras
 
-import deltaw.keras as dk  # noqa: E402
-
-if keras.backend.backend() != "torch":
-    pytest.skip("keras was imported with another backend", allow_module_level=True)
+with ref.quiet():
+    keras = pytest.importorskip("keras", reason=ref.SKIP_REASON)
+ref.require_torch_backend(keras)
 
 RTOL = 1e-5
 
@@ -74,19 +67,15 @@ def _fit_both(build, loss, optimizer, data, metrics=None, validation=False, epoc
     if validation:
         fit_kwargs["validation_data"] = (x[:16], y[:16])
     kwargs = dict(epochs=epochs, batch_size=16, shuffle=False, verbose=0, **fit_kwargs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        keras.utils.set_random_seed(0)
-        k_model = build(keras)
-        weights = k_model.get_weights()
+    keras.utils.set_random_seed(0)
+    k_model, d_model = ref.build_both(build)
+    with ref.quiet():
         k_model.compile(optimizer=optimizer(keras), loss=loss(keras), metrics=metrics,
                         loss_weights=loss_weights)
         k_hist = k_model.fit(x, y, **kwargs).history
         k_final = k_model.get_weights()
         k_eval = k_model.evaluate(x, y, batch_size=20, verbose=0, return_dict=True)
         k_pred = k_model.predict(x, batch_size=20, verbose=0)
-    d_model = build(dk)
-    d_model.set_weights(weights)
     d_model.compile(optimizer=optimizer(dk), loss=loss(dk), metrics=metrics,
                     loss_weights=loss_weights)
     d_hist = d_model.fit(x, y, **kwargs).history
@@ -100,8 +89,7 @@ def _fit_both(build, loss, optimizer, data, metrics=None, validation=False, epoc
     np.testing.assert_allclose(list(d_eval.values()), list(k_eval.values()), rtol=1e-4,
                                atol=1e-5)
     d_pred = d_model.predict(x, batch_size=20, verbose=0)
-    for got, want in zip(*((p if isinstance(p, list) else [p]) for p in (d_pred, k_pred)),
-                         strict=True):
+    for got, want in zip(ref.as_list(d_pred), ref.as_list(k_pred), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
 

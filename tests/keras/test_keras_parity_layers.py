@@ -6,23 +6,17 @@ predictions to float32 precision. Skipped without keras/torch.
 """
 
 import json
-import os
-import warnings
 
 import numpy as np
 import pytest
 
-os.environ["KERAS_BACKEND"] = "torch"      # read by keras at import time
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    keras = pytest.importorskip("keras")
-    pytest.importorskip("torch")
+import deltaw.keras as dk
+from deltaw.keras.models import model_from_json
+from tests.keras import keras_reference as ref  # selects the torch backend; import before keras
 
-import deltaw.keras as dk  # noqa: E402
-from deltaw.keras.models import model_from_json  # noqa: E402
-
-if keras.backend.backend() != "torch":
-    pytest.skip("keras was imported with another backend", allow_module_level=True)
+with ref.quiet():
+    keras = pytest.importorskip("keras", reason=ref.SKIP_REASON)
+ref.require_torch_backend(keras)
 
 ATOL = 1e-5
 # Keras' own warnings (input_shape= advice, NumPy 2 copy= deprecations) are not deltaw's.
@@ -34,19 +28,6 @@ pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning:keras"),
 def _fresh_names():
     keras.backend.clear_session()
     dk.backend.clear_session()
-
-
-def _both(build):
-    """Build with `build(lib)` in Keras and in deltaw; copy Keras' weights into deltaw's model."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")                # Keras warns about input_shape=
-        km = build(keras)
-    dm = build(dk)
-    kw = km.get_weights()
-    assert [w.shape for w in dm.get_weights()] == [w.shape for w in kw]
-    assert [w.name for w in dm.weights] == [w.name for w in km.weights]
-    dm.set_weights(kw)
-    return km, dm
 
 
 def _summary(model):
@@ -100,11 +81,10 @@ def _inputs(shapes, seed=0):
 @pytest.mark.parametrize("case", list(CASES))
 def test_predictions_weights_and_summary_match(case):
     build, shapes = CASES[case]
-    km, dm = _both(build)
+    km, dm = ref.build_both(build)
     x = _inputs(shapes)
     kp, dp = km.predict(x, verbose=0), dm.predict(x, verbose=0)
-    for k, d in zip(kp if isinstance(kp, list) else [kp], dp if isinstance(dp, list) else [dp],
-                    strict=True):
+    for k, d in zip(ref.as_list(kp), ref.as_list(dp), strict=True):
         np.testing.assert_allclose(d, k, atol=ATOL, rtol=1e-5)
     assert [layer.name for layer in dm.layers] == [layer.name for layer in km.layers]
     assert km.count_params() == dm.count_params()
@@ -132,8 +112,7 @@ def test_lazy_sequential_summary_matches_keras():
     def build(lib):
         return lib.Sequential([lib.layers.Dense(3), lib.layers.Dense(1)], name="lazy")
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with ref.quiet():
         km = build(keras)
     dm = build(dk)
     assert _summary(dm) == _summary(km)                  # unbuilt: '?' and '0 (unbuilt)'
@@ -154,8 +133,7 @@ def test_config_keys_match_keras(layer_name, kwargs):
 
 
 def test_keras_json_loads_in_deltaw():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with ref.quiet():
         km = _branches(keras)
         seq = _mlp(keras)
     for model in (km, seq):
@@ -163,16 +141,14 @@ def test_keras_json_loads_in_deltaw():
         dm.set_weights(model.get_weights())
         x = _inputs([(4,) + tuple(t.shape[1:]) for t in model.inputs])
         kp, dp = model.predict(x, verbose=0), dm.predict(x, verbose=0)
-        for k, d in zip(kp if isinstance(kp, list) else [kp],
-                        dp if isinstance(dp, list) else [dp], strict=True):
+        for k, d in zip(ref.as_list(kp), ref.as_list(dp), strict=True):
             np.testing.assert_allclose(d, k, atol=ATOL, rtol=1e-5)
 
 
 def test_deltaw_sequential_json_loads_in_keras():
     dm = _mlp(dk)
     config = json.loads(dm.to_json())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with ref.quiet():
         km = keras.models.model_from_json(json.dumps(config))
     km.set_weights(dm.get_weights())
     x = _inputs([(5, 6)])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
+
+from deltaw.keras.utils import _to_snake_case as to_snake_case  # layers' automatic names
 
 __all__ = ["auto_config", "to_snake_case", "weight_args"]
 
@@ -16,18 +17,6 @@ _KERAS3_ORDER = ("shape", "initializer", "dtype", "trainable", "autocast", "regu
 # Accepted for compatibility and ignored: deltaw has one device, one dtype policy, no replicas.
 _IGNORED_WEIGHT_ARGS = ("autocast", "aggregation", "overwrite_with_gradient", "synchronization",
                         "use_resource", "experimental_autocast", "caching_device")
-
-
-def to_snake_case(name: str) -> str:
-    """'BatchNormalization' -> 'batch_normalization' (Keras' rule for automatic names).
-
-    Example:
-        >>> to_snake_case("Conv2DTranspose"), to_snake_case("LSTM")
-        ('conv2d_transpose', 'lstm')
-    """
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def weight_args(where: str, args: tuple, kwargs: dict) -> dict:

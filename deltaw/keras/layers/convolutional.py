@@ -3,125 +3,33 @@
 Each layer holds its kernels (and bias) and computes with one `deltaw.nn.conv` op, then adds the
 bias and applies the activation: at most three recorded ops per call (SeparableConv2D: four).
 Weights have Keras 3's names, order and shapes, so `set_weights(keras_layer.get_weights())`
-works. Inputs are channels-last only ('channels_first' raises).
-
-The argument helpers at the top (`standardize_tuple`, `standardize_padding`,
-`standardize_data_format`, `conv_output_length`) are shared with the pooling and image-reshaping
-layers.
+works. Inputs are channels-last only ('channels_first' raises). The argument helpers are in
+`conv_arguments`, shared with the pooling and image-reshaping layers.
 """
 
 from __future__ import annotations
 
-import numbers
-import re
-
-from deltaw.keras import activations, backend, initializers, regularizers
-from deltaw.keras.layers.core import _is_linear, _serialize_regularizer, serialize_constraint
+from deltaw.keras import activations
+from deltaw.keras.layers.conv_arguments import (
+    add_weight_from_args,
+    check_positive,
+    conv_output_length,
+    raise_named,
+    set_weight_args,
+    standardize_data_format,
+    standardize_padding,
+    standardize_tuple,
+    transpose_output_length,
+    weight_args_config,
+    where_of,
+)
+from deltaw.keras.layers.core import _is_linear
 from deltaw.keras.layers.input_spec import InputSpec
 from deltaw.keras.layers.layer import Layer
 from deltaw.nn.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d, separable_conv2d
 from deltaw.ops import add, astype
 
-__all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
-           "ChannelsFirstError", "conv_output_length", "standardize_data_format",
-           "standardize_padding", "standardize_tuple", "raise_named", "where_of"]
-
-
-# ----------------------------------------------------------------------------- argument helpers
-
-class ChannelsFirstError(NotImplementedError, ValueError):
-    """data_format='channels_first' on a layer that supports channels-last inputs only.
-
-    Both a NotImplementedError (deltaw's choice, not a user mistake) and a ValueError (what a
-    Keras user catching bad arguments expects).
-    """
-
-
-def where_of(layer) -> str:
-    """The prefix of a layer's error messages: `Conv2D 'conv2d'`."""
-    return f"{type(layer).__name__} '{layer.name}'"
-
-
-_OP_MESSAGE = re.compile(r"[a-z0-9_]+: ")
-
-
-def raise_named(layer, error: ValueError):
-    """Re-raise a dw.nn op's own input error (e.g. an input smaller than the kernel, which the
-    layer can only see at call time) with the layer's name in front; any other error unchanged.
-    """
-    if _OP_MESSAGE.match(str(error)):
-        raise ValueError(f"{where_of(layer)}: {error}") from None
-    raise error
-
-
-def standardize_tuple(where, name, value, n, allow_zero=False) -> tuple:
-    """`value` (an int, or `n` ints) as a tuple of `n` ints, each >= 1 (>= 0 with allow_zero).
-
-    Raises:
-        ValueError: `<where>: <name> must be ...; got <name>=<value>.`
-    """
-    items = (value,) * n if isinstance(value, numbers.Integral) else value
-    try:
-        items = tuple(items)
-    except TypeError:
-        items = ()
-    low = 0 if allow_zero else 1
-    if len(items) != n or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
-                                  and v >= low for v in items):
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{where}: {name} must be a {kind} int or a tuple of {n} {kind} ints; "
-                         f"got {name}={value!r}.")
-    return tuple(int(v) for v in items)
-
-
-def standardize_padding(where, padding, allow_causal=False) -> str:
-    """'valid' or 'same' (or 'causal' where allowed), case-insensitive, as lower case."""
-    allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
-    mode = padding.lower() if isinstance(padding, str) else padding
-    if mode not in allowed:
-        names = " or ".join(repr(a) for a in allowed)
-        raise ValueError(f"{where}: padding must be {names}; got padding={padding!r}.")
-    return mode
-
-
-def standardize_data_format(where, data_format) -> str:
-    """'channels_last' (None means `backend.image_data_format()`).
-
-    Raises:
-        ChannelsFirstError: for 'channels_first' (deltaw's image layers are channels-last).
-        ValueError: for any other value.
-    """
-    value = backend.image_data_format() if data_format is None else data_format
-    mode = value.lower() if isinstance(value, str) else value
-    if mode == "channels_first":
-        raise ChannelsFirstError(
-            f"{where}: data_format='channels_first' is not supported by deltaw, whose image "
-            "layers take channels-last inputs (batch, ..., channels); expected "
-            "data_format='channels_last' or None, got 'channels_first'"
-            + (" (from backend.image_data_format())." if data_format is None else "."))
-    if mode != "channels_last":
-        raise ValueError(f"{where}: data_format must be 'channels_last' or 'channels_first'; "
-                         f"got data_format={data_format!r}.")
-    return mode
-
-
-def conv_output_length(size, k, stride, dilation, padding):
-    """Output length of a sliding window along one axis (Keras' formulas); None if unknown.
-
-    'valid': (size - (k - 1) * dilation - 1) // stride + 1 (may be <= 0: the caller checks);
-    'same' and 'causal': ceil(size / stride).
-    """
-    if size is None:
-        return None
-    if padding == "valid":
-        return (size - (k - 1) * dilation - 1) // stride + 1
-    return -(-size // stride)
-
-
-def _check_positive(where, name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{where}: {name} must be a positive integer; got {name}={value!r}.")
-    return int(value)
+__all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D"]
 
 
 # ----------------------------------------------------------------------------- shared base
@@ -143,9 +51,7 @@ class _BaseConv(Layer):
         self.activation = activations.get(activation)
         self._linear = _is_linear(self.activation)
         self.use_bias = bool(use_bias)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.bias_constraint = bias_constraint
+        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.input_spec = InputSpec(ndim=self.rank + 2)
         self.bias = None
 
@@ -180,21 +86,31 @@ class _BaseConv(Layer):
 
     def _add_bias(self, n):
         if self.use_bias:
-            self.bias = self.add_weight("bias", (n,), self.bias_initializer,
-                                        self.bias_regularizer, constraint=self.bias_constraint)
+            self.bias = add_weight_from_args(self, "bias", (n,))
 
     def _set_channels_spec(self, channels):
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={-1: channels})
 
-    def _prepare(self, inputs):
+    def call(self, inputs):
         if inputs.data.dtype.kind != "f":
             inputs = astype(inputs, self._np_dtype)  # uint8 images, as Dense does for ints
-        return inputs
-
-    def _finish(self, out):
+        try:
+            out = self._convolve(inputs)
+        except ValueError as error:  # e.g. an input smaller than the kernel: name the layer
+            raise_named(self, error)
         if self.bias is not None:
             out = add(out, self.bias)
         return out if self._linear else self.activation(out)
+
+    def _convolve(self, inputs):
+        """The layer's `dw.nn.conv` op on float inputs (before the bias and activation)."""
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape):
+        """For layers with `filters` output channels (DepthwiseConv2D and the transposed
+        convolution override it)."""
+        self._input_channels(input_shape)
+        return (input_shape[0], *self._spatial_output(input_shape), self.filters)
 
     def _common_config(self) -> dict:
         return {
@@ -205,13 +121,6 @@ class _BaseConv(Layer):
             "dilation_rate": self.dilation_rate,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-        }
-
-    def _bias_config(self) -> dict:
-        return {
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
-            "bias_constraint": serialize_constraint(self.bias_constraint),
         }
 
 
@@ -228,16 +137,14 @@ class _Conv(_BaseConv):
                  **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         where = where_of(self)
-        self.filters = _check_positive(where, "filters", filters)
-        self.groups = _check_positive(where, "groups", groups)
+        self.filters = check_positive(where, "filters", filters)
+        self.groups = check_positive(where, "groups", groups)
         if self.filters % self.groups:
             raise ValueError(f"{where}: filters must be divisible by groups; expected a multiple "
                              f"of groups={self.groups}, got filters={self.filters}.")
         self._setup(kernel_size, strides, padding, data_format, dilation_rate, activation,
                     use_bias, bias_initializer, bias_regularizer, bias_constraint)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = kernel_constraint
+        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
         self.kernel = None
 
     def build(self, input_shape):
@@ -247,25 +154,15 @@ class _Conv(_BaseConv):
                              f"groups; expected a multiple of groups={self.groups}, got input "
                              f"shape {tuple(input_shape)}.")
         self._spatial_output(input_shape)
-        self.kernel = self.add_weight(
-            "kernel", (*self.kernel_size, channels // self.groups, self.filters),
-            self.kernel_initializer, self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.kernel = add_weight_from_args(
+            self, "kernel", (*self.kernel_size, channels // self.groups, self.filters))
         self._add_bias(self.filters)
         self._set_channels_spec(channels)
         self.built = True
 
-    def call(self, inputs):
-        try:
-            out = self._op(self._prepare(inputs), self.kernel, strides=self.strides,
-                           padding=self.padding, dilation_rate=self.dilation_rate,
-                           groups=self.groups)
-        except ValueError as error:
-            raise_named(self, error)
-        return self._finish(out)
-
-    def compute_output_shape(self, input_shape):
-        self._input_channels(input_shape)
-        return (input_shape[0], *self._spatial_output(input_shape), self.filters)
+    def _convolve(self, inputs):
+        return self._op(inputs, self.kernel, strides=self.strides, padding=self.padding,
+                        dilation_rate=self.dilation_rate, groups=self.groups)
 
     def get_config(self):
         return {
@@ -273,10 +170,8 @@ class _Conv(_BaseConv):
             "filters": self.filters,
             **self._common_config(),
             "groups": self.groups,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
-            "kernel_constraint": serialize_constraint(self.kernel_constraint),
-            **self._bias_config(),
+            **weight_args_config(self, "kernel"),
+            **weight_args_config(self, "bias"),
         }
 
 
@@ -390,19 +285,6 @@ class Conv2D(_Conv):
 
 # ----------------------------------------------------------------------------- transposed
 
-def transpose_output_length(size, k, stride, dilation, padding, output_padding):
-    """Keras' Conv*Transpose output length along one axis (None if `size` is unknown)."""
-    if size is None:
-        return None
-    k_eff = (k - 1) * dilation + 1
-    if padding == "valid":
-        extra = max(k_eff, stride) - k_eff if output_padding is None else output_padding
-        return (size - 1) * stride + k_eff + extra
-    if output_padding is None:
-        return size * stride
-    return (size - 1) * stride + k_eff % 2 + output_padding
-
-
 class Conv2DTranspose(_BaseConv):
     """Transposed 2-D convolution (a learned upsampling), as Keras' Conv2DTranspose.
 
@@ -443,7 +325,7 @@ class Conv2DTranspose(_BaseConv):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         where = where_of(self)
-        self.filters = _check_positive(where, "filters", filters)
+        self.filters = check_positive(where, "filters", filters)
         self._setup(kernel_size, strides, padding, data_format, dilation_rate, activation,
                     use_bias, bias_initializer, bias_regularizer, bias_constraint)
         if output_padding is None:
@@ -455,28 +337,21 @@ class Conv2DTranspose(_BaseConv):
                 raise ValueError(f"{where}: output_padding must be smaller than strides; "
                                  f"expected each entry < {self.strides}, got "
                                  f"output_padding={self.output_padding}.")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = kernel_constraint
+        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
         self.kernel = None
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, self.filters, channels),
-                                      self.kernel_initializer, self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        self.kernel = add_weight_from_args(self, "kernel",
+                                           (*self.kernel_size, self.filters, channels))
         self._add_bias(self.filters)
         self._set_channels_spec(channels)
         self.built = True
 
-    def call(self, inputs):
-        try:
-            out = conv2d_transpose(self._prepare(inputs), self.kernel, strides=self.strides,
-                                   padding=self.padding, output_padding=self.output_padding,
-                                   dilation_rate=self.dilation_rate)
-        except ValueError as error:
-            raise_named(self, error)
-        return self._finish(out)
+    def _convolve(self, inputs):
+        return conv2d_transpose(inputs, self.kernel, strides=self.strides, padding=self.padding,
+                                output_padding=self.output_padding,
+                                dilation_rate=self.dilation_rate)
 
     def compute_output_shape(self, input_shape):
         self._input_channels(input_shape)
@@ -496,10 +371,8 @@ class Conv2DTranspose(_BaseConv):
             "padding": common.pop("padding"),
             "output_padding": self.output_padding,
             **common,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
-            "kernel_constraint": serialize_constraint(self.kernel_constraint),
-            **self._bias_config(),
+            **weight_args_config(self, "kernel"),
+            **weight_args_config(self, "bias"),
         }
 
 
@@ -510,23 +383,14 @@ class _DepthwiseMixin:
 
     def _setup_depthwise(self, depth_multiplier, depthwise_initializer, depthwise_regularizer,
                          depthwise_constraint):
-        self.depth_multiplier = _check_positive(where_of(self), "depth_multiplier",
+        self.depth_multiplier = check_positive(where_of(self), "depth_multiplier",
                                                 depth_multiplier)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.depthwise_constraint = depthwise_constraint
+        set_weight_args(self, "depthwise", depthwise_initializer, depthwise_regularizer,
+                        depthwise_constraint)
 
     def _depthwise_weight(self, name, channels):
-        return self.add_weight(name, (*self.kernel_size, channels, self.depth_multiplier),
-                               self.depthwise_initializer, self.depthwise_regularizer,
-                               constraint=self.depthwise_constraint)
-
-    def _depthwise_config(self) -> dict:
-        return {
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "depthwise_regularizer": _serialize_regularizer(self.depthwise_regularizer),
-            "depthwise_constraint": serialize_constraint(self.depthwise_constraint),
-        }
+        shape = (*self.kernel_size, channels, self.depth_multiplier)
+        return add_weight_from_args(self, name, shape, weight="depthwise")
 
 
 class DepthwiseConv2D(_DepthwiseMixin, _BaseConv):
@@ -588,14 +452,9 @@ class DepthwiseConv2D(_DepthwiseMixin, _BaseConv):
         self._set_channels_spec(channels)
         self.built = True
 
-    def call(self, inputs):
-        try:
-            out = depthwise_conv2d(self._prepare(inputs), self.kernel,
-                                   strides=self.strides, padding=self.padding,
-                                   dilation_rate=self.dilation_rate)
-        except ValueError as error:
-            raise_named(self, error)
-        return self._finish(out)
+    def _convolve(self, inputs):
+        return depthwise_conv2d(inputs, self.kernel, strides=self.strides, padding=self.padding,
+                                dilation_rate=self.dilation_rate)
 
     def compute_output_shape(self, input_shape):
         channels = self._input_channels(input_shape)
@@ -611,8 +470,8 @@ class DepthwiseConv2D(_DepthwiseMixin, _BaseConv):
             "padding": common.pop("padding"),
             "depth_multiplier": self.depth_multiplier,
             **common,
-            **self._depthwise_config(),
-            **self._bias_config(),
+            **weight_args_config(self, "depthwise"),
+            **weight_args_config(self, "bias"),
         }
 
 
@@ -654,40 +513,30 @@ class SeparableConv2D(_DepthwiseMixin, _BaseConv):
                  bias_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
                  pointwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.filters = _check_positive(where_of(self), "filters", filters)
+        self.filters = check_positive(where_of(self), "filters", filters)
         self._setup(kernel_size, strides, padding, data_format, dilation_rate, activation,
                     use_bias, bias_initializer, bias_regularizer, bias_constraint)
         self._setup_depthwise(depth_multiplier, depthwise_initializer, depthwise_regularizer,
                               depthwise_constraint)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.pointwise_constraint = pointwise_constraint
+        set_weight_args(self, "pointwise", pointwise_initializer, pointwise_regularizer,
+                        pointwise_constraint)
         self.depthwise_kernel = self.pointwise_kernel = None
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
         self._spatial_output(input_shape)
         self.depthwise_kernel = self._depthwise_weight("depthwise_kernel", channels)
-        self.pointwise_kernel = self.add_weight(
-            "pointwise_kernel", (1, 1, channels * self.depth_multiplier, self.filters),
-            self.pointwise_initializer, self.pointwise_regularizer,
-            constraint=self.pointwise_constraint)
+        self.pointwise_kernel = add_weight_from_args(
+            self, "pointwise_kernel", (1, 1, channels * self.depth_multiplier, self.filters),
+            weight="pointwise")
         self._add_bias(self.filters)
         self._set_channels_spec(channels)
         self.built = True
 
-    def call(self, inputs):
-        try:
-            out = separable_conv2d(self._prepare(inputs), self.depthwise_kernel,
-                                   self.pointwise_kernel, strides=self.strides,
-                                   padding=self.padding, dilation_rate=self.dilation_rate)
-        except ValueError as error:
-            raise_named(self, error)
-        return self._finish(out)
-
-    def compute_output_shape(self, input_shape):
-        self._input_channels(input_shape)
-        return (input_shape[0], *self._spatial_output(input_shape), self.filters)
+    def _convolve(self, inputs):
+        return separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel,
+                                strides=self.strides, padding=self.padding,
+                                dilation_rate=self.dilation_rate)
 
     def get_config(self):
         return {
@@ -695,9 +544,7 @@ class SeparableConv2D(_DepthwiseMixin, _BaseConv):
             "filters": self.filters,
             **self._common_config(),
             "depth_multiplier": self.depth_multiplier,
-            **self._depthwise_config(),
-            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            "pointwise_regularizer": _serialize_regularizer(self.pointwise_regularizer),
-            "pointwise_constraint": serialize_constraint(self.pointwise_constraint),
-            **self._bias_config(),
+            **weight_args_config(self, "depthwise"),
+            **weight_args_config(self, "pointwise"),
+            **weight_args_config(self, "bias"),
         }

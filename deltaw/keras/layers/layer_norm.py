@@ -11,7 +11,7 @@ import numbers
 
 from deltaw._checks import normalize_axes
 from deltaw.keras import initializers, regularizers
-from deltaw.keras.layers.convolutional import where_of
+from deltaw.keras.layers.conv_arguments import where_of
 from deltaw.keras.layers.core import _serialize_regularizer, serialize_constraint
 from deltaw.keras.layers.input_spec import InputSpec
 from deltaw.keras.layers.layer import Layer

@@ -6,7 +6,7 @@ channels-last only ('channels_first' raises). Pooling layers have no weights.
 
 from __future__ import annotations
 
-from deltaw.keras.layers.convolutional import (
+from deltaw.keras.layers.conv_arguments import (
     conv_output_length,
     raise_named,
     standardize_data_format,

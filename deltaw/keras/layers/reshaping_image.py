@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numbers
 
-from deltaw.keras.layers.convolutional import standardize_data_format, standardize_tuple, where_of
+from deltaw.keras.layers.conv_arguments import standardize_data_format, standardize_tuple, where_of
 from deltaw.keras.layers.input_spec import InputSpec
 from deltaw.keras.layers.layer import Layer
 from deltaw.nn.pooling import upsampling2d

@@ -7,7 +7,7 @@ together (Tompson et al., 2014).
 
 from __future__ import annotations
 
-from deltaw.keras.layers.convolutional import standardize_data_format, where_of
+from deltaw.keras.layers.conv_arguments import standardize_data_format, where_of
 from deltaw.keras.layers.input_spec import InputSpec
 from deltaw.keras.layers.layer import Layer
 from deltaw.keras.layers.regularization import Dropout

@@ -31,6 +31,15 @@ class LearningRateSchedule:
         return cls(**config)
 
 
+class _BuiltinSchedule(LearningRateSchedule):
+    """A deltaw schedule: its config is the `__init__` arguments listed in `_config_keys`."""
+
+    _config_keys: tuple = ()
+
+    def get_config(self):
+        return {key: getattr(self, key) for key in self._config_keys}
+
+
 def _as_steps(step):
     """(float64 array of steps, whether the input was a scalar)."""
     data = getattr(step, "data", step)  # a Tensor or Variable holds its array in .data
@@ -47,7 +56,32 @@ def _check_decay_steps(cls, decay_steps):
         raise ValueError(f"{cls}: decay_steps must be > 0; got decay_steps={decay_steps}.")
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _TimeDecay(_BuiltinSchedule):
+    """ExponentialDecay and InverseTimeDecay: a decay of `p = step / decay_steps` (floored with
+    `staircase`); subclasses implement `_decay(p)`."""
+
+    _config_keys = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name")
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
+        _check_decay_steps(type(self).__name__, decay_steps)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
+
+    def __call__(self, step):
+        step, scalar = _as_steps(step)
+        p = step / self.decay_steps
+        if self.staircase:
+            p = np.floor(p)
+        return _out(self._decay(p), scalar)
+
+    def _decay(self, p):
+        raise NotImplementedError
+
+
+class ExponentialDecay(_TimeDecay):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`.
 
     With `staircase=True` the exponent is floored, so the rate drops in discrete steps.
@@ -66,27 +100,13 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
-        _check_decay_steps("ExponentialDecay", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def __call__(self, step):
-        step, scalar = _as_steps(step)
-        p = step / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return _out(self.initial_learning_rate * np.power(float(self.decay_rate), p), scalar)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+    def _decay(self, p):
+        return self.initial_learning_rate * np.power(float(self.decay_rate), p)
 
 
-class PiecewiseConstantDecay(LearningRateSchedule):
+class PiecewiseConstantDecay(_BuiltinSchedule):
     """`values[0]` while `step <= boundaries[0]`, `values[i]` while
     `boundaries[i-1] < step <= boundaries[i]`, and `values[-1]` after the last boundary.
 
@@ -100,6 +120,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         >>> s(100), s(101), s(201)
         (1.0, 0.5, 0.1)
     """
+
+    _config_keys = ("boundaries", "values", "name")
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         if len(boundaries) != len(values) - 1:
@@ -117,16 +139,16 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         idx = np.searchsorted(np.asarray(self.boundaries, dtype=np.float64), step, side="left")
         return _out(np.asarray(self.values, dtype=np.float64)[idx], scalar)
 
-    def get_config(self):
-        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
-
-class PolynomialDecay(LearningRateSchedule):
+class PolynomialDecay(_BuiltinSchedule):
     """`(initial - end) * (1 - min(step, decay_steps) / decay_steps) ** power + end`.
 
     With `cycle=True`, `decay_steps` is multiplied by `ceil(step / decay_steps)` (1 at step 0)
     instead of clamping the step.
     """
+
+    _config_keys = ("initial_learning_rate", "decay_steps", "end_learning_rate", "power", "cycle",
+                    "name")
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
                  cycle=False, name="PolynomialDecay"):
@@ -150,38 +172,19 @@ class PolynomialDecay(LearningRateSchedule):
                * np.power(1.0 - p, self.power) + self.end_learning_rate)
         return _out(out, scalar)
 
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
-                "power": self.power, "cycle": self.cycle, "name": self.name}
 
-
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_TimeDecay):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)` (floored with staircase)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
-        _check_decay_steps("InverseTimeDecay", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def __call__(self, step):
-        step, scalar = _as_steps(step)
-        p = step / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return _out(self.initial_learning_rate / (1.0 + self.decay_rate * p), scalar)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+    def _decay(self, p):
+        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
 
 
-class CosineDecay(LearningRateSchedule):
+class CosineDecay(_BuiltinSchedule):
     """Cosine decay, with an optional linear warmup first.
 
     Without warmup (`warmup_target=None`), for `s = min(step, decay_steps)`:
@@ -203,6 +206,9 @@ class CosineDecay(LearningRateSchedule):
         >>> CosineDecay(1.0, decay_steps=10)(5)
         0.5
     """
+
+    _config_keys = ("initial_learning_rate", "decay_steps", "alpha", "name", "warmup_target",
+                    "warmup_steps")
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
@@ -230,11 +236,6 @@ class CosineDecay(LearningRateSchedule):
             step / (warmup if warmup else 1.0)) + self.initial_learning_rate
         decayed = self._decay(step - warmup, self.warmup_target)
         return _out(np.where(in_warmup, ramp, decayed), scalar)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
-                "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
 
 
 _SCHEDULES = {cls.__name__: cls for cls in (

@@ -81,6 +81,19 @@ def run_fit(callbacks, model, epoch_logs, steps=3, batch_logs=None, verbose=0, v
     return cbs, ran
 
 
+def fit_calls(epochs, steps):
+    """The hook calls (as `Recorder` logs them) of a fit with one validation batch per epoch."""
+    calls = [("on_train_begin",)]
+    for epoch in range(epochs):
+        calls.append(("on_epoch_begin", epoch))
+        for step in range(steps):
+            calls += [("on_train_batch_begin", step), ("on_batch_begin", step),
+                      ("on_train_batch_end", step), ("on_batch_end", step)]
+        calls += [("on_test_begin",), ("on_test_batch_begin", 0), ("on_test_batch_end", 0),
+                  ("on_test_end",), ("on_epoch_end", epoch)]
+    return calls + [("on_train_end",)]
+
+
 ALL_HOOKS = [
     "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
     "on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",

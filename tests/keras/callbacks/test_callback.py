@@ -8,7 +8,7 @@ from deltaw.keras.callbacks import (
     LambdaCallback,
     ProgbarLogger,
 )
-from tests.keras.callbacks.fakes import ALL_HOOKS, FakeModel, Recorder, run_fit
+from tests.keras.callbacks.fakes import ALL_HOOKS, FakeModel, Recorder, fit_calls, run_fit
 
 
 def test_base_callback_has_the_keras_hooks_and_attributes():
@@ -42,16 +42,7 @@ def test_hooks_run_in_keras_fit_order():
     rec = Recorder()
     run_fit([rec], FakeModel(), [{"loss": 1.0}, {"loss": 0.5}], steps=2,
             val=lambda epoch: {"loss": 0.7})
-    expected = [("on_train_begin",)]
-    for epoch in range(2):
-        expected.append(("on_epoch_begin", epoch))
-        for step in range(2):
-            expected += [("on_train_batch_begin", step), ("on_batch_begin", step),
-                         ("on_train_batch_end", step), ("on_batch_end", step)]
-        expected += [("on_test_begin",), ("on_test_batch_begin", 0), ("on_test_batch_end", 0),
-                     ("on_test_end",), ("on_epoch_end", epoch)]
-    expected.append(("on_train_end",))
-    assert rec.calls == expected
+    assert rec.calls == fit_calls(epochs=2, steps=2)
 
 
 def test_predict_hooks_are_dispatched():

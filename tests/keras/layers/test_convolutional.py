@@ -17,7 +17,7 @@ from deltaw.keras.layers import (
     Input,
     SeparableConv2D,
 )
-from deltaw.keras.layers.convolutional import ChannelsFirstError
+from deltaw.keras.layers.conv_arguments import ChannelsFirstError
 from deltaw.keras.models import Sequential
 from tests.keras.harness import check_layer
 

@@ -16,7 +16,7 @@ from deltaw.keras.layers import (
     MaxPooling1D,
     MaxPooling2D,
 )
-from deltaw.keras.layers.convolutional import ChannelsFirstError
+from deltaw.keras.layers.conv_arguments import ChannelsFirstError
 from tests.keras.harness import check_layer
 
 

@@ -3,46 +3,31 @@ give Keras' outputs to float32 rounding, masks included; an LSTM model trains to
 Skipped without keras/torch.
 """
 
-import os
-import warnings
-
 import numpy as np
 import pytest
 
-os.environ["KERAS_BACKEND"] = "torch"      # read by keras at import time
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    keras = pytest.importorskip("keras")
-    pytest.importorskip("torch")
+import deltaw.keras as dk
+from tests.keras import keras_reference as ref  # selects the torch backend; import before keras
 
-import deltaw.keras as dk  # noqa: E402
-
-if keras.backend.backend() != "torch":
-    pytest.skip("keras was imported with another backend", allow_module_level=True)
+with ref.quiet():
+    keras = pytest.importorskip("keras", reason=ref.SKIP_REASON)
+ref.require_torch_backend(keras)
 
 ATOL = 1e-5
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
               pytest.mark.filterwarnings("ignore::UserWarning")]
 
 
-def _np(t):
-    return t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
-
-
-def _flat(out):
-    return list(out) if isinstance(out, list | tuple) else [out]
-
-
 def _compare(make, *args, **call):
     """Build `make(keras.layers)` and `make(dk.layers)`, copy Keras' weights, compare outputs."""
     k_layer, d_layer = make(keras.layers), make(dk.layers)
-    k_out = _flat(k_layer(*args, **call))
+    k_out = ref.as_list(k_layer(*args, **call))
     d_layer(*args, **call)
-    d_layer.set_weights([_np(w) for w in k_layer.get_weights()])
-    d_out = _flat(d_layer(*args, **call))
+    ref.copy_weights(k_layer, d_layer)
+    d_out = ref.as_list(d_layer(*args, **call))
     assert len(k_out) == len(d_out)
     for k, d in zip(k_out, d_out, strict=True):
-        np.testing.assert_allclose(d.numpy(), _np(k), atol=ATOL, rtol=1e-5)
+        np.testing.assert_allclose(d.numpy(), ref.to_numpy(k), atol=ATOL, rtol=1e-5)
 
 
 def _x(shape, seed=0):
@@ -120,11 +105,8 @@ def test_attention(score_mode, use_scale):
 
 
 def _predict_both(build, x):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        k_model = build(keras)
-        d_model = build(dk)
-        d_model.set_weights([_np(w) for w in k_model.get_weights()])
+    k_model, d_model = ref.build_both(build)
+    with ref.quiet():
         return k_model.predict(x, verbose=0), d_model.predict(x, verbose=0)
 
 
@@ -180,12 +162,9 @@ def test_lstm_model_fit_gives_keras_losses_epoch_by_epoch():
                                lib.layers.LSTM(6), lib.layers.Dense(1, activation="sigmoid")])
 
     histories = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        keras.utils.set_random_seed(0)
-        k_model = build(keras)
-        d_model = build(dk)
-        d_model.set_weights([_np(w) for w in k_model.get_weights()])
+    keras.utils.set_random_seed(0)
+    k_model, d_model = ref.build_both(build)
+    with ref.quiet():
         for lib, model in ((keras, k_model), (dk, d_model)):
             model.compile(optimizer=lib.optimizers.Adam(0.01), loss="binary_crossentropy",
                           metrics=["accuracy"])

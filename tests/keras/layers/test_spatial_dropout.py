@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from deltaw.keras.layers import LAYERS, Input, SpatialDropout1D, SpatialDropout2D
-from deltaw.keras.layers.convolutional import ChannelsFirstError
+from deltaw.keras.layers.conv_arguments import ChannelsFirstError
 from tests.keras.harness import check_layer
 
 

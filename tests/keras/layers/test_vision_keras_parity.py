@@ -5,22 +5,15 @@ into deltaw with `set_weights` (so the weight lists must have the same order and
 compares outputs to float32 rounding. Skipped without keras/torch.
 """
 
-import os
-import warnings
-
 import numpy as np
 import pytest
 
-os.environ["KERAS_BACKEND"] = "torch"      # read by keras at import time
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    keras = pytest.importorskip("keras")
-    pytest.importorskip("torch")
+import deltaw.keras as dk
+from tests.keras import keras_reference as ref  # selects the torch backend; import before keras
 
-import deltaw.keras as dk  # noqa: E402
-
-if keras.backend.backend() != "torch":
-    pytest.skip("keras was imported with another backend", allow_module_level=True)
+with ref.quiet():
+    keras = pytest.importorskip("keras", reason=ref.SKIP_REASON)
+ref.require_torch_backend(keras)
 
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
               pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -90,11 +83,8 @@ def test_layer_matches_keras(cls_name, kwargs, shape):
     d_layer = getattr(dk.layers, cls_name)(**kwargs)
     k_layer(x)
     d_layer(x)
-    weights = _random_weights(k_layer, rng)
-    k_layer.set_weights(weights)
-    assert [w.shape for w in d_layer.get_weights()] == [w.shape for w in weights]
-    assert [w.name for w in d_layer.weights] == [w.name for w in k_layer.weights]
-    d_layer.set_weights(weights)
+    k_layer.set_weights(_random_weights(k_layer, rng))
+    ref.copy_weights(k_layer, d_layer)
     expected = keras.ops.convert_to_numpy(k_layer(x))
     got = d_layer(x).numpy()
     assert got.shape == expected.shape
@@ -139,18 +129,14 @@ def _cnn(lib):
 def test_small_cnn_fit_matches_keras_epoch_by_epoch():
     (x, y), _ = dk.datasets.digits.load_data()
     x, y = x[:96, :, :, None] / 16.0, y[:96]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        k_model = _cnn(keras)
+    k_model, d_model = ref.build_both(_cnn)
+    with ref.quiet():
         k_model.compile(optimizer=keras.optimizers.Adam(0.01),
                         loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    d_model = _cnn(dk)
-    d_model.set_weights(k_model.get_weights())
     d_model.compile(optimizer=dk.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
                     metrics=["accuracy"])
     kwargs = dict(epochs=2, batch_size=32, shuffle=False, verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with ref.quiet():
         k_hist = k_model.fit(x, y, **kwargs).history
     d_hist = d_model.fit(x, y, **kwargs).history
     np.testing.assert_allclose(d_hist["loss"], k_hist["loss"], rtol=1e-5)

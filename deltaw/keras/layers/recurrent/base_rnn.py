@@ -25,7 +25,7 @@ from deltaw.nn.dropout import dropout as _dropout
 from deltaw.ops import getitem, where
 from deltaw.tensor import Tensor
 
-__all__ = ["FusedRNN"]
+__all__ = ["FusedRNN", "GatedRNN"]
 
 # The activations the fused primitives implement (deltaw.nn.recurrent._ACTIVATIONS).
 FUSED_ACTIVATIONS = ("hard_sigmoid", "linear", "relu", "sigmoid", "tanh")
@@ -42,13 +42,6 @@ def _activation_name(where: str, argument: str, value) -> str:
         raise ValueError(f"{where}: {argument} {value!r} is not supported by deltaw's fused "
                          f"recurrent layers; expected one of {', '.join(FUSED_ACTIVATIONS)}.")
     return name
-
-
-def check_use_cudnn(where: str, use_cudnn) -> None:
-    """Keras' check of `use_cudnn` (the value itself is ignored: deltaw has no cuDNN)."""
-    if use_cudnn not in ("auto", True, False):
-        raise ValueError(f"{where}: invalid use_cudnn {use_cudnn!r}; expected one of 'auto', "
-                         "True, False.")
 
 
 def _as_bool_mask(mask):
@@ -266,3 +259,29 @@ class FusedRNN(Layer):
 
     def _extra_config(self) -> dict:
         return {}
+
+
+class GatedRNN(FusedRNN):
+    """Base class of LSTM and GRU: the gates' `recurrent_activation` and Keras' `use_cudnn`.
+
+    Args:
+        units: Positive int, the size of the hidden state.
+        recurrent_activation: The gates' activation (sigma), one of the fused activations.
+        use_cudnn: 'auto', True or False: checked as Keras does, then ignored (deltaw has no
+            cuDNN).
+        **kwargs: The `FusedRNN` arguments.
+    """
+
+    def __init__(self, units, recurrent_activation="sigmoid", use_cudnn="auto", **kwargs):
+        super().__init__(units, **kwargs)
+        where = f"{type(self).__name__} '{self.name}'"
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self._recurrent_activation_name = _activation_name(where, "recurrent_activation",
+                                                           recurrent_activation)
+        if use_cudnn not in ("auto", True, False):
+            raise ValueError(f"{where}: invalid use_cudnn {use_cudnn!r}; expected one of 'auto', "
+                             "True, False.")
+        self.use_cudnn = use_cudnn
+
+    def _extra_config(self) -> dict:
+        return {"recurrent_activation": activations.serialize(self.recurrent_activation)}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from deltaw.keras import activations
-from deltaw.keras.layers.recurrent.base_rnn import FusedRNN, _activation_name, check_use_cudnn
+from deltaw.keras.layers.recurrent.base_rnn import GatedRNN
 from deltaw.nn.recurrent import gru
 
 __all__ = ["GRU"]
 
 
-class GRU(FusedRNN):
+class GRU(GatedRNN):
     """Gated recurrent unit (Cho et al., 2014) with Keras 3's math.
 
     Gates in Keras' order z, r, h (sigma = recurrent_activation). With reset_after=True (the
@@ -51,16 +50,12 @@ class GRU(FusedRNN):
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", reset_after=True, use_cudnn="auto", **kwargs):
-        super().__init__(units, activation=activation, use_bias=use_bias,
+        super().__init__(units, activation=activation,
+                         recurrent_activation=recurrent_activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, **kwargs)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self._recurrent_activation_name = _activation_name(
-            f"GRU '{self.name}'", "recurrent_activation", recurrent_activation)
+                         bias_initializer=bias_initializer, use_cudnn=use_cudnn, **kwargs)
         self.reset_after = bool(reset_after)
-        check_use_cudnn(f"GRU '{self.name}'", use_cudnn)
-        self.use_cudnn = use_cudnn
 
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
@@ -73,5 +68,4 @@ class GRU(FusedRNN):
         return outputs, [h]
 
     def _extra_config(self):
-        return {"recurrent_activation": activations.serialize(self.recurrent_activation),
-                "reset_after": self.reset_after}
+        return {**super()._extra_config(), "reset_after": self.reset_after}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from deltaw.keras import activations, initializers
-from deltaw.keras.layers.recurrent.base_rnn import FusedRNN, _activation_name, check_use_cudnn
+from deltaw.keras import initializers
+from deltaw.keras.layers.recurrent.base_rnn import GatedRNN
 from deltaw.nn.recurrent import lstm
 
 __all__ = ["LSTM"]
@@ -25,7 +25,7 @@ class _UnitForgetBias(initializers.Initializer):
         return np.concatenate([np.asarray(getattr(p, "data", p)) for p in parts])
 
 
-class LSTM(FusedRNN):
+class LSTM(GatedRNN):
     """Long short-term memory layer (Hochreiter & Schmidhuber, 1997) with Keras 3's math.
 
     Gates in Keras' order i, f, c, o (sigma = recurrent_activation):
@@ -70,16 +70,12 @@ class LSTM(FusedRNN):
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", unit_forget_bias=True, use_cudnn="auto", **kwargs):
-        super().__init__(units, activation=activation, use_bias=use_bias,
+        super().__init__(units, activation=activation,
+                         recurrent_activation=recurrent_activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, **kwargs)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self._recurrent_activation_name = _activation_name(
-            f"LSTM '{self.name}'", "recurrent_activation", recurrent_activation)
+                         bias_initializer=bias_initializer, use_cudnn=use_cudnn, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
-        check_use_cudnn(f"LSTM '{self.name}'", use_cudnn)
-        self.use_cudnn = use_cudnn
 
     def _bias_initializer(self):
         if self.unit_forget_bias:
@@ -94,5 +90,4 @@ class LSTM(FusedRNN):
         return outputs, [h, c]
 
     def _extra_config(self):
-        return {"recurrent_activation": activations.serialize(self.recurrent_activation),
-                "unit_forget_bias": self.unit_forget_bias}
+        return {**super()._extra_config(), "unit_forget_bias": self.unit_forget_bias}
