@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
+_MEAN_REDUCTIONS = ("sum_over_batch_size", "mean")  # without weights: the mean of the values
 
 
 # ----------------------------------------------------------------------------- conversion
@@ -164,6 +165,10 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_pred = _as_pred(y_pred, self.dtype)
+        if sample_weight is None and self.reduction in _MEAN_REDUCTIONS and y_pred.data.size:
+            mean = self._fused_mean(y_true, y_pred)
+            if mean is not None:
+                return mean
         values = self.call(y_true, y_pred)
         return reduce_weighted_values(values, sample_weight, self.compute_mask(y_true, y_pred),
                                       self.reduction)
@@ -173,6 +178,11 @@ class Loss:
 
     def compute_mask(self, y_true, y_pred):
         """Bool array of the per-sample values' shape marking entries to keep, or None."""
+        return None
+
+    def _fused_mean(self, y_true, y_pred):
+        """The unweighted mean reduction as one recorded op, or None where this loss has none
+        (then `call` and `reduce_weighted_values` run)."""
         return None
 
     def validate(self, y_true, y_pred) -> None:
@@ -207,6 +217,18 @@ class LossFunctionWrapper(Loss):
         values = self.fn(y_true, y_pred, **self._fn_kwargs)
         return values if isinstance(values, Tensor) else Tensor(np.asarray(values))
 
+    def _fused_mean(self, y_true, y_pred):
+        # The dw.nn losses take reduction="mean" and align ranks themselves (Keras' rule), so the
+        # loss, the sum and the division are one primitive. Only for the built-in classes as they
+        # are: a subclass that overrides call() or compute_mask() keeps the generic path.
+        labels = _FUSED_LABELS.get(type(self))
+        if labels is None:
+            labels = _FUSED_LABELS[type(self)] = _fused_labels(type(self))
+        if not labels or id(self.fn) not in _MEAN_FUNCTIONS:
+            return None
+        y_true = _as_ids(y_true) if labels == "ids" else _as_true(y_true, y_pred)
+        return self.fn(y_true, y_pred, reduction="mean", **self._fn_kwargs)
+
     def get_config(self):
         config = super().get_config()
         if type(self) is LossFunctionWrapper:
@@ -219,6 +241,23 @@ class LossFunctionWrapper(Loss):
         if cls is LossFunctionWrapper and isinstance(config.get("fn"), str):
             config["fn"] = _FUNCTIONS[config["fn"]]
         return cls(**config)
+
+
+# The dw.nn losses that accept reduction="mean"; and per Loss class, how its labels are converted
+# for the fused mean ("values", "ids") or "" when the class must take the generic path.
+_MEAN_FUNCTIONS = {id(f) for f in (nn.mean_squared_error, nn.mean_absolute_error, nn.huber,
+                                   nn.binary_cross_entropy, nn.categorical_cross_entropy,
+                                   nn.sparse_categorical_cross_entropy)}
+_FUSED_LABELS: dict = {}
+
+
+def _fused_labels(cls) -> str:
+    if cls.call is LossFunctionWrapper.call and cls.compute_mask is Loss.compute_mask:
+        return "values"
+    if cls.call is SparseCategoricalCrossentropy.call and \
+            cls.compute_mask is SparseCategoricalCrossentropy.compute_mask:
+        return "ids"  # ignore_class: the nn mean leaves ignored entries out, as Keras' mask
+    return ""
 
 
 # ----------------------------------------------------------------------------- validation

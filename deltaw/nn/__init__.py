@@ -28,6 +28,8 @@ from deltaw.nn.activations import (
 )
 from deltaw.nn.attention import scaled_dot_product_attention
 from deltaw.nn.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d, separable_conv2d
+from deltaw.nn.conv_fused import conv2d_bias_activation
+from deltaw.nn.dense import dense
 from deltaw.nn.dropout import dropout
 from deltaw.nn.embedding import embedding
 from deltaw.nn.losses import (
@@ -68,10 +70,13 @@ __all__ = [
     # losses
     "binary_cross_entropy", "categorical_cross_entropy", "huber", "mae", "mean_absolute_error",
     "mean_squared_error", "mse", "sparse_categorical_cross_entropy",
+    # layers
+    "dense",
     # regularization
     "dropout",
     # vision and sequence networks
-    "conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d",
+    "conv1d", "conv2d", "conv2d_bias_activation", "conv2d_transpose", "depthwise_conv2d",
+    "separable_conv2d",
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "global_average_pool1d",
     "global_average_pool2d", "global_max_pool1d", "global_max_pool2d", "upsampling2d",
     "batch_norm", "batch_norm_train", "batch_norm_train_with_stats", "layer_norm", "group_norm",

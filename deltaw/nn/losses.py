@@ -14,6 +14,11 @@ Shared conventions:
   so labels of shape `(n,)` against predictions of shape `(n, 1)` give `n` losses, not `n * n`.
 - `y_true` gets a gradient too, where it is floating (soft targets, distillation); integer class ids
   of the sparse loss get none.
+- `reduction="none"` (the default) returns the per-sample values; `reduction="mean"` returns
+  their mean as a 0-d tensor inside the same primitive (with `ignore_class`, the mean over the
+  entries not ignored; 0 when every entry is ignored). That is Keras' "sum_over_batch_size"
+  reduction without sample weights, so the Keras Loss classes record one op instead of three
+  (loss, sum, divide).
 - From probabilities, deltaw does not clip p to [1e-7, 1 - 1e-7] as Keras does (which distorts
   every loss below 1e-7). It clamps log(p) and log(1 - p) at -100 as PyTorch's BCELoss does: a
   correct p = 1 costs exactly 0, a totally wrong p = 0 costs 100 per element, and both stay
@@ -84,12 +89,46 @@ def _last_axis(where, axis, ndim):
 
 
 def _mean(v, ax):
-    return v if ax is None else v.mean(axis=ax)
+    if ax is None:
+        return v
+    # a size-1 axis (binary labels of shape (batch, 1)) is a free squeeze, not a reduction
+    return v.squeeze(ax) if v.shape[ax] == 1 else v.mean(axis=ax)
 
 
 def _spread(xp, g, shape, ax):
     """The per-sample gradient, given back the averaged axis: g / n on each of its n entries."""
-    return g if ax is None else xp.expand_dims(g, ax) * (1.0 / shape[ax])
+    if ax is None:
+        return g
+    g = g.reshape(g.shape[:ax] + (1,) + g.shape[ax:])
+    return g if shape[ax] == 1 else g * (1.0 / shape[ax])
+
+
+_REDUCTIONS = ("none", "mean")
+
+
+def _check_reduction(where, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{where}: reduction must be 'none' or 'mean'; got {reduction!r}.")
+
+
+def _reduce(values, reduction, valid=None):
+    """(output, what backward needs to undo it): the per-sample values themselves, or their mean
+    over the entries in `valid` (all when None) as a 0-d array."""
+    if reduction == "none":
+        return values, None
+    count = values.size if valid is None else int(valid.sum())
+    mean = values.sum() / count if count else values.sum() * 0  # 0 when nothing counts
+    return np.asarray(mean, dtype=values.dtype), (values.shape, count or math.inf)
+
+
+def _unreduce(xp, g, reduced):
+    """The gradient of each per-sample value from the gradient of `_reduce`'s output."""
+    if reduced is None:
+        return g
+    shape, count = reduced
+    out = xp.empty(shape, dtype=g.dtype)  # empty + fill: np.broadcast_to is slow Python code
+    out.fill(g / count)  # d mean / d v_i = 1 / count (ignored entries are masked later)
+    return out
 
 
 def _safe_log(xp, p):
@@ -130,7 +169,7 @@ def _difference_grads(gd, shapes, needs):
 
 
 @primitive("mean_squared_error")
-def mean_squared_error(xp, y_true, y_pred):
+def mean_squared_error(xp, y_true, y_pred, reduction="none"):
     """Mean squared error per sample: mean((y_pred - y_true)^2, axis=-1). `mse` is an alias.
 
     Gradient: 2 (y_pred - y_true) / n for y_pred, the negative for y_true.
@@ -138,22 +177,27 @@ def mean_squared_error(xp, y_true, y_pred):
     Args:
         y_true: Targets, broadcastable to `y_pred` (after Keras' rank alignment).
         y_pred: Predictions.
+        reduction: "none" (per-sample values) or "mean" (their mean, a 0-d tensor). The other
+            losses take the same argument.
 
     Returns:
-        Tensor of shape `y_pred.shape[:-1]` (after rank alignment).
+        Tensor of shape `y_pred.shape[:-1]` (after rank alignment), or 0-d for "mean".
 
     Example:
         >>> dw.nn.mse(dw.tensor([[0.0, 1.0]]), dw.tensor([[1.0, 1.0]]))
         tensor([0.5])
     """
+    _check_reduction("mean_squared_error", reduction)
     d, shapes = _difference("mean_squared_error", y_true, y_pred)
     ax = d.ndim - 1 if d.ndim else None
-    return _mean(d * d, ax), (d, ax, shapes)
+    out, reduced = _reduce(_mean(d * d, ax), reduction)
+    return out, (d, ax, shapes, reduced)
 
 
 @mean_squared_error.backward
 def _mean_squared_error_backward(xp, g, saved, needs):
-    d, ax, shapes = saved
+    d, ax, shapes, reduced = saved
+    g = _unreduce(xp, g, reduced)
     return _difference_grads(_spread(xp, g, d.shape, ax) * (2 * d), shapes, needs)  # 2 d / n
 
 
@@ -161,19 +205,22 @@ mse = mean_squared_error
 
 
 @primitive("mean_absolute_error")
-def mean_absolute_error(xp, y_true, y_pred):
+def mean_absolute_error(xp, y_true, y_pred, reduction="none"):
     """Mean absolute error per sample: mean(|y_pred - y_true|, axis=-1). `mae` is an alias.
 
     Gradient: sign(y_pred - y_true) / n, so 0 where y_pred == y_true (as TensorFlow's abs).
     """
+    _check_reduction("mean_absolute_error", reduction)
     d, shapes = _difference("mean_absolute_error", y_true, y_pred)
     ax = d.ndim - 1 if d.ndim else None
-    return _mean(xp.abs(d), ax), (d, ax, shapes)
+    out, reduced = _reduce(_mean(xp.abs(d), ax), reduction)
+    return out, (d, ax, shapes, reduced)
 
 
 @mean_absolute_error.backward
 def _mean_absolute_error_backward(xp, g, saved, needs):
-    d, ax, shapes = saved
+    d, ax, shapes, reduced = saved
+    g = _unreduce(xp, g, reduced)
     return _difference_grads(_spread(xp, g, d.shape, ax) * xp.sign(d), shapes, needs)
 
 
@@ -181,7 +228,7 @@ mae = mean_absolute_error
 
 
 @primitive("huber")
-def huber(xp, y_true, y_pred, delta=1.0):
+def huber(xp, y_true, y_pred, delta=1.0, reduction="none"):
     """Huber loss per sample (Keras): mean of 0.5 d^2 where |d| <= delta, else
     delta * |d| - 0.5 delta^2, with d = y_pred - y_true, over the last axis.
 
@@ -196,17 +243,20 @@ def huber(xp, y_true, y_pred, delta=1.0):
     """
     if not delta > 0:
         raise ValueError(f"huber: delta must be positive; expected delta > 0, got {delta!r}.")
+    _check_reduction("huber", reduction)
     d, shapes = _difference("huber", y_true, y_pred)
     ax = d.ndim - 1 if d.ndim else None
     a = xp.abs(d)
     c = xp.minimum(a, delta)
     elem = c * (a - 0.5 * c)  # 0.5 a^2 for a <= delta, delta a - 0.5 delta^2 beyond: no np.where
-    return _mean(elem, ax), (d, ax, delta, shapes)
+    out, reduced = _reduce(_mean(elem, ax), reduction)
+    return out, (d, ax, delta, shapes, reduced)
 
 
 @huber.backward
 def _huber_backward(xp, g, saved, needs):
-    d, ax, delta, shapes = saved
+    d, ax, delta, shapes, reduced = saved
+    g = _unreduce(xp, g, reduced)
     gd = _spread(xp, g, d.shape, ax) * xp.minimum(xp.maximum(d, -delta), delta)
     return _difference_grads(gd, shapes, needs)
 
@@ -233,46 +283,65 @@ def _binary_grads(gt, gp, shapes):
 
 
 @primitive("binary_cross_entropy")
-def _binary_from_probs(xp, y_true, y_pred, label_smoothing=0.0, axis=-1):
+def _binary_from_probs(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, reduction="none"):
     t, p, ax, shapes = _binary_inputs("binary_cross_entropy", y_true, y_pred, label_smoothing, axis)
-    elem = -(t * _safe_log(xp, p)) - (1 - t) * _safe_log(xp, 1 - p)  # +0.0, not -0.0, if exact
-    return _mean(elem, ax), (t, p, ax, label_smoothing, shapes)
+    q = 1 - p
+    # p (1 - p) > e^-100 exactly when both p and 1 - p are (each is at most 1): then no log is
+    # clamped and the plain formulas below give the same values in fewer NumPy calls, and
+    # backward can use the product. Any p at or beyond the clamp (or outside [0, 1]) fails the
+    # test and takes the guarded path.
+    pq = p * q
+    if pq.size and pq.min() > _LOG_FLOOR_AT:
+        elem = -(t * xp.log(p)) - (1 - t) * xp.log(q)  # +0.0, not -0.0, if exact
+    else:
+        pq = None
+        elem = -(t * _safe_log(xp, p)) - (1 - t) * _safe_log(xp, q)
+    out, reduced = _reduce(_mean(elem, ax), reduction)
+    return out, (t, p, q, pq, ax, label_smoothing, shapes, reduced)
 
 
 @_binary_from_probs.backward
 def _binary_from_probs_backward(xp, g, saved, needs):
-    t, p, ax, label_smoothing, shapes = saved
-    gs = _spread(xp, g, p.shape, ax)
-    # dL/dp = -y / p + (1 - y) / (1 - p), each term 0 where its log is clamped
-    gp = gs * ((1 - t) * _dlog(xp, 1 - p) - t * _dlog(xp, p)) if needs[1] else None
+    t, p, q, pq, ax, label_smoothing, shapes, reduced = saved
+    gs = _spread(xp, _unreduce(xp, g, reduced), p.shape, ax)
+    gp = None
+    if needs[1] and pq is not None:
+        # dL/dp = -y / p + (1 - y) / (1 - p) = (p - y) / (p (1 - p)), no log clamped
+        gp = (p - t) / pq
+        gp *= gs
+    elif needs[1]:
+        # the same, each term 0 where its log is clamped
+        gp = gs * ((1 - t) * _dlog(xp, q) - t * _dlog(xp, p))
     # dL/dy = -(log p - log(1 - p)) * (1 - label_smoothing)
-    gt = (gs * (_safe_log(xp, 1 - p) - _safe_log(xp, p)) * (1 - label_smoothing)
+    gt = (gs * (_safe_log(xp, q) - _safe_log(xp, p)) * (1 - label_smoothing)
           if needs[0] else None)
     return _binary_grads(gt, gp, shapes)
 
 
 @primitive("binary_cross_entropy_from_logits")
-def _binary_from_logits(xp, y_true, y_pred, label_smoothing=0.0, axis=-1):
+def _binary_from_logits(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, reduction="none"):
     # Fused rather than sigmoid + log for stability: exp only ever sees -|x|, so logits of +-100
     # (or +-1e30) give exact, finite losses and gradients.
     t, x, ax, shapes = _binary_inputs("binary_cross_entropy", y_true, y_pred, label_smoothing,
                                       axis)
     e = xp.exp(-xp.abs(x))
     elem = xp.maximum(x, 0) - x * t + _log1p_unit(xp, e)  # -(y log s(x) + (1-y) log(1-s(x)))
-    return _mean(elem, ax), (t, x, e, ax, label_smoothing, shapes)
+    out, reduced = _reduce(_mean(elem, ax), reduction)
+    return out, (t, x, e, ax, label_smoothing, shapes, reduced)
 
 
 @_binary_from_logits.backward
 def _binary_from_logits_backward(xp, g, saved, needs):
-    t, x, e, ax, label_smoothing, shapes = saved
-    gs = _spread(xp, g, x.shape, ax)
+    t, x, e, ax, label_smoothing, shapes, reduced = saved
+    gs = _spread(xp, _unreduce(xp, g, reduced), x.shape, ax)
     # dL/dx = sigmoid(x) - y, sigmoid rebuilt from the saved e = exp(-|x|); dL/dy = -x (1 - ls)
     gp = gs * (_sigmoid_from(xp, x, e) - t) if needs[1] else None
     gt = gs * x * (label_smoothing - 1) if needs[0] else None
     return _binary_grads(gt, gp, shapes)
 
 
-def binary_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+def binary_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1,
+                         reduction="none"):
     """Binary cross entropy per sample (Keras' `binary_crossentropy`), the mean over `axis` of
     -(y log p + (1 - y) log(1 - p)).
 
@@ -291,12 +360,13 @@ def binary_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
         from_logits: Whether `y_pred` holds logits.
         label_smoothing: In [0, 1]; labels become y * (1 - label_smoothing) + 0.5 * label_smoothing.
         axis: The axis averaged over. Defaults to -1.
+        reduction: "none" (per-sample values) or "mean" (their mean, a 0-d tensor).
 
     Returns:
-        Tensor of `y_pred`'s shape without `axis`.
+        Tensor of `y_pred`'s shape without `axis` (0-d for "mean").
 
     Raises:
-        ValueError: shapes differ, or label_smoothing is outside [0, 1].
+        ValueError: shapes differ, label_smoothing is outside [0, 1], or an unknown reduction.
 
     Example:
         >>> y = dw.tensor([[0.0], [1.0]])
@@ -304,9 +374,10 @@ def binary_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
         array([100.       ,   0.6931472], dtype=float32)
     """
     _check_smoothing("binary_cross_entropy", label_smoothing)
+    _check_reduction("binary_cross_entropy", reduction)
     if from_logits:
-        return _binary_from_logits(y_true, y_pred, label_smoothing, axis)
-    return _binary_from_probs(y_true, y_pred, label_smoothing, axis)
+        return _binary_from_logits(y_true, y_pred, label_smoothing, axis, reduction)
+    return _binary_from_probs(y_true, y_pred, label_smoothing, axis, reduction)
 
 
 # ---------------------------------------------------------------- categorical cross entropy
@@ -329,18 +400,19 @@ def _categorical_inputs(y_true, y_pred, label_smoothing, axis):
 
 
 @primitive("categorical_cross_entropy")
-def _categorical_from_probs(xp, y_true, y_pred, label_smoothing=0.0, axis=-1):
+def _categorical_from_probs(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, reduction="none"):
     t, p, ax = _categorical_inputs(y_true, y_pred, label_smoothing, axis)
     # Keras renormalizes p along the class axis; then log is clamped at -100 (no 1e-7 clipping).
     s = xp.maximum(p.sum(axis=ax, keepdims=True), _TINY.get(p.dtype, 0.0))
     q = p / s
-    return 0 - (t * _safe_log(xp, q)).sum(axis=ax), (t, q, s, ax, label_smoothing)
+    out, reduced = _reduce(0 - (t * _safe_log(xp, q)).sum(axis=ax), reduction)
+    return out, (t, q, s, ax, label_smoothing, reduced)
 
 
 @_categorical_from_probs.backward
 def _categorical_from_probs_backward(xp, g, saved, needs):
-    t, q, s, ax, label_smoothing = saved
-    g = xp.expand_dims(g, ax)
+    t, q, s, ax, label_smoothing, reduced = saved
+    g = xp.expand_dims(_unreduce(xp, g, reduced), ax)
     gp = gt = None
     if needs[1]:
         # L = -sum_i y_i log(p_i / S): dL/dp_j = (sum_i y_i m_i - y_j m_j / q_j) / S, m = unclamped
@@ -352,26 +424,28 @@ def _categorical_from_probs_backward(xp, g, saved, needs):
 
 
 @primitive("categorical_cross_entropy_from_logits")
-def _categorical_from_logits(xp, y_true, y_pred, label_smoothing=0.0, axis=-1):
+def _categorical_from_logits(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, reduction="none"):
     # Fused rather than log_softmax + multiply + sum for speed and memory: one saved array
     # (log-softmax) serves both gradients.
     t, x, ax = _categorical_inputs(y_true, y_pred, label_smoothing, axis)
     logsm = x - x.max(axis=ax, keepdims=True)
     logsm -= xp.log(xp.exp(logsm).sum(axis=ax, keepdims=True))
-    return 0 - (t * logsm).sum(axis=ax), (t, logsm, ax, label_smoothing)
+    out, reduced = _reduce(0 - (t * logsm).sum(axis=ax), reduction)
+    return out, (t, logsm, ax, label_smoothing, reduced)
 
 
 @_categorical_from_logits.backward
 def _categorical_from_logits_backward(xp, g, saved, needs):
-    t, logsm, ax, label_smoothing = saved
-    g = xp.expand_dims(g, ax)
+    t, logsm, ax, label_smoothing, reduced = saved
+    g = xp.expand_dims(_unreduce(xp, g, reduced), ax)
     # dL/dx = softmax * sum(y) - y (softmax - y for one-hot y); dL/dy = -log_softmax (1 - ls)
     gp = g * (xp.exp(logsm) * t.sum(axis=ax, keepdims=True) - t) if needs[1] else None
     gt = g * logsm * (label_smoothing - 1) if needs[0] else None
     return gt, gp
 
 
-def categorical_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+def categorical_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1,
+                              reduction="none"):
     """Categorical cross entropy per sample (Keras' `categorical_crossentropy`):
     -sum(y * log(p), axis).
 
@@ -389,12 +463,14 @@ def categorical_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing
         label_smoothing: In [0, 1]; y becomes y * (1 - label_smoothing) + label_smoothing / C, C
             the size of `axis`.
         axis: The class axis. Defaults to -1.
+        reduction: "none" (per-sample values) or "mean" (their mean, a 0-d tensor).
 
     Returns:
-        Tensor of `y_pred`'s shape without `axis`.
+        Tensor of `y_pred`'s shape without `axis` (0-d for "mean").
 
     Raises:
-        ValueError: shapes differ, y_pred is a scalar, or label_smoothing is outside [0, 1].
+        ValueError: shapes differ, y_pred is a scalar, label_smoothing is outside [0, 1], or an
+            unknown reduction.
 
     Example:
         >>> y, logits = dw.tensor([[0.0, 0.0, 1.0]]), dw.tensor([[1000.0, 0.0, -1000.0]])
@@ -403,14 +479,15 @@ def categorical_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing
     """
     where = "categorical_cross_entropy"
     _check_smoothing(where, label_smoothing)
+    _check_reduction(where, reduction)
     shape = y_pred.shape if hasattr(y_pred, "shape") else np.shape(y_pred)
     if len(shape) and shape[-1] == 1:
         warnings.warn(f"{where}: expected y_pred of shape (batch_size, num_classes) with "
                       f"num_classes > 1, got y_pred.shape={tuple(shape)}; the loss is always 0. "
                       "Hint: use binary_cross_entropy for 2 classes.", SyntaxWarning, stacklevel=2)
     if from_logits:
-        return _categorical_from_logits(y_true, y_pred, label_smoothing, axis)
-    return _categorical_from_probs(y_true, y_pred, label_smoothing, axis)
+        return _categorical_from_logits(y_true, y_pred, label_smoothing, axis, reduction)
+    return _categorical_from_probs(y_true, y_pred, label_smoothing, axis, reduction)
 
 
 # ---------------------------------------------------------------- sparse categorical
@@ -476,18 +553,20 @@ def _masked(xp, loss, valid):
 
 
 @primitive("sparse_categorical_cross_entropy")
-def _sparse_from_probs(xp, y_true, y_pred, ignore_class=None, axis=-1):
+def _sparse_from_probs(xp, y_true, y_pred, ignore_class=None, axis=-1, reduction="none"):
     p, ax, idx, valid = _sparse_inputs(xp, y_true, y_pred, ignore_class, axis)
     s = xp.maximum(p.sum(axis=ax, keepdims=True), _TINY.get(p.dtype, 0.0))
     picked = xp.take_along_axis(p, idx, axis=ax)
     q = picked / s  # Keras renormalizes p; only the labelled class's log is needed
     loss = 0 - _safe_log(xp, q).squeeze(ax)
-    return _masked(xp, loss, valid), (picked, q, s, idx, valid, ax, p.shape)
+    out, reduced = _reduce(_masked(xp, loss, valid), reduction, valid)
+    return out, (picked, q, s, idx, valid, ax, p.shape, reduced)
 
 
 @_sparse_from_probs.backward
 def _sparse_from_probs_backward(xp, g, saved, needs):
-    picked, q, s, idx, valid, ax, shape = saved
+    picked, q, s, idx, valid, ax, shape, reduced = saved
+    g = _unreduce(xp, g, reduced)
     g = g if valid is None else g * valid
     c = xp.expand_dims(g, ax) * (q > _LOG_FLOOR_AT)
     # L = -log(p_l / S): dL/dp_j = 1/S - [j == l] / p_l (0 where the log is clamped)
@@ -496,26 +575,28 @@ def _sparse_from_probs_backward(xp, g, saved, needs):
 
 
 @primitive("sparse_categorical_cross_entropy_from_logits")
-def _sparse_from_logits(xp, y_true, y_pred, ignore_class=None, axis=-1):
+def _sparse_from_logits(xp, y_true, y_pred, ignore_class=None, axis=-1, reduction="none"):
     # Fused for stability and speed: log-softmax is computed once and the labelled entry gathered;
     # no one-hot matrix is built in the forward pass.
     x, ax, idx, valid = _sparse_inputs(xp, y_true, y_pred, ignore_class, axis)
     logsm = x - x.max(axis=ax, keepdims=True)
     logsm -= xp.log(xp.exp(logsm).sum(axis=ax, keepdims=True))
     loss = 0 - xp.take_along_axis(logsm, idx, axis=ax).squeeze(ax)
-    return _masked(xp, loss, valid), (logsm, idx, valid, ax)
+    out, reduced = _reduce(_masked(xp, loss, valid), reduction, valid)
+    return out, (logsm, idx, valid, ax, reduced)
 
 
 @_sparse_from_logits.backward
 def _sparse_from_logits_backward(xp, g, saved, needs):
-    logsm, idx, valid, ax = saved
+    logsm, idx, valid, ax, reduced = saved
+    g = _unreduce(xp, g, reduced)
     g = g if valid is None else g * valid
     # dL/dx = softmax(x) - onehot(label)
     return None, xp.expand_dims(g, ax) * (xp.exp(logsm) - _one_hot(xp, idx, logsm.shape, ax))
 
 
 def sparse_categorical_cross_entropy(y_true, y_pred, from_logits=False, ignore_class=None,
-                                     axis=-1):
+                                     axis=-1, reduction="none"):
     """Cross entropy per sample with integer class ids (Keras' `sparse_categorical_crossentropy`):
     -log p[label].
 
@@ -536,12 +617,14 @@ def sparse_categorical_cross_entropy(y_true, y_pred, from_logits=False, ignore_c
             range-checked), as Keras' `ignore_class`. The Keras loss class excludes them from the
             mean.
         axis: The class axis. Defaults to -1.
+        reduction: "none" (per-sample values) or "mean" (their mean over the entries not
+            ignored, a 0-d tensor; 0 when all are ignored, as Keras' masked mean).
 
     Returns:
-        Tensor of `y_pred`'s shape without `axis`.
+        Tensor of `y_pred`'s shape without `axis` (0-d for "mean").
 
     Raises:
-        ValueError: a label is out of range, or the shapes do not match.
+        ValueError: a label is out of range, the shapes do not match, or an unknown reduction.
         TypeError: labels are not integers.
 
     Example:
@@ -549,6 +632,7 @@ def sparse_categorical_cross_entropy(y_true, y_pred, from_logits=False, ignore_c
         >>> dw.nn.sparse_categorical_cross_entropy([2], logits, from_logits=True)
         tensor([2000.])
     """
+    _check_reduction("sparse_categorical_cross_entropy", reduction)
     if from_logits:
-        return _sparse_from_logits(y_true, y_pred, ignore_class, axis)
-    return _sparse_from_probs(y_true, y_pred, ignore_class, axis)
+        return _sparse_from_logits(y_true, y_pred, ignore_class, axis, reduction)
+    return _sparse_from_probs(y_true, y_pred, ignore_class, axis, reduction)

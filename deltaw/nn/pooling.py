@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from deltaw.autograd.op import primitive
+from deltaw.nn import _kernels
 from deltaw.nn.conv import crop_spatial, pad_spatial, spatial_tuple, taps, window_geometry
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "global_average_pool1d",
@@ -68,19 +69,48 @@ def _scatter_windows(xp, contrib, x_shape, pool, strides, pads, outs):
 
 def _max_pool(xp, where, x, nd, pool_size, strides, padding):
     pool, strides, pads, outs = _pool_setup(where, x, nd, pool_size, strides, padding)
+    kernels = _kernels.get() if xp is np and x.dtype.kind == "f" else None
+    if kernels is not None:
+        return _max_pool_compiled(kernels, x, pool, strides, pads, outs)
     xpad = pad_spatial(xp, x, pads, value=_lowest(x.dtype))
     out = None
     for _, sl in taps(outs, pool, strides, (1,) * nd):
         window = xpad[(slice(None), *sl)]
         out = window.copy() if out is None else xp.maximum(out, window, out=out)
-    return out, (x, out, pool, strides, pads)
+    return out, (x, out, None, pool, strides, pads)
+
+
+def _as_2d(a):
+    """(N, T, C) as (N, 1, T, C), a view: the compiled kernels are written for 2-D windows."""
+    return a if a.ndim == 4 else a[:, None]
+
+
+def _max_pool_compiled(kernels, x, pool, strides, pads, outs):
+    """One pass (numba) that also records each window's winning tap for the backward pass."""
+    x4 = _as_2d(np.ascontiguousarray(x))
+    pool2, strides2 = (1,) * (4 - x.ndim) + pool, (1,) * (4 - x.ndim) + strides
+    lows = (0,) * (4 - x.ndim) + tuple(lo for lo, _ in pads)
+    out = np.empty((x.shape[0], *outs, x.shape[-1]), x.dtype)
+    arg = np.empty(out.shape, np.uint8 if math.prod(pool) <= 256 else np.int32)
+    kernels.max_pool_forward(x4, *pool2, *strides2, *lows, _as_2d(out), _as_2d(arg))
+    return out, (x, None, arg, pool, strides, pads)
 
 
 def _max_pool_backward(xp, g, saved, needs):
-    x, out, pool, strides, pads = saved
+    x, out, arg, pool, strides, pads = saved
+    if arg is not None:  # the forward ran the compiled kernel: route g to the recorded winners
+        kernels = _kernels.load()
+        dx = np.empty(x.shape, g.dtype)
+        pool2, strides2 = (1,) * (4 - x.ndim) + pool, (1,) * (4 - x.ndim) + strides
+        lows = (0,) * (4 - x.ndim) + tuple(lo for lo, _ in pads)
+        kernels.max_pool_backward(_as_2d(np.ascontiguousarray(g)), _as_2d(arg), *pool2,
+                                  *strides2, *lows, _as_2d(dx))
+        return (dx,)
     nd = len(pool)
     outs = out.shape[1:-1]
     xpad = pad_spatial(xp, x, pads, value=_lowest(x.dtype))
+    if strides == pool:
+        return (_max_pool_backward_disjoint(xp, g, x.shape, xpad, out, pool, strides, pads),)
     # the first tap (row-major in the window) that attains the max takes the whole gradient
     winner = xp.full(out.shape, -1, np.int16 if math.prod(pool) < 2**15 else np.int64)
     for t, (_, sl) in enumerate(taps(outs, pool, strides, (1,) * nd)):
@@ -89,6 +119,30 @@ def _max_pool_backward(xp, g, saved, needs):
     contrib = (xp.arange(math.prod(pool)).reshape(-1, 1) == winner[..., None, :]) * g[..., None, :]
     return (_scatter_windows(xp, contrib.astype(g.dtype, copy=False), x.shape, pool, strides,
                              pads, outs),)
+
+
+def _max_pool_backward_disjoint(xp, g, x_shape, xpad, out, pool, strides, pads):
+    """Non-overlapping windows: each tap's slice of dx is written once, in place.
+
+    The taps are visited in row-major window order; `rest` holds the gradient not yet given to
+    an earlier maximum, so a tie goes to the first tap (g * hit, then rest -= that share: exact,
+    since each share is all or nothing).
+    """
+    nd = len(pool)
+    outs = out.shape[1:-1]
+    covered = tuple(o * p for o, p in zip(outs, pool, strict=True))
+    make = xp.empty if covered == xpad.shape[1:-1] else xp.zeros  # zeros: rows no window reads
+    dxpad = make(xpad.shape, g.dtype)
+    tap_slices = [sl for _, sl in taps(outs, pool, strides, (1,) * nd)]
+    rest = g
+    for t, sl in enumerate(tap_slices):
+        idx = (slice(None), *sl)
+        share = xp.multiply(rest, xpad[idx] == out, out=dxpad[idx])
+        if t == 0 and len(tap_slices) > 1:
+            rest = g - share
+        elif t < len(tap_slices) - 1:
+            xp.subtract(rest, share, out=rest)
+    return crop_spatial(dxpad, pads, x_shape[1:-1])
 
 
 _MAX_DOC = """Max pooling over {what}, as Keras' {layer}.

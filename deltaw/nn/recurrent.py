@@ -8,6 +8,13 @@ math, in preallocated time-major buffers. The backward pass mirrors that: the lo
 gate gradients of every step, then dkernel, drecurrent_kernel, dbias and dx are each one GEMM or
 sum over all steps.
 
+LSTM in float32 with Keras' default activations runs its two time loops (recurrent GEMM and
+gate math of every step) as compiled kernels when numba is installed (deltaw's `fast` extra;
+`deltaw.nn._kernels.recurrent_numba`): one call per pass instead of a dozen NumPy calls per
+step, the batch split over the cores with no synchronisation between steps. Everything else
+(float64, other activations, no numba, DELTAW_DISABLE_NUMBA=1) takes the NumPy loops, which are
+also the reference the kernel tests compare against.
+
 Weights are laid out as Keras stores them: kernel (input_dim, k * units), recurrent_kernel
 (units, k * units), gates in Keras' order: LSTM (i, f, c, o) (PyTorch's i, f, g, o), GRU
 (z, r, h) (PyTorch's r, z, n is a different order). Defaults are Keras 3's: activation tanh,
@@ -20,7 +27,10 @@ outputs of leading masked steps are 0 while the state stays h0). The final state
 the carried states. Each primitive returns the output sequence and the final states packed along
 the time axis, (batch, timesteps + k, units); the public functions split them with getitem.
 
-Sigmoid is computed as 0.5 * (1 + tanh(z / 2)), which cannot overflow.
+Sigmoid is computed as 0.5 * (1 + tanh(z / 2)), which cannot overflow. When every gate's
+activation is tanh or sigmoid, the LSTM's gates take one tanh pass per step over all four: the
+sigmoid gates' weights are halved first (exact in binary floating point), then each gate is
+shift + scale * tanh(z).
 """
 
 from __future__ import annotations
@@ -62,13 +72,62 @@ def _linear(xp, z):
     return z
 
 
+# Derivatives from the output y, written into `out` (a new array when out is None).
+
+def _d_tanh(xp, y, out=None):
+    out = xp.multiply(y, y, out=out)
+    return xp.subtract(1, out, out=out)
+
+
+def _d_sigmoid(xp, y, out=None):
+    out = xp.subtract(1, y, out=out)
+    return xp.multiply(out, y, out=out)
+
+
+def _d_relu(xp, y, out=None):
+    if out is None:
+        out = xp.empty_like(y)
+    out[...] = y > 0                                                   # 0 at the kink
+    return out
+
+
+def _d_hard_sigmoid(xp, y, out=None):
+    if out is None:
+        out = xp.empty_like(y)
+    out[...] = (y > 0) & (y < 1)
+    out /= 6
+    return out
+
+
+def _d_linear(xp, y, out=None):
+    if out is None:
+        out = xp.empty_like(y)
+    out[...] = 1
+    return out
+
+
 _ACTIVATIONS = {
-    "tanh": (_tanh, lambda y: 1 - y * y),
-    "sigmoid": (_sigmoid, lambda y: y * (1 - y)),
-    "relu": (_relu, lambda y: (y > 0).astype(y.dtype)),                # 0 at the kink
-    "hard_sigmoid": (_hard_sigmoid, lambda y: ((y > 0) & (y < 1)).astype(y.dtype) / 6),
-    "linear": (_linear, lambda y: np.ones((), y.dtype)),
+    "tanh": (_tanh, _d_tanh),
+    "sigmoid": (_sigmoid, _d_sigmoid),
+    "relu": (_relu, _d_relu),
+    "hard_sigmoid": (_hard_sigmoid, _d_hard_sigmoid),
+    "linear": (_linear, _d_linear),
 }
+
+# sigmoid(z) = 0.5 * tanh(0.5 * z) + 0.5 and tanh(z) = 1 * tanh(1 * z) + 0: gates whose
+# activations are both of these take one tanh pass over all gates per step, with the inner
+# scale folded into the weights (halving is exact in binary floating point).
+_TANH_FORM = {"sigmoid": (0.5, 0.5), "tanh": (1.0, 0.0)}
+
+
+def _tanh_form(xp, dtype, activations, units):
+    """(scale, shift) vectors over the gate columns when every gate activation is tanh or
+    sigmoid (one block of `units` columns per entry of `activations`), else None."""
+    if any(a not in _TANH_FORM for a in activations):
+        return None
+    scale = xp.concatenate([xp.full(units, _TANH_FORM[a][0], dtype) for a in activations])
+    shift = xp.concatenate([xp.full(units, _TANH_FORM[a][1], dtype) for a in activations])
+    return scale, shift
 
 
 def _activation(where, name, value):
@@ -122,20 +181,25 @@ def _mask_columns(mask, go_backwards):
 
 
 def _input_projection(xp, xs, kernel, bias):
-    """x @ kernel + bias for every step at once: one GEMM, (T, N, k * units), contiguous."""
-    proj = xp.matmul(xs.reshape(-1, xs.shape[-1]), kernel).reshape(*xs.shape[:2], -1)
+    """x @ kernel + bias for every step at once: one GEMM.
+
+    Returns (proj (T, N, k * units) contiguous, the input as a contiguous (T * N, F) matrix,
+    which the backward pass reuses for dkernel instead of copying the time-major view again).
+    """
+    flat = xp.ascontiguousarray(xs).reshape(-1, xs.shape[-1])
+    proj = xp.matmul(flat, kernel).reshape(*xs.shape[:2], -1)
     proj += bias
-    return proj
+    return proj, flat
 
 
-def _weight_grads(xp, xs, kernel, dproj, needs, bias_shape):
-    """dx, dkernel, dbias from the per-step input-projection gradients (T, N, k * units)."""
+def _weight_grads(xp, x_flat, kernel, dproj, needs, bias_shape):
+    """dx (time-major), dkernel, dbias from the input projection's gradient (T, N, k * units)."""
     flat = dproj.reshape(-1, dproj.shape[-1])
     dx = dkernel = dbias = None
     if needs[0]:
-        dx = xp.matmul(flat, kernel.T).reshape(*xs.shape[:2], -1)          # dx = dproj W^T
+        dx = xp.matmul(flat, kernel.T).reshape(*dproj.shape[:2], -1)       # dx = dproj W^T
     if needs[1]:
-        dkernel = xp.matmul(xs.reshape(-1, xs.shape[-1]).T, flat)          # dW = x^T dproj
+        dkernel = xp.matmul(x_flat.T, flat)                                # dW = x^T dproj
     if needs[3] and bias_shape is not None:
         dbias = flat.sum(axis=0)
     return dx, dkernel, dbias
@@ -184,77 +248,160 @@ def _split_masked(g, m):
 
 # ----------------------------------------------------------------------------- LSTM
 
+def _lstm_kernels(xp, arrays, activation, recurrent_activation):
+    """The compiled step kernels when they apply (NumPy arrays, all float32, Keras' default
+    activations, numba available), else None for the NumPy loop."""
+    if (xp is not np or activation != "tanh" or recurrent_activation != "sigmoid"
+            or any(a.dtype != np.float32 for a in arrays)):
+        return None
+    from deltaw.nn._kernels import recurrent_numba
+
+    return recurrent_numba.load()
+
+
+def _parts(rows):
+    from deltaw.nn._kernels import recurrent_numba
+
+    return recurrent_numba.parts_for(rows)
+
+
+def _flags(xp, cols):
+    """(T, N, 1) bool columns -> a contiguous (T, N) array; None -> an empty one (no mask)."""
+    return xp.zeros((0, 0), bool) if cols is None else xp.ascontiguousarray(cols[..., 0])
+
+
 @primitive("lstm")
 def _lstm(xp, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, go_backwards=False,
           activation="tanh", recurrent_activation="sigmoid"):
     units = _check_inputs("lstm", x, kernel, recurrent_kernel, 4, (("h0", h0), ("c0", c0)),
                           mask)
-    act, _ = _activation("lstm", "activation", activation)
-    rec, _ = _activation("lstm", "recurrent_activation", recurrent_activation)
+    _activation("lstm", "activation", activation)
+    _activation("lstm", "recurrent_activation", recurrent_activation)
     n, steps, u = x.shape[0], x.shape[1], units
     xs, ms = _time_major(x, go_backwards), _mask_columns(mask, go_backwards)
-    gates = _input_projection(xp, xs, kernel, bias)           # becomes the activated gates
+    form = _tanh_form(xp, x.dtype, (recurrent_activation, recurrent_activation, activation,
+                                    recurrent_activation), u)
+    w, rk, b = kernel, recurrent_kernel, bias
+    if form is not None:                       # z / 2 of the sigmoid gates, from halved weights
+        w, rk, b = kernel * form[0], recurrent_kernel * form[0], bias * form[0]
+    gates, x_flat = _input_projection(xp, xs, w, b)             # becomes the activated gates
     dtype = gates.dtype
     hs, cs = xp.empty((steps + 1, n, u), dtype), xp.empty((steps + 1, n, u), dtype)
     tcs = xp.empty((steps, n, u), dtype)
     hs[0], cs[0] = h0, c0
-    for t in range(steps):
+    kernels = _lstm_kernels(xp, (gates, rk, hs), activation, recurrent_activation)
+    if kernels is not None:
+        kernels.lstm_forward(gates, xp.ascontiguousarray(rk.T), hs, cs, tcs, _flags(xp, ms),
+                             *form, _parts(n))
+    else:
+        _lstm_forward_loop(xp, gates, rk, hs, cs, tcs, ms, form, activation,
+                           recurrent_activation)
+    seen = _seen(xp, ms)
+    out = _pack(xp, hs, seen, (hs[steps], cs[steps]))
+    saved = (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
+             activation, recurrent_activation, bias.shape, kernels is not None)
+    return out, saved
+
+
+def _lstm_forward_loop(xp, gates, rk, hs, cs, tcs, ms, form, activation, recurrent_activation):
+    """The NumPy time loop of `_lstm`: every array is written in place, nothing allocated."""
+    act = _ACTIVATIONS[activation][0]
+    sigma = _ACTIVATIONS[recurrent_activation][0]
+    u = hs.shape[-1]
+    tmp = xp.empty_like(hs[0])
+    rec = xp.empty_like(gates[0])                               # h_{t-1} @ U of the step
+    for t in range(gates.shape[0]):
         z = gates[t]
-        z += hs[t] @ recurrent_kernel
-        rec(xp, z[:, :2 * u])                                 # i, f
-        act(xp, z[:, 2 * u:3 * u])                            # c~
-        rec(xp, z[:, 3 * u:])                                 # o
+        xp.matmul(hs[t], rk, out=rec)
+        z += rec
+        if form is not None:                   # every gate: shift + scale * tanh(...)
+            xp.tanh(z, out=z)
+            z *= form[0]
+            z += form[1]
+        else:
+            sigma(xp, z[:, :2 * u])                                 # i, f
+            act(xp, z[:, 2 * u:3 * u])                              # c~
+            sigma(xp, z[:, 3 * u:])                                 # o
         i, f, cc, o = z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:]
         xp.multiply(f, cs[t], out=cs[t + 1])
-        cs[t + 1] += i * cc                                   # c = f c_prev + i c~
-        tcs[t] = cs[t + 1]
-        act(xp, tcs[t])
-        xp.multiply(o, tcs[t], out=hs[t + 1])                 # h = o act(c)
+        cs[t + 1] += xp.multiply(i, cc, out=tmp)                    # c = f c_prev + i c~
+        if activation == "tanh":
+            xp.tanh(cs[t + 1], out=tcs[t])
+        else:
+            tcs[t] = cs[t + 1]
+            act(xp, tcs[t])
+        xp.multiply(o, tcs[t], out=hs[t + 1])                       # h = o act(c)
         m = None if ms is None else ms[t]
         _carry(xp, hs[t + 1], hs[t], m)
         _carry(xp, cs[t + 1], cs[t], m)
-    seen = _seen(xp, ms)
-    out = _pack(xp, hs, seen, (hs[steps], cs[steps]))
-    saved = (xs, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
-             activation, recurrent_activation, bias.shape)
-    return out, saved
 
 
 @_lstm.backward
 def _lstm_backward(xp, g, saved, needs):
-    (xs, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
-     activation, recurrent_activation, bias_shape) = saved
+    (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
+     activation, recurrent_activation, bias_shape, compiled) = saved
+    steps, u = gates.shape[0], hs.shape[-1]
+    dgates = xp.empty_like(gates)
+    rk_t = recurrent_kernel.T
+    kernels = (_lstm_kernels(xp, (g,), activation, recurrent_activation) if compiled
+               else None)
+    if kernels is not None:
+        g = xp.ascontiguousarray(g)
+        dh, dc = g[:, steps].copy(), g[:, steps + 1].copy()
+        dskip = xp.zeros_like(dh)                # gradient that skipped masked steps
+        kernels.lstm_backward(gates, cs, tcs, g, _flags(xp, seen), _flags(xp, ms),
+                              xp.ascontiguousarray(recurrent_kernel), dh, dskip, dc, dgates,
+                              _parts(dh.shape[0]))
+        if ms is not None:
+            dh += dskip
+    else:
+        dh, dc = _lstm_backward_loop(xp, g, gates, rk_t, cs, tcs, ms, seen, dgates, activation,
+                                     recurrent_activation)
+    flat = dgates.reshape(-1, 4 * u)
+    drk = xp.matmul(hs[:-1].reshape(-1, u).T, flat) if needs[2] else None   # dU = h_prev^T dz
+    dx, dkernel, dbias = _weight_grads(xp, x_flat, kernel, dgates, needs, bias_shape)
+    dx = _batch_major(dx, go_backwards) if dx is not None else None
+    return dx, dkernel, drk, dbias, dh if needs[4] else None, dc if needs[5] else None
+
+
+def _lstm_backward_loop(xp, g, gates, rk_t, cs, tcs, ms, seen, dgates, activation,
+                        recurrent_activation):
+    """The NumPy time loop of `_lstm_backward`: fills dgates (the pre-activation gradients of
+    every step) and returns the gradients of h0 and c0. Scratch buffers are reused."""
     d_act = _ACTIVATIONS[activation][1]
     d_rec = _ACTIVATIONS[recurrent_activation][1]
-    steps, u = gates.shape[0], hs.shape[-1]
+    steps, u = gates.shape[0], tcs.shape[-1]
     g_h = _unpack_grad(g, seen, steps)
-    dh = g[:, steps]
-    dc = g[:, steps + 1]
-    dgates = xp.empty_like(gates)
+    dh, dc = g[:, steps] + g_h[steps - 1], g[:, steps + 1].copy()
+    tmp, deriv = xp.empty_like(dh), xp.empty_like(gates[0])
     for t in range(steps - 1, -1, -1):
-        dh = dh + g_h[t]
+        if t < steps - 1:
+            dh += g_h[t]
         m = None if ms is None else ms[t]
-        dh_t, dh_skip = _split_masked(dh, m)
-        dc_t, dc_skip = _split_masked(dc, m)
-        z = gates[t]
+        if m is not None:                      # masked samples: the gradient skips the step
+            dh_skip, dc_skip = dh * ~m, dc * ~m
+            dh *= m
+            dc *= m
+        z, tc, dz = gates[t], tcs[t], dgates[t]
         i, f, cc, o = z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:]
-        tc = tcs[t]
-        dc_t = dc_t + dh_t * o * d_act(tc)                    # h = o act(c)
-        dz = dgates[t]
-        dz[:, :u] = dc_t * cc * d_rec(i)                      # c = f c_prev + i c~
-        dz[:, u:2 * u] = dc_t * cs[t] * d_rec(f)
-        dz[:, 2 * u:3 * u] = dc_t * i * d_act(cc)
-        dz[:, 3 * u:] = dh_t * tc * d_rec(o)
-        dc = dc_t * f
-        dh = dz @ recurrent_kernel.T
+        d_act(xp, tc, out=tmp)                                      # h = o act(c)
+        tmp *= o
+        tmp *= dh
+        dc += tmp
+        xp.multiply(dc, cc, out=dz[:, :u])                          # c = f c_prev + i c~
+        xp.multiply(dc, cs[t], out=dz[:, u:2 * u])
+        xp.multiply(dc, i, out=dz[:, 2 * u:3 * u])
+        xp.multiply(dh, tc, out=dz[:, 3 * u:])
+        d_rec(xp, z[:, :2 * u], out=deriv[:, :2 * u])               # times each gate's
+        d_act(xp, cc, out=deriv[:, 2 * u:3 * u])                    # derivative, from its output
+        d_rec(xp, o, out=deriv[:, 3 * u:])
+        dz *= deriv
+        dc *= f
+        xp.matmul(dz, rk_t, out=dh)                                 # dh_{t-1} = dz_t U^T
         if m is not None:
             dc += dc_skip
             dh += dh_skip
-    flat = dgates.reshape(-1, 4 * u)
-    drk = xp.matmul(hs[:-1].reshape(-1, u).T, flat) if needs[2] else None   # dU = h_prev^T dz
-    dx, dkernel, dbias = _weight_grads(xp, xs, kernel, dgates, needs, bias_shape)
-    dx = _batch_major(dx, go_backwards) if dx is not None else None
-    return dx, dkernel, drk, dbias, dh if needs[4] else None, dc if needs[5] else None
+    return dh, dc
 
 
 def _zeros_state(x, units):
@@ -342,7 +489,7 @@ def _gru(xp, x, kernel, recurrent_kernel, bias, h0, mask=None, go_backwards=Fals
     b_in, b_rec = _gru_bias("gru", bias, units, reset_after)
     n, steps, u = x.shape[0], x.shape[1], units
     xs, ms = _time_major(x, go_backwards), _mask_columns(mask, go_backwards)
-    proj = _input_projection(xp, xs, kernel, b_in)             # becomes z, r, hh in place
+    proj, x_flat = _input_projection(xp, xs, kernel, b_in)            # becomes z, r, hh in place
     dtype = proj.dtype
     hs = xp.empty((steps + 1, n, u), dtype)
     hs[0] = h0
@@ -370,14 +517,14 @@ def _gru(xp, x, kernel, recurrent_kernel, bias, h0, mask=None, go_backwards=Fals
         _carry(xp, hs[t + 1], h, None if ms is None else ms[t])
     seen = _seen(xp, ms)
     out = _pack(xp, hs, seen, (hs[steps],))
-    saved = (xs, kernel, recurrent_kernel, ms, seen, go_backwards, reset_after, proj, hs, inner,
+    saved = (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, reset_after, proj, hs, inner,
              activation, recurrent_activation, bias.shape)
     return out, saved
 
 
 @_gru.backward
 def _gru_backward(xp, g, saved, needs):
-    (xs, kernel, recurrent_kernel, ms, seen, go_backwards, reset_after, proj, hs, inner,
+    (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, reset_after, proj, hs, inner,
      activation, recurrent_activation, bias_shape) = saved
     d_act = _ACTIVATIONS[activation][1]
     d_rec = _ACTIVATIONS[recurrent_activation][1]
@@ -394,18 +541,18 @@ def _gru_backward(xp, g, saved, needs):
         z = proj[t]
         zg, r, hh, h = z[:, :u], z[:, u:2 * u], z[:, 2 * u:], hs[t]
         dp = dproj[t]
-        dp[:, :u] = dh_t * (h - hh) * d_rec(zg)                 # h = z h_prev + (1 - z) hh
+        dp[:, :u] = dh_t * (h - hh) * d_rec(xp, zg)                 # h = z h_prev + (1 - z) hh
         da_h = dp[:, 2 * u:]
-        xp.multiply(dh_t * (1 - zg), d_act(hh), out=da_h)
+        xp.multiply(dh_t * (1 - zg), d_act(xp, hh), out=da_h)
         if reset_after:
-            dp[:, u:2 * u] = da_h * inner[t] * d_rec(r)         # a_h = x_h + r * inner
+            dp[:, u:2 * u] = da_h * inner[t] * d_rec(xp, r)         # a_h = x_h + r * inner
             dr = drec[t]
             dr[:, :2 * u] = dp[:, :2 * u]
             xp.multiply(da_h, r, out=dr[:, 2 * u:])
             dh = dh_t * zg + dr @ recurrent_kernel.T
         else:
             d_rh = da_h @ u_h.T                                 # a_h = x_h + (r * h) U_h
-            dp[:, u:2 * u] = d_rh * h * d_rec(r)
+            dp[:, u:2 * u] = d_rh * h * d_rec(xp, r)
             dh = dh_t * zg + d_rh * r + dp[:, :2 * u] @ u_zr.T
         if m is not None:
             dh += dh_skip
@@ -418,7 +565,7 @@ def _gru_backward(xp, g, saved, needs):
             drk = xp.concatenate([xp.matmul(h_prev.T, dproj[..., :2 * u].reshape(-1, 2 * u)),
                                   xp.matmul(inner.reshape(-1, u).T,
                                             dproj[..., 2 * u:].reshape(-1, u))], axis=1)
-    dx, dkernel, dbias = _weight_grads(xp, xs, kernel, dproj, needs, bias_shape)
+    dx, dkernel, dbias = _weight_grads(xp, x_flat, kernel, dproj, needs, bias_shape)
     if dbias is not None and reset_after:
         dbias = xp.stack([dbias, drec.reshape(-1, 3 * u).sum(axis=0)])
     dx = _batch_major(dx, go_backwards) if dx is not None else None
@@ -481,7 +628,7 @@ def _simple_rnn(xp, x, kernel, recurrent_kernel, bias, h0, mask=None, go_backwar
                          f"{bias.shape}.")
     steps = x.shape[1]
     xs, ms = _time_major(x, go_backwards), _mask_columns(mask, go_backwards)
-    proj = _input_projection(xp, xs, kernel, bias)             # becomes the new states
+    proj, x_flat = _input_projection(xp, xs, kernel, bias)            # becomes the new states
     hs = xp.empty((steps + 1, *h0.shape), proj.dtype)
     hs[0] = h0
     for t in range(steps):
@@ -490,14 +637,15 @@ def _simple_rnn(xp, x, kernel, recurrent_kernel, bias, h0, mask=None, go_backwar
         hs[t + 1] = act(xp, z)                                  # h = act(x W + b + h_prev U)
         _carry(xp, hs[t + 1], hs[t], None if ms is None else ms[t])
     seen = _seen(xp, ms)
-    saved = (xs, kernel, recurrent_kernel, ms, seen, go_backwards, proj, hs, activation,
+    saved = (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, proj, hs, activation,
              bias.shape)
     return _pack(xp, hs, seen, (hs[steps],)), saved
 
 
 @_simple_rnn.backward
 def _simple_rnn_backward(xp, g, saved, needs):
-    xs, kernel, recurrent_kernel, ms, seen, go_backwards, proj, hs, activation, bias_shape = saved
+    (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, proj, hs, activation,
+     bias_shape) = saved
     d_act = _ACTIVATIONS[activation][1]
     steps = proj.shape[0]
     g_h = _unpack_grad(g, seen, steps)
@@ -507,13 +655,13 @@ def _simple_rnn_backward(xp, g, saved, needs):
         dh = dh + g_h[t]
         m = None if ms is None else ms[t]
         dh_t, dh_skip = _split_masked(dh, m)
-        xp.multiply(dh_t, d_act(proj[t]), out=dproj[t])
+        xp.multiply(dh_t, d_act(xp, proj[t]), out=dproj[t])
         dh = dproj[t] @ recurrent_kernel.T
         if m is not None:
             dh += dh_skip
     drk = xp.matmul(hs[:-1].reshape(-1, hs.shape[-1]).T,
                     dproj.reshape(-1, dproj.shape[-1])) if needs[2] else None
-    dx, dkernel, dbias = _weight_grads(xp, xs, kernel, dproj, needs, bias_shape)
+    dx, dkernel, dbias = _weight_grads(xp, x_flat, kernel, dproj, needs, bias_shape)
     dx = _batch_major(dx, go_backwards) if dx is not None else None
     return dx, dkernel, drk, dbias, dh if needs[4] else None
 

@@ -1,10 +1,10 @@
-"""Op-table rows for deltaw.nn: activations, losses and dropout.
+"""Op-table rows for deltaw.nn: activations, losses, dropout and the fused dense layer.
 
-ROWS = [*ACTIVATION_ROWS, *LOSS_ROWS, *DROPOUT_ROWS]; the conv/pool/norm rows are appended from
-their own file. Loss rows take `(y_true, y_pred)`; floating labels are gradchecked too (deltaw
-gives y_true a gradient), integer class ids never. Generators keep samples away from kinks
-(relu at 0, |d| = delta in huber, ...) instead of loosening tolerances; the kink conventions
-themselves are tested exactly in tests/nn/.
+ROWS = [*ACTIVATION_ROWS, *LOSS_ROWS, *DROPOUT_ROWS, *DENSE_ROWS]; the conv/pool/norm rows are
+appended from their own file. Loss rows take `(y_true, y_pred)`; floating labels are
+gradchecked too (deltaw gives y_true a gradient), integer class ids never. Generators keep samples
+away from kinks (relu at 0, |d| = delta in huber, ...) instead of loosening tolerances; the kink
+conventions themselves are tested exactly in tests/nn/.
 """
 
 from __future__ import annotations
@@ -404,6 +404,39 @@ LOSS_ROWS = [
            variant="ignore-class-axis"),
 ]
 
+
+
+def _mean_of(spec):
+    """The row of `spec` with reduction="mean": one 0-d value, the mean of the per-sample
+    values over the entries not ignored (ignore_class)."""
+    def ref(*args, **kw):
+        v = np.asarray(spec.ref(*args, **kw))
+        valid = np.ones(v.shape, bool)
+        if kw.get("ignore_class") is not None:
+            valid = (np.asarray(args[0]) != kw["ignore_class"]).reshape(v.shape)
+        return np.asarray(v.sum() / valid.sum(), dtype=v.dtype)
+
+    torch = None if spec.torch is None else (
+        lambda t, *a, **kw: spec.torch(t, *a, **kw).mean())
+    return OpSpec(spec.op, lambda *a, **kw: spec.fn(*a, reduction="mean", **kw), ref,
+                  spec.samples, variant="-".join(p for p in (spec.variant, "mean") if p),
+                  grad_args=spec.grad_args, torch=torch)
+
+
+_REDUCTION_ERRORS = (
+    ErrorCase((np.zeros(2), np.zeros(2)), ValueError,
+              r"mean_squared_error: reduction must be 'none' or 'mean'; got 'sum'\.",
+              {"reduction": "sum"}),
+    ErrorCase((np.zeros(2), np.full(2, 0.5)), ValueError,
+              r"binary_cross_entropy: reduction must be 'none' or 'mean'; got 'sum'\.",
+              {"reduction": "sum"}),
+)
+LOSS_ROWS += [_mean_of(spec) for spec in LOSS_ROWS if spec.grad_args]
+LOSS_ROWS.append(OpSpec("mean_squared_error", nn.mean_squared_error, None, lambda rng: [],
+                        variant="reduction-errors", grad_args=(), errors=_REDUCTION_ERRORS[:1]))
+LOSS_ROWS.append(OpSpec("binary_cross_entropy", _bce(False), None, lambda rng: [],
+                        variant="reduction-errors", grad_args=(), errors=_REDUCTION_ERRORS[1:]))
+
 # ---------------------------------------------------------------- rows: dropout
 
 _DROPOUT_ERRORS = (
@@ -433,4 +466,75 @@ DROPOUT_ROWS = [
            variant="errors", grad_args=(), errors=_DROPOUT_ERRORS),
 ]
 
-ROWS = [*ACTIVATION_ROWS, *LOSS_ROWS, *DROPOUT_ROWS]
+# ---------------------------------------------------------------- rows: dense (fused layer)
+
+_DENSE_REFS = {None: lambda z: z, "relu": lambda z: np.maximum(z, 0), "sigmoid": _sigmoid,
+               "tanh": np.tanh}
+_DENSE_TORCH = {None: lambda t, z: z, "relu": lambda t, z: t.relu(z),
+                "sigmoid": lambda t, z: t.sigmoid(z), "tanh": lambda t, z: t.tanh(z)}
+
+
+def _dense_ref(activation):
+    def ref(x, kernel, bias=None, **_):
+        z = x @ kernel if bias is None else x @ kernel + bias
+        return _DENSE_REFS[activation](z)
+    return _in_dtype(ref)
+
+
+def _dense_torch(activation):
+    def ref(t, x, kernel, bias=None, **_):
+        return _DENSE_TORCH[activation](t, x @ kernel if bias is None else x @ kernel + bias)
+    return ref
+
+
+def _dense_samples(with_bias):
+    """(x, kernel[, bias]) whose pre-activations stay 0.1 away from 0 (relu's kink): redrawn
+    until they do."""
+    def make(rng):
+        out = []
+        for x_shape in [(3, 4), (2, 3, 4), (4,), (1, 4)]:
+            while True:
+                args = [rng.uniform(-1, 1, x_shape), rng.uniform(-1, 1, (4, 5))]
+                if with_bias:
+                    args.append(rng.uniform(-1, 1, (5,)))
+                z = args[0] @ args[1] + (args[2] if with_bias else 0)
+                if np.abs(z).min() > 0.1:
+                    break
+            out.append(Sample(tuple(args), name=f"x{x_shape}"))
+        return out
+    return make
+
+
+def _dense_row(activation, with_bias, errors=()):
+    name = "linear" if activation is None else activation
+    return OpSpec("dense", lambda *a: nn.dense(*a, activation=activation),
+                  _dense_ref(activation), _dense_samples(with_bias),
+                  variant=f"{name}-{'bias' if with_bias else 'no-bias'}",
+                  grad_args=(0, 1, 2) if with_bias else (0, 1), torch=_dense_torch(activation),
+                  errors=errors)
+
+
+_DENSE_ERRORS = (
+    ErrorCase((np.ones((2, 3)), np.ones((4, 5))), ValueError,
+              r"dense: the input's last axis must match the kernel's first axis; expected an "
+              r"input of shape \(\.\.\., 4\), got \(2, 3\)\."),
+    ErrorCase((np.ones((2, 4)), np.ones(4)), ValueError,
+              r"dense: kernel must be 2-D \(input_dim, units\); got shape \(4,\)\."),
+    ErrorCase((np.ones((2, 4)), np.ones((4, 5)), np.ones(3)), ValueError,
+              r"dense: bias must have one entry per unit; expected shape \(5,\), got \(3,\)\."),
+    ErrorCase((np.ones((2, 4)), np.ones((4, 5))), ValueError,
+              r"dense: unsupported activation 'softmax'; expected one of None, 'linear', "
+              r"'relu', 'sigmoid', 'tanh'", {"activation": "softmax"}),
+)
+
+DENSE_ROWS = [
+    *(_dense_row(act, bias) for act in (None, "relu", "sigmoid", "tanh") for bias in (True, False)),
+    OpSpec("dense", lambda *a: nn.dense(*a, activation=nn.relu), _dense_ref("relu"),
+           _dense_samples(True), variant="relu-function", grad_args=(0, 1, 2)),
+    OpSpec("dense", lambda *a: nn.dense(*a, activation="linear"), _dense_ref(None),
+           _dense_samples(True), variant="linear-name", grad_args=(0, 1, 2)),
+    OpSpec("dense", lambda *a, **kw: nn.dense(*a, **kw), None, lambda rng: [], variant="errors",
+           grad_args=(), errors=_DENSE_ERRORS),
+]
+
+ROWS = [*ACTIVATION_ROWS, *LOSS_ROWS, *DROPOUT_ROWS, *DENSE_ROWS]

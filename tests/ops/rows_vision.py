@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 import deltaw as dw
-from deltaw.nn import attention, conv, normalization, pooling, recurrent
+from deltaw.nn import attention, conv, conv_fused, normalization, pooling, recurrent
 from deltaw.nn.embedding import embedding as _embedding  # dw.nn.embedding is the function
 from tests.ops.op_table import OpSpec
 from tests.ops.samples import ErrorCase, Sample
@@ -604,6 +604,78 @@ CONV_ROWS = [
     ), grad_args=(0, 1, 2)),
 ]
 
+# ---------------------------------------------------------------- rows: fused conv layer
+
+_CONV_ACTS = {None: lambda z: z, "relu": lambda z: np.maximum(z, 0),
+              "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh}
+_CONV_ACTS_TORCH = {None: lambda t, z: z, "relu": lambda t, z: t.relu(z),
+                    "sigmoid": lambda t, z: t.sigmoid(z), "tanh": lambda t, z: t.tanh(z)}
+
+
+def ref_conv2d_bias_activation(x, kernel, bias=None, activation=None, **kw):
+    z = ref_conv(x, kernel, **kw)
+    return _CONV_ACTS[activation](z if bias is None else z + bias)
+
+
+def torch_conv2d_bias_activation(t, x, kernel, bias=None, activation=None, **kw):
+    z = torch_conv(t, x, kernel, **kw)
+    return _CONV_ACTS_TORCH[activation](t, z if bias is None else z + bias)
+
+
+def _conv_act_samples(*cases):
+    """(x, kernel[, bias]) whose pre-activations stay 0.1 away from 0 (relu's kink): redrawn
+    until they do. cases: (name, x shape, kernel shape, with bias, kwargs)."""
+    def make(rng):
+        out = []
+        for name, xs, ks, with_bias, kw in cases:
+            while True:
+                args = (rng.normal(size=xs), rng.normal(size=ks),
+                        *((rng.normal(size=ks[-1]),) if with_bias else ()))
+                conv_kw = {k: v for k, v in kw.items() if k != "activation"}
+                if np.abs(ref_conv2d_bias_activation(*args, **conv_kw)).min() > 0.1:
+                    break
+            out.append(Sample(args, kw, name))
+        return out
+    return make
+
+
+def _conv_act_row(activation, cases, errors=()):
+    name = "linear" if activation is None else activation
+    with_bias = cases[0][3]
+    return OpSpec("conv2d_bias_activation", conv_fused.conv2d_bias_activation,
+                  _in_dtype(ref_conv2d_bias_activation),
+                  _conv_act_samples(*((n, xs, ks, b, {**kw, "activation": activation})
+                                      for n, xs, ks, b, kw in cases)),
+                  variant=f"{name}-{'bias' if with_bias else 'no-bias'}",
+                  grad_args=(0, 1, 2) if with_bias else (0, 1), errors=errors,
+                  torch=torch_conv2d_bias_activation)
+
+
+_CONV_ACT_CASES = [
+    ("valid", (2, 5, 5, 2), (3, 3, 2, 3), True, {}),
+    ("one-channel", (2, 6, 5, 1), (3, 3, 1, 4), True, {}),     # an image's first layer
+    ("same-stride2", (2, 5, 5, 2), (3, 3, 2, 3), True, {"strides": 2, "padding": "same"}),
+    ("same-groups2", (2, 5, 5, 2), (3, 3, 1, 4), True, {"groups": 2, "padding": "same"}),
+    ("valid-dilation2", (2, 6, 6, 2), (2, 2, 2, 3), True, {"dilation_rate": 2}),
+]
+
+CONV_FUSED_ROWS = [
+    _conv_act_row("relu", _CONV_ACT_CASES, errors=(
+        ErrorCase((np.ones((2, 5, 5, 2)), np.ones((3, 3, 2, 3)), np.ones(4)), ValueError,
+                  r"conv2d_bias_activation: bias must have one entry per filter; expected "
+                  r"shape \(3,\), got \(4,\)"),
+        ErrorCase((np.ones((2, 5, 5, 2)), np.ones((3, 3, 2, 3))), ValueError,
+                  r"conv2d_bias_activation: unsupported activation 'gelu'; expected one of "
+                  r"None, 'linear', 'relu', 'sigmoid', 'tanh'", {"activation": "gelu"}),
+        ErrorCase((np.ones((2, 5, 5, 3)), np.ones((3, 3, 2, 3))), ValueError,
+                  r"conv2d_bias_activation: the input's channels do not match the kernel"),
+    )),
+    _conv_act_row(None, [(n, xs, ks, False, kw) for n, xs, ks, _, kw in _CONV_ACT_CASES[:3]]),
+    _conv_act_row("relu", [(n, xs, ks, False, kw) for n, xs, ks, _, kw in _CONV_ACT_CASES[:2]]),
+    _conv_act_row("sigmoid", _CONV_ACT_CASES[:3]),
+    _conv_act_row("tanh", _CONV_ACT_CASES[:3]),
+]
+
 # ---------------------------------------------------------------- rows: pooling
 
 _POOL2 = [
@@ -915,4 +987,4 @@ for _index, _part in enumerate(("outputs", "h")):
                grad_args=(0, 1, 2, 3, 4), torch=_torch_rnn(torch_simple_rnn, _index)),
     ]
 
-ROWS = [*CONV_ROWS, *POOL_ROWS, *NORM_ROWS, *ATTENTION_ROWS, *EMBEDDING_ROWS, *RECURRENT_ROWS]
+ROWS = [*CONV_ROWS, *CONV_FUSED_ROWS, *POOL_ROWS, *NORM_ROWS, *ATTENTION_ROWS, *EMBEDDING_ROWS, *RECURRENT_ROWS]

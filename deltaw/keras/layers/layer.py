@@ -28,6 +28,64 @@ from deltaw.tensor import Tensor, Variable
 __all__ = ["Layer"]
 
 _HOLDING_LOSSES = weakref.WeakSet()  # layers whose _losses are not empty (outer calls clear them)
+# False while no layer can hold added losses: a plain flag, because testing a WeakSet's truth runs
+# Python code (its __len__) and __call__ asks on every call.
+_maybe_holding_losses = False
+
+# Bumped by every change to what any layer holds (an attribute set or deleted, a sublayer or weight
+# tracked or forgotten, a weight added, `trainable` set). Per-layer caches of the weight list, the
+# layer tree and the last input shape that passed the input checks are valid while it is
+# unchanged, so a training step does not walk the layer tree.
+_structure_version = 0
+
+
+def _structure_changed() -> None:
+    global _structure_version
+    _structure_version += 1
+
+
+class _TrackingList(list):
+    """The list type of a layer's `_tracked_layers`, `_trainable_variables`,
+    `_non_trainable_variables` and `_regularizers`: every change bumps the structure version
+    (tracking.py appends to and deletes from these lists)."""
+
+    __slots__ = ()
+
+    def append(self, item):
+        super().append(item)
+        _structure_changed()
+
+    def extend(self, items):
+        super().extend(items)
+        _structure_changed()
+
+    def insert(self, index, item):
+        super().insert(index, item)
+        _structure_changed()
+
+    def remove(self, item):
+        super().remove(item)
+        _structure_changed()
+
+    def pop(self, index=-1):
+        _structure_changed()
+        return super().pop(index)
+
+    def clear(self):
+        super().clear()
+        _structure_changed()
+
+    def __setitem__(self, index, value):
+        super().__setitem__(index, value)
+        _structure_changed()
+
+    def __delitem__(self, index):
+        super().__delitem__(index)
+        _structure_changed()
+
+    def __iadd__(self, items):
+        self.extend(items)
+        return self
 
 
 def _recording_build(build):
@@ -79,8 +137,9 @@ class Layer:
     def __new__(cls, *args, **kwargs):
         self = object.__new__(cls)
         self.__dict__.update(
-            _tracked_layers=[], _trainable_variables=[], _non_trainable_variables=[],
-            _regularizers=[], _constraints=[], _losses=[], _inbound_nodes=[], _name=None,
+            _tracked_layers=_TrackingList(), _trainable_variables=_TrackingList(),
+            _non_trainable_variables=_TrackingList(), _regularizers=_TrackingList(),
+            _constraints=[], _losses=[], _inbound_nodes=[], _name=None,
             _dtype=backend.floatx(), _np_dtype=np.dtype(backend.floatx()), _trainable=True,
             built=False, input_spec=None, activity_regularizer=None, _build_shapes=None,
             _input_shape_arg=None, _batch_size_arg=None, _init_args=(args, kwargs))
@@ -113,10 +172,21 @@ class Layer:
     # ----- tracking
     def __setattr__(self, name, value):
         object.__setattr__(self, name, tracking.on_setattr(self, name, value))
+        _structure_changed()
 
     def __delattr__(self, name):
         tracking.untrack(self, self.__dict__.get(name))
         object.__delattr__(self, name)
+        _structure_changed()
+
+    def _cached(self, key, compute):
+        """`compute()`, remembered under `key` until the structure version changes."""
+        entry = self.__dict__.get(key)
+        if entry is not None and entry[0] == _structure_version:
+            return entry[1]
+        value = compute()
+        self.__dict__[key] = (_structure_version, value)
+        return value
 
     def _sublayers(self) -> list:
         """Direct sublayers, in tracking order (models override this with their layer list)."""
@@ -156,6 +226,7 @@ class Layer:
     def trainable(self, value):
         value = bool(value)
         self.__dict__["_trainable"] = value
+        _structure_changed()
         for v in self._trainable_variables:
             v.trainable = value
             v.requires_grad = value and v.data.dtype.kind == "f"
@@ -165,6 +236,9 @@ class Layer:
     @property
     def weights(self) -> list:
         """Own weights (trainable ones first, in creation order), then each sublayer's."""
+        return list(self._cached("_weights_cache", self._collect_weights))
+
+    def _collect_weights(self) -> list:
         out, seen = [], set()
         for v in self._trainable_variables + self._non_trainable_variables:
             if id(v) not in seen:
@@ -177,13 +251,17 @@ class Layer:
                     out.append(v)
         return out
 
+    # The filters read each Variable's `trainable` now (it can be set on the Variable itself).
     @property
     def trainable_weights(self) -> list:
-        return [v for v in self.weights if v.trainable] if self.trainable else []
+        if not self._trainable:
+            return []
+        return [v for v in self._cached("_weights_cache", self._collect_weights) if v.trainable]
 
     @property
     def non_trainable_weights(self) -> list:
-        return [v for v in self.weights if not v.trainable] if self.trainable else self.weights
+        weights = self._cached("_weights_cache", self._collect_weights)
+        return [v for v in weights if not v.trainable] if self._trainable else list(weights)
 
     variables = weights
     trainable_variables = trainable_weights
@@ -192,24 +270,37 @@ class Layer:
     @property
     def losses(self) -> list:
         """Scalar Tensors: activity penalties of the latest call and the weights' penalties."""
+        layers, regularized = self._cached("_layers_cache", self._collect_layers)
+        if not regularized and not _maybe_holding_losses:
+            return []  # no layer has a regularizer or an added loss: skip the walk
         out = []
-        for layer in self._flatten_layers():
+        for layer in layers:
             out.extend(layer._losses)
             out.extend(regularizer(v) for v, regularizer in layer._regularizers)
         return out
 
+    def _collect_layers(self) -> tuple:
+        """(every layer of the tree, this one first; whether any has a weight regularizer)."""
+        layers = list(self._flatten_layers())
+        return layers, any(layer._regularizers for layer in layers)
+
     def add_loss(self, loss) -> None:
         """Add a scalar loss Tensor to `losses` (cleared at the start of each outer call)."""
+        global _maybe_holding_losses
+        _maybe_holding_losses = True
         _HOLDING_LOSSES.add(self)
         self._losses.append(loss if isinstance(loss, Tensor) else Tensor(as_array(loss)))
 
     def _clear_losses(self) -> None:
+        global _maybe_holding_losses
         if not _HOLDING_LOSSES:
+            _maybe_holding_losses = False
             return  # nothing to clear: skip the walk over the sublayers
-        for layer in self._flatten_layers():
+        for layer in self._cached("_layers_cache", self._collect_layers)[0]:
             if layer._losses:
                 layer._losses.clear()
                 _HOLDING_LOSSES.discard(layer)
+        _maybe_holding_losses = bool(_HOLDING_LOSSES)
 
     @property
     def input(self):
@@ -259,12 +350,20 @@ class Layer:
     def __call__(self, inputs, *args, **kwargs):
         if kt.any_symbolic(inputs, args, kwargs):
             return self._symbolic_call(inputs, args, kwargs)
-        inputs = self._convert_inputs(inputs)
+        if type(inputs) is not Tensor or inputs.data.dtype != self._np_dtype:
+            inputs = self._convert_inputs(inputs)
         if not self.built:
             self._maybe_build(_shapes_of(inputs))
-        self._check_inputs(inputs)
+        if type(inputs) is not Tensor:
+            self._check_inputs(inputs)
+        else:  # the checks depend only on the input shape and the layer: skip a shape seen before
+            passed = self.__dict__.get("_inputs_passed")
+            shape = inputs.data.shape
+            if passed is None or passed[1] != shape or passed[0] != _structure_version:
+                self._check_inputs(inputs)
+                self.__dict__["_inputs_passed"] = (_structure_version, shape)
         kwargs, training = call_context.call_kwargs(self, kwargs)
-        if not call_context.in_call():
+        if _maybe_holding_losses and not call_context.in_call():
             self._clear_losses()
         call_context.push(training)
         anomaly._context.append(self._name)
@@ -289,6 +388,10 @@ class Layer:
     def _convert_inputs(self, inputs):
         if type(inputs) is Tensor and inputs.data.dtype == self._np_dtype:
             return inputs  # fast path: the usual case
+        if type(inputs) is np.ndarray:  # a batch from fit/predict: no structure to walk
+            if inputs.dtype.kind == "f" and inputs.dtype != self._np_dtype:
+                inputs = inputs.astype(self._np_dtype)
+            return Tensor(inputs)
         return nest.map_structure(self._convert_one, inputs)
 
     def _maybe_build(self, input_shapes) -> None:

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from deltaw.keras.metrics.metric import MeanMetricWrapper, as_array, squeeze_or_expand
+from deltaw.keras.metrics.metric import (
+    MeanMetricWrapper,
+    as_array,
+    numpy_function,
+    squeeze_or_expand,
+)
 
 __all__ = [
     "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
@@ -21,6 +26,7 @@ __all__ = [
 ]
 
 
+@numpy_function
 def accuracy(y_true, y_pred):
     """1.0 where `y_pred == y_true` (after aligning a trailing size-1 axis), else 0.0."""
     y_pred = as_array(y_pred)
@@ -28,18 +34,21 @@ def accuracy(y_true, y_pred):
     return (y_true == y_pred).astype(np.float32)
 
 
+@numpy_function
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """1.0 where `(y_pred > threshold) == y_true`, else 0.0."""
     y_true, y_pred = squeeze_or_expand(as_array(y_true), as_array(y_pred))
     return (y_true == (y_pred > threshold).astype(y_true.dtype)).astype(np.float32)
 
 
+@numpy_function
 def categorical_accuracy(y_true, y_pred):
     """1.0 where `argmax(y_pred, -1) == argmax(y_true, -1)` (one-hot labels), else 0.0."""
     return (np.argmax(as_array(y_true), axis=-1)
             == np.argmax(as_array(y_pred), axis=-1)).astype(np.float32)
 
 
+@numpy_function
 def sparse_categorical_accuracy(y_true, y_pred):
     """1.0 where `argmax(y_pred, -1) == y_true` (integer labels, shape (n,) or (n, 1))."""
     y_pred, y_true = as_array(y_pred), as_array(y_true)
@@ -61,12 +70,14 @@ def _in_top_k(targets, predictions, k):
     return np.take_along_axis(predictions, targets[:, None], axis=-1)[:, 0] >= kth
 
 
+@numpy_function
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
     """1.0 where the one-hot label's class is among the `k` largest scores, else 0.0."""
     y_true = np.argmax(as_array(y_true), axis=-1)
     return _in_top_k(y_true, as_array(y_pred), k).astype(np.float32).reshape(y_true.shape)
 
 
+@numpy_function
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
     """1.0 where the integer label is among the `k` largest scores (or, with
     `from_sorted_ids=True`, among the first `k` ids of `y_pred`), else 0.0."""

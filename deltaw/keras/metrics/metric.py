@@ -16,6 +16,15 @@ from deltaw.tensor import Tensor, Variable
 
 __all__ = ["Mean", "MeanMetricWrapper", "Metric", "Sum"]
 
+_NUMPY_FUNCTIONS: set = set()  # ids of metric functions marked by numpy_function
+
+
+def numpy_function(fn):
+    """Mark a metric function as pure NumPy (it records no dw op), so `MeanMetricWrapper` calls
+    it without entering `no_grad`, which costs more than the function itself on a small batch."""
+    _NUMPY_FUNCTIONS.add(id(fn))
+    return fn
+
 
 def as_array(x, dtype=None) -> np.ndarray:
     """A NumPy array from a Tensor, array or list (no copy when possible)."""
@@ -116,7 +125,10 @@ def reduce_to_samplewise(values, sample_weight, reduce_fn):
             sw = reduce_fn(sw, axis=tuple(range(1, weight_ndim)))
         sample_weight = sw
     if values.ndim > 1:
-        values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
+        if values.size == len(values):  # one value per sample already: (batch, 1, ...)
+            values = values.reshape(len(values))
+        else:
+            values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
     return values, sample_weight
 
 
@@ -168,7 +180,11 @@ class Mean(Metric):
             self.count.data += values.shape[0] if values.ndim >= 1 else 1
 
     def result(self):
-        return to_result(divide_no_nan(self.total.data, self.count.data))
+        total, count = self.total.data, self.count.data
+        if total.ndim == 0 and count.ndim == 0:  # the usual case, in Python floats
+            count = float(count)
+            return float(total) / count if count else 0.0
+        return to_result(divide_no_nan(total, count))
 
 
 class MeanMetricWrapper(Mean):
@@ -189,8 +205,11 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        with no_grad():
+        if id(self._fn) in _NUMPY_FUNCTIONS:
             values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        else:
+            with no_grad():
+                values = self._fn(y_true, y_pred, **self._fn_kwargs)
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):

@@ -15,6 +15,7 @@ from deltaw.keras.metrics.metric import (
     MeanMetricWrapper,
     as_array,
     divide_no_nan,
+    numpy_function,
     squeeze_or_expand,
     to_result,
 )
@@ -34,18 +35,21 @@ def _pair(y_true, y_pred):
     return squeeze_or_expand(as_array(y_true, y_pred.dtype), y_pred)
 
 
+@numpy_function
 def mean_squared_error(y_true, y_pred):
     """Per-sample `mean((y_true - y_pred)**2, axis=-1)`."""
     y_true, y_pred = _pair(y_true, y_pred)
     return np.mean(np.square(y_true - y_pred), axis=-1)
 
 
+@numpy_function
 def mean_absolute_error(y_true, y_pred):
     """Per-sample `mean(abs(y_true - y_pred), axis=-1)`."""
     y_true, y_pred = _pair(y_true, y_pred)
     return np.mean(np.abs(y_true - y_pred), axis=-1)
 
 
+@numpy_function
 def mean_absolute_percentage_error(y_true, y_pred):
     """Per-sample `100 * mean(abs((y_true - y_pred) / max(abs(y_true), 1e-7)), axis=-1)`."""
     y_true, y_pred = _pair(y_true, y_pred)

@@ -291,6 +291,8 @@ class Optimizer:
         Builds the slots on the first call. Without `trainable_variables`, `grads` must match
         the variables the optimizer was built with, one to one.
         """
+        if self._flat is not None and self._apply_flat(grads, trainable_variables):
+            return
         grads = list(grads)
         if not grads:
             return
@@ -330,6 +332,43 @@ class Optimizer:
             self._update_ema()
         self._iterations.data += 1
         self._iterations._version += 1
+
+    def _apply_flat(self, grads, variables) -> bool:
+        """The usual training step, in one update on the flat buffers.
+
+        Taken when the gradients and variables are lists in build order, every gradient is an
+        array of its variable's shape, the variables still hold their views of the flat
+        parameters, and nothing else is asked for (clipping, decay, loss scaling, accumulation,
+        EMA). Returns False, having changed nothing, otherwise: the general path then handles,
+        checks and reports everything, with the same update.
+        """
+        if (self.clipnorm or self.clipvalue or self.global_clipnorm or self.weight_decay
+                or self.loss_scale_factor is not None or self.gradient_accumulation_steps
+                or self.use_ema or type(grads) not in (list, tuple)
+                or type(variables) not in (list, tuple)):
+            return False
+        flat = self._flat
+        views = flat.views
+        if len(grads) != len(views) or len(variables) != len(views):
+            return False
+        arrays = []
+        for g, v, built, view in zip(grads, variables, self._trainable_variables, views):
+            if v is not built or v.data is not view or g is None:
+                return False
+            g = g.data if isinstance(g, Tensor) else g
+            if type(g) is not np.ndarray or g.shape != view.shape:
+                return False
+            arrays.append(g.reshape(-1))
+        # one gather into the flat gradient buffer (casting as astype would: same_kind)
+        np.concatenate(arrays, out=flat.grads)
+        lr = self._current_learning_rate()
+        self.prepare_step(lr)
+        self.update_step(flat.grads, flat.params, lr)
+        for v in variables:
+            v._version += 1
+        self._iterations.data += 1
+        self._iterations._version += 1
+        return True
 
     def _check_known(self, variables):
         for v in variables:

@@ -1,0 +1,167 @@
+"""conv2d_bias_activation: `activation(conv2d(x, kernel) + bias)` as one primitive, the math of
+Keras' Conv2D layer.
+
+Fused for speed, like `dw.nn.dense`. As a composite, a convolution layer records three ops
+(conv2d, add, activation): the bias add and the activation each make a temporary the size of
+the output, and the backward pass runs three rules, with the bias gradient going through the
+engine's generic broadcast reduction. Here the bias and the activation are applied in place on
+the convolution's output, and the backward pass applies the activation's derivative, sums the
+bias gradient and computes dx and dkernel in one rule (shared with `conv2d`).
+
+With numba installed (the `fast` extra; see deltaw.nn._kernels) the float path runs the bias
+and relu passes as one compiled pass each, forward (in place) and backward (relu's mask and the
+bias gradient together), and col2im as one compiled pass; the GEMMs stay NumPy's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deltaw.autograd.op import primitive
+from deltaw.dtypes import DEFAULT_FLOAT
+from deltaw.nn import _kernels
+from deltaw.nn import activations as _act
+from deltaw.nn.conv import _conv_forward, _prepare_conv, conv_grads, pad_spatial
+from deltaw.nn.dense import FUSED_ACTIVATIONS
+
+__all__ = ["conv2d_bias_activation"]
+
+_CANONICAL = {None: None, "linear": None, "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}
+
+
+def _activation_name(activation):
+    if isinstance(activation, str) or activation is None:
+        if activation in _CANONICAL:
+            return _CANONICAL[activation]
+    elif id(activation) in FUSED_ACTIVATIONS:
+        return FUSED_ACTIVATIONS[id(activation)]
+    raise ValueError(f"conv2d_bias_activation: unsupported activation {activation!r}; expected "
+                     "one of None, 'linear', 'relu', 'sigmoid', 'tanh' (or the dw.nn function). "
+                     "Hint: apply other activations to conv2d_bias_activation(..., "
+                     "activation=None).")
+
+
+def _compiled(xp, x, kernel, bias, activation):
+    """The numba kernels when this call can use them (float arrays of one dtype), else None."""
+    if (xp is not np or x.dtype.kind != "f" or kernel.dtype != x.dtype
+            or (bias is not None and bias.dtype != x.dtype) or activation not in (None, "relu")):
+        return None
+    return _kernels.get()
+
+
+@primitive("conv2d_bias_activation", nin=-1)
+def _conv2d_bias_activation(xp, *arrays, activation=None, strides=1, padding="valid",
+                            dilation_rate=1, groups=1):
+    x, kernel = arrays[0], arrays[1]
+    bias = arrays[2] if len(arrays) == 3 else None
+    where = "conv2d_bias_activation"
+    strides, dilation, pads, outs = _prepare_conv(where, x, kernel, 2, strides, padding,
+                                                  dilation_rate, groups)
+    cout = kernel.shape[-1]
+    if bias is not None and bias.shape != (cout,):
+        raise ValueError(f"{where}: bias must have one entry per filter; expected shape "
+                         f"({cout},), got {bias.shape}.")
+    kernels = _compiled(xp, x, kernel, bias, activation)
+    relu = activation == "relu"
+    out = _conv_forward(xp, x, kernel, strides, dilation, pads, outs, groups)
+    if out.dtype.kind != "f":
+        out = out.astype(DEFAULT_FLOAT)
+    if kernels is not None and (bias is not None or relu):
+        b = bias if bias is not None else np.zeros(cout, x.dtype)
+        kernels.bias_act_forward(out.reshape(-1, cout), b, relu)  # one pass, in place
+    else:
+        if bias is not None:
+            if bias.dtype == out.dtype:
+                out += bias
+            else:
+                out = out + bias  # keep NumPy's type promotion (e.g. a float64 bias)
+        if relu:
+            xp.maximum(out, 0, out=out)
+        elif activation == "sigmoid":
+            out = _act._sigmoid(xp, out)  # the stable form of dw.nn.sigmoid
+        elif activation == "tanh":
+            xp.tanh(out, out=out)
+    # the output is saved (not the pre-activation): each fused derivative is cheapest from it
+    return out, (x, kernel, strides, dilation, pads, groups, out if activation else None,
+                 activation, bias is not None)
+
+
+@_conv2d_bias_activation.backward
+def _conv2d_bias_activation_backward(xp, g, saved, needs):
+    x, kernel, strides, dilation, pads, groups, y, activation, has_bias = saved
+    need_bias = has_bias and needs[2]
+    kernels = (_kernels.get() if xp is np and g.dtype.kind == "f" and g.dtype == x.dtype
+               and activation in (None, "relu") else None)
+    gz, db = _activation_backward(xp, kernels, g, y, activation, need_bias)
+    dx, dk = conv_grads(xp, gz, x, kernel, strides, dilation, pads, groups, needs[:2])
+    if len(needs) == 2:
+        return dx, dk
+    # the bias is broadcast inside this op, so its sum over batch and pixels is part of the rule
+    return dx, dk, db.astype(g.dtype, copy=False) if need_bias else None
+
+
+def _partials(kernels, n):
+    """How many per-worker partial sums a parallel reduction kernel uses."""
+    return max(1, min(n // 64, kernels.threads())) if kernels.parallel else 1
+
+
+def _activation_backward(xp, kernels, g, y, activation, need_bias):
+    """(dL/dz, dL/dbias or None) for z = conv + bias and the saved output y = act(z)."""
+    cout = g.shape[-1]
+    if kernels is not None and (activation == "relu" or need_bias):
+        gc = np.ascontiguousarray(g)
+        gz = np.empty(g.shape, g.dtype)
+        db = np.zeros((_partials(kernels, gc.size // cout), cout))   # float64 partial sums
+        kernels.act_bias_backward(gc.reshape(-1), (gc if y is None else y).reshape(-1),
+                                  activation == "relu", gz.reshape(-1), db)
+        return gz, db.sum(axis=0)
+    if activation == "relu":
+        gz = g * (y > 0)  # y' = [z > 0] (0 at z == 0, as dw.nn.relu)
+    elif activation == "sigmoid":
+        gz = g * y * (1 - y)  # y' = y (1 - y)
+    elif activation == "tanh":
+        gz = g * (1 - y * y)  # y' = 1 - y^2
+    else:
+        gz = g
+    db = gz.reshape(-1, cout).sum(axis=0) if need_bias else None
+    return gz, db
+
+
+def conv2d_bias_activation(x, kernel, bias=None, activation=None, strides=1, padding="valid",
+                           dilation_rate=1, groups=1):
+    """`activation(conv2d(x, kernel, ...) + bias)`, one fused primitive (Keras' Conv2D math).
+
+    Fused for speed (see the module docstring): one recorded op instead of three, the bias add
+    and the activation in place, one backward rule; compiled kernels when numba is installed.
+
+    Gradient: as `conv2d` for x and kernel; the activation's derivative comes from the output:
+    [y > 0] for relu (0 at 0, as `dw.nn.relu`), y (1 - y) for sigmoid, 1 - y^2 for tanh.
+
+    Args:
+        x: (batch, height, width, channels).
+        kernel: (kh, kw, channels // groups, filters), as Keras' Conv2D stores it.
+        bias: Optional (filters,).
+        activation: None or 'linear' (identity), 'relu', 'sigmoid' or 'tanh', or the
+            corresponding `dw.nn` function.
+        strides, padding, dilation_rate, groups: As `dw.nn.conv2d`.
+
+    Returns:
+        (batch, out_height, out_width, filters).
+
+    Raises:
+        ValueError: as `conv2d`, a bias that is not (filters,), or an activation that is not
+            one of the fused ones.
+
+    Example:
+        >>> x = dw.tensor(np.arange(9.0, dtype="float32").reshape(1, 3, 3, 1))
+        >>> k = dw.ones((2, 2, 1, 1))
+        >>> dw.nn.conv2d_bias_activation(x, k, dw.tensor([-10.0]), "relu").numpy()[0, :, :, 0]
+        array([[ 0.,  2.],
+               [10., 14.]], dtype=float32)
+    """
+    name = _activation_name(activation)
+    kw = dict(activation=name, strides=strides, padding=padding, dilation_rate=dilation_rate,
+              groups=groups)
+    if bias is None:
+        return _conv2d_bias_activation(x, kernel, **kw)
+    return _conv2d_bias_activation(x, kernel, bias, **kw)
