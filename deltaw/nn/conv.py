@@ -15,6 +15,13 @@ dkernel = cols^T @ g and dx = col2im(g @ kernel^T), where col2im is one strided 
 exceed `IM2COL_BUDGET_BYTES`, the batch is processed in chunks so memory stays bounded; the
 backward pass rebuilds the columns chunk by chunk instead of keeping them from the forward pass.
 
+For speed, batches are also cut into chunks of about `CACHE_BLOCK_BYTES` of columns, so each
+GEMM reads its columns back from cache; inputs with few channels (an image's 1 or 3) build the
+columns tap-major, whole output rows per copy; and with numba installed (the `fast` extra,
+deltaw.nn._kernels) 2-D col2im is one compiled pass. Measured on the W3 benchmark (64 MNIST-sized
+images, one thread): the first layer's im2col 1.5 ms -> 0.17 ms, the second layer's forward
+7.5 ms -> 5 ms, col2im 3-5 ms -> 0.5 ms.
+
 'same' padding follows Keras/TensorFlow: along each spatial axis
 pad_total = max((ceil(size / stride) - 1) * stride + (k - 1) * dilation + 1 - size, 0),
 with pad_total // 2 before and the rest (one more when odd) after.

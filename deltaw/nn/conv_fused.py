@@ -21,7 +21,7 @@ from deltaw.autograd.op import primitive
 from deltaw.dtypes import DEFAULT_FLOAT
 from deltaw.nn import _kernels
 from deltaw.nn import activations as _act
-from deltaw.nn.conv import _conv_forward, _prepare_conv, conv_grads, pad_spatial
+from deltaw.nn.conv import _conv_forward, _prepare_conv, conv_grads
 from deltaw.nn.dense import FUSED_ACTIVATIONS
 
 __all__ = ["conv2d_bias_activation"]

@@ -101,7 +101,23 @@ def _dense_backward(xp, g, saved, needs):
     if len(needs) == 2:
         return gx, gk
     # The bias is broadcast inside this op, so summing over the batch is part of its derivative.
-    return gx, gk, g.sum(axis=0) if needs[2] else None
+    # As ones @ dL/dz: a BLAS dot costs half of NumPy's reduction over axis 0 on small batches.
+    return gx, gk, xp.dot(_ones(xp, g.shape[0], g.dtype), g) if needs[2] else None
+
+
+_ONES: dict = {}
+
+
+def _ones(xp, n, dtype):
+    """A read-only vector of n ones, kept for reuse (the batch size rarely changes)."""
+    key = (xp.__name__, n, dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = _ONES[key] = xp.ones(n, dtype=dtype)
+        ones.flags.writeable = False
+    return ones
 
 
 def dense(x, kernel, bias=None, activation=None):

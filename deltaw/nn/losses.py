@@ -540,7 +540,15 @@ def _sparse_inputs(xp, y_true, y_pred, ignore_class, axis):
                          f"expected {expected}, got {y_true.shape}. Hint: for one-hot labels use "
                          "categorical_cross_entropy.")
     ids, valid = _class_ids(xp, where, labels, p.shape[ax], ignore_class)
-    return p, ax, xp.expand_dims(ids, ax), valid
+    return p, ax, ids.reshape(ids.shape[:ax] + (1,) + ids.shape[ax:]), valid
+
+
+def _rows(xp, a, idx, ax):
+    """Index arrays picking each row's labelled entry of a 2-D `a` (class axis last), or None
+    for other layouts. Plain fancy indexing: np.take_along_axis costs more on small batches."""
+    if a.ndim != 2 or ax != 1:
+        return None
+    return xp.arange(a.shape[0]), idx.reshape(-1)
 
 
 def _one_hot(xp, idx, shape, ax):
@@ -581,18 +589,25 @@ def _sparse_from_logits(xp, y_true, y_pred, ignore_class=None, axis=-1, reductio
     x, ax, idx, valid = _sparse_inputs(xp, y_true, y_pred, ignore_class, axis)
     logsm = x - x.max(axis=ax, keepdims=True)
     logsm -= xp.log(xp.exp(logsm).sum(axis=ax, keepdims=True))
-    loss = 0 - xp.take_along_axis(logsm, idx, axis=ax).squeeze(ax)
-    out, reduced = _reduce(_masked(xp, loss, valid), reduction, valid)
-    return out, (logsm, idx, valid, ax, reduced)
+    rows = _rows(xp, logsm, idx, ax)
+    picked = xp.take_along_axis(logsm, idx, axis=ax).squeeze(ax) if rows is None else logsm[rows]
+    out, reduced = _reduce(_masked(xp, 0 - picked, valid), reduction, valid)
+    return out, (logsm, idx, rows, valid, ax, reduced)
 
 
 @_sparse_from_logits.backward
 def _sparse_from_logits_backward(xp, g, saved, needs):
-    logsm, idx, valid, ax, reduced = saved
+    logsm, idx, rows, valid, ax, reduced = saved
     g = _unreduce(xp, g, reduced)
     g = g if valid is None else g * valid
+    g = g.reshape(g.shape[:ax] + (1,) + g.shape[ax:])
     # dL/dx = softmax(x) - onehot(label)
-    return None, xp.expand_dims(g, ax) * (xp.exp(logsm) - _one_hot(xp, idx, logsm.shape, ax))
+    if rows is None:
+        return None, g * (xp.exp(logsm) - _one_hot(xp, idx, logsm.shape, ax))
+    gx = xp.exp(logsm)
+    gx[rows] -= 1  # the one-hot term, without building the one-hot matrix
+    gx *= g
+    return None, gx
 
 
 def sparse_categorical_cross_entropy(y_true, y_pred, from_logits=False, ignore_class=None,

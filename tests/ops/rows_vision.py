@@ -987,4 +987,5 @@ for _index, _part in enumerate(("outputs", "h")):
                grad_args=(0, 1, 2, 3, 4), torch=_torch_rnn(torch_simple_rnn, _index)),
     ]
 
-ROWS = [*CONV_ROWS, *CONV_FUSED_ROWS, *POOL_ROWS, *NORM_ROWS, *ATTENTION_ROWS, *EMBEDDING_ROWS, *RECURRENT_ROWS]
+ROWS = [*CONV_ROWS, *CONV_FUSED_ROWS, *POOL_ROWS, *NORM_ROWS, *ATTENTION_ROWS, *EMBEDDING_ROWS,
+        *RECURRENT_ROWS]

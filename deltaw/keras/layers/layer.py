@@ -101,6 +101,15 @@ def _recording_build(build):
     return wrapper
 
 
+def _flags_only(kwargs) -> bool:
+    """Whether the keyword arguments of a call hold nothing but None and bools (`training=`):
+    then a Tensor input makes the call eager without looking further."""
+    for value in kwargs.values():
+        if value is not None and type(value) is not bool:
+            return False
+    return True
+
+
 def _shapes_of(inputs):
     return nest.map_structure(lambda x: None if x is None else tuple(x.shape), inputs)
 
@@ -348,7 +357,8 @@ class Layer:
         return mask if self.supports_masking else None
 
     def __call__(self, inputs, *args, **kwargs):
-        if kt.any_symbolic(inputs, args, kwargs):
+        if (type(inputs) is not Tensor or args or not _flags_only(kwargs)) and \
+                kt.any_symbolic(inputs, args, kwargs):
             return self._symbolic_call(inputs, args, kwargs)
         if type(inputs) is not Tensor or inputs.data.dtype != self._np_dtype:
             inputs = self._convert_inputs(inputs)

@@ -10,7 +10,8 @@ how a reader can step through them.
 The kernels keep the NumPy path's conventions: relu's derivative is [y > 0], read from the
 output (0 at 0). A direct convolution for few-channel inputs was tried and dropped: its inner
 loops (one per tap over 32 filters) cost more in loop overhead than the tap-major im2col and
-GEMM of the NumPy path (2.8 ms against 0.8 ms for W3's first layer).
+GEMM of the NumPy path (2.8 ms against 0.8 ms for W3's first layer). So was an im2col kernel:
+NumPy's strided copy is already four times faster than numba's per-tap slice copies.
 """
 
 from __future__ import annotations
