@@ -8,10 +8,9 @@ math, in preallocated time-major buffers. The backward pass mirrors that: the lo
 gate gradients of every step, then dkernel, drecurrent_kernel, dbias and dx are each one GEMM or
 sum over all steps.
 
-LSTM in float32 with Keras' default activations runs its two time loops (recurrent GEMM and
-gate math of every step) as compiled kernels when numba is installed (deltaw's `fast` extra;
-`deltaw.nn._kernels.recurrent_numba`): one call per pass instead of a dozen NumPy calls per
-step, the batch split over the cores with no synchronisation between steps. Everything else
+LSTM in float32 with Keras' default activations runs the gate math of each step as one compiled
+kernel call when numba is installed (deltaw's `fast` extra; `deltaw.nn._kernels.recurrent_numba`)
+instead of a dozen NumPy calls; each step's recurrent GEMM stays with BLAS. Everything else
 (float64, other activations, no numba, DELTAW_DISABLE_NUMBA=1) takes the NumPy loops, which are
 also the reference the kernel tests compare against.
 
@@ -259,12 +258,6 @@ def _lstm_kernels(xp, arrays, activation, recurrent_activation):
     return recurrent_numba.load()
 
 
-def _parts(rows):
-    from deltaw.nn._kernels import recurrent_numba
-
-    return recurrent_numba.parts_for(rows)
-
-
 def _flags(xp, cols):
     """(T, N, 1) bool columns -> a contiguous (T, N) array; None -> an empty one (no mask)."""
     return xp.zeros((0, 0), bool) if cols is None else xp.ascontiguousarray(cols[..., 0])
@@ -291,8 +284,7 @@ def _lstm(xp, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, go_backwards
     hs[0], cs[0] = h0, c0
     kernels = _lstm_kernels(xp, (gates, rk, hs), activation, recurrent_activation)
     if kernels is not None:
-        kernels.lstm_forward(gates, xp.ascontiguousarray(rk.T), hs, cs, tcs, _flags(xp, ms),
-                             *form, _parts(n))
+        _lstm_forward_compiled(xp, kernels, gates, rk, hs, cs, tcs, _flags(xp, ms), form)
     else:
         _lstm_forward_loop(xp, gates, rk, hs, cs, tcs, ms, form, activation,
                            recurrent_activation)
@@ -301,6 +293,15 @@ def _lstm(xp, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, go_backwards
     saved = (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
              activation, recurrent_activation, bias.shape, kernels is not None)
     return out, saved
+
+
+def _lstm_forward_compiled(xp, kernels, gates, rk, hs, cs, tcs, flags, form):
+    """The time loop of `_lstm` with BLAS for each step's h_{t-1} @ U and one compiled call
+    for the rest of the step."""
+    rec = xp.empty_like(gates[0])
+    for t in range(gates.shape[0]):
+        xp.matmul(hs[t], rk, out=rec)
+        kernels.lstm_step_forward(t, gates, rec, hs, cs, tcs, flags, *form)
 
 
 def _lstm_forward_loop(xp, gates, rk, hs, cs, tcs, ms, form, activation, recurrent_activation):
@@ -349,9 +350,11 @@ def _lstm_backward(xp, g, saved, needs):
         g = xp.ascontiguousarray(g)
         dh, dc = g[:, steps].copy(), g[:, steps + 1].copy()
         dskip = xp.zeros_like(dh)                # gradient that skipped masked steps
-        kernels.lstm_backward(gates, cs, tcs, g, _flags(xp, seen), _flags(xp, ms),
-                              xp.ascontiguousarray(recurrent_kernel), dh, dskip, dc, dgates,
-                              _parts(dh.shape[0]))
+        seen_flags, mask_flags = _flags(xp, seen), _flags(xp, ms)
+        for t in range(steps - 1, -1, -1):
+            kernels.lstm_step_backward(t, gates, cs, tcs, g, seen_flags, mask_flags, dh, dskip,
+                                       dc, dgates)
+            xp.matmul(dgates[t], rk_t, out=dh)                  # dh_{t-1} = dz_t U^T
         if ms is not None:
             dh += dskip
     else:

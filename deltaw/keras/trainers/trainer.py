@@ -28,6 +28,7 @@ from deltaw._checks import truncate
 from deltaw.autograd import anomaly, mode
 from deltaw.autograd.engine import grad as _grad
 from deltaw.autograd.mode import no_grad
+from deltaw.host_memory import keep_freed_memory
 from deltaw.keras.trainers import compile_utils
 from deltaw.keras.trainers.data_adapter import (
     adapt,
@@ -276,6 +277,7 @@ class Trainer:
             NonFiniteError: with `on_nonfinite='raise'`, when a value becomes NaN or Inf.
         """
         self._assert_compiled("fit")
+        keep_freed_memory()
         trace = _nonfinite_tracer(on_nonfinite, epochs)
         train, val = make_fit_data(x, y, sample_weight, class_weight, validation_split,
                                    validation_data)
@@ -327,6 +329,7 @@ class Trainer:
             RuntimeError: the model is not compiled.
         """
         self._assert_compiled("evaluate")
+        keep_freed_memory()
         data = adapt("evaluate", x, y, sample_weight)
         batches = EpochIterator(data, batch_size, False, steps, "evaluate")
         self._prepare("evaluate", data)
@@ -336,6 +339,7 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs as NumPy arrays (a list or dict of them for several outputs)."""
+        keep_freed_memory()
         batches = EpochIterator(adapt("predict", x), batch_size, False, steps, "predict")
         callbacks = self._callback_list(callbacks, verbose, 1, batches.num_batches, False)
         self.stop_predicting, outputs = False, []

@@ -1,13 +1,12 @@
-"""Recurrence kernels for numba: the LSTM's forward and backward time loops, one call per pass.
+"""Recurrence kernels for numba: the gate arithmetic of one LSTM step, forward and backward.
 
-`deltaw.nn.recurrent` computes the GEMMs over all steps at once with NumPy's BLAS (the input
-projection, dx, and [dkernel; drecurrent_kernel]); the time loops live here. Each step is its
-recurrent GEMM (h_{t-1} @ U, (N x U) @ (U x 4U)) and the gate arithmetic, fused, so a pass is
-one call instead of 64 steps x (a BLAS call + a dozen NumPy calls). The batch is split into
-row ranges, one per thread (`prange`), each running every step on its own: the threads meet
-once per pass. That is the point on a shared machine: a 2-thread BLAS call per step waits for
-the other thread at each internal barrier, a scheduler slice each when the cores are busy
-(measured at load ~4: 20 ms per step GEMM against 0.11 ms single-threaded).
+`deltaw.nn.recurrent` runs the time loop in Python and every GEMM with NumPy's BLAS: the input
+projection of all steps, each step's recurrent product (h_{t-1} @ U forward, dz_t @ U^T
+backward) and [dkernel; drecurrent_kernel]. What NumPy does badly is the rest of a step, a dozen
+element-wise calls on (N, U) arrays with their temporaries; each kernel here does it in one
+call, written in place. A compiled recurrent GEMM was tried and dropped: at W4's size,
+(64 x 128) @ (128 x 512), OpenBLAS's single-thread kernel is 2-3x faster than what LLVM makes
+of a blocked dot-product loop, and its second thread helps further on a quiet machine.
 
 Plain Python, as the other kernel modules (this file imports without numba); `load()` compiles
 the functions in KERNELS (and first the HELPERS they call) on first use. Only float32 with
@@ -17,8 +16,7 @@ case runs the NumPy path, which is also the reference the tests compare against.
 NumPy's tanh does not vectorise inside numba, so tanh is a rational approximation (Eigen's and
 XLA's float32 tanh: odd degree-13 over even degree-6 polynomials on [-7.9, 7.9], within a few
 float32 ulp of tanh; clamping there costs < 3e-7). sigmoid(z) = (1 + tanh(z / 2)) / 2, which
-cannot overflow. `error_model='numpy'` drops the division checks that would block vectorising;
-fastmath 'reassoc' lets LLVM vectorise the GEMM's dot products (partial sums in registers).
+cannot overflow. `error_model='numpy'` drops the division checks that would block vectorising.
 """
 
 from __future__ import annotations
@@ -27,10 +25,8 @@ import sys
 
 import numpy as np
 
-KERNELS = ("lstm_forward", "lstm_backward")
-HELPERS = ("tanh32", "matmul_rows", "lstm_gates_rows", "lstm_gate_grads_rows")
-
-prange = range  # numba.prange once compiled in parallel (see load)
+KERNELS = ("lstm_step_forward", "lstm_step_backward")
+HELPERS = ("tanh32",)
 
 _F = np.float32
 _ZERO, _HALF, _ONE = _F(0.0), _F(0.5), _F(1.0)
@@ -60,72 +56,24 @@ def tanh32(x):
     return x * p / q
 
 
-def matmul_rows(a, bt, out, lo, hi):
-    """out[n, j] += sum_k a[n, k] * bt[j, k] for the rows n in [lo, hi) and every j.
+def lstm_step_forward(t, gates, rec, hs, cs, tcs, mask, scale, shift):
+    """Step t of the LSTM forward pass, given rec = h_{t-1} @ U (N, 4U) from BLAS.
 
-    The recurrent GEMM of one step, on one worker's share of the batch: (32 x 128) @ (128 x 512)
-    for W4, too small for BLAS to thread well, and called 128 times a batch. Blocks of 2 rows x
-    4 columns keep 8 dot products in registers (vectorised over k with fastmath 'reassoc'), so
-    each load feeds 4/3 multiply-adds; ~BLAS's single-thread speed at this size.
-    """
-    n_cols, depth = bt.shape
-    cols4 = n_cols - n_cols % 4
-    n = lo
-    while n < hi:
-        rows = 2 if n + 1 < hi else 1
-        a0 = a[n]
-        a1 = a[n + rows - 1]                   # = a0 for a last single row (its sums dropped)
-        for j in range(0, cols4, 4):
-            b0, b1, b2, b3 = bt[j], bt[j + 1], bt[j + 2], bt[j + 3]
-            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = _ZERO
-            for k in range(depth):
-                x0, x1 = a0[k], a1[k]
-                s00 += x0 * b0[k]
-                s01 += x0 * b1[k]
-                s02 += x0 * b2[k]
-                s03 += x0 * b3[k]
-                s10 += x1 * b0[k]
-                s11 += x1 * b1[k]
-                s12 += x1 * b2[k]
-                s13 += x1 * b3[k]
-            o = out[n]
-            o[j] += s00
-            o[j + 1] += s01
-            o[j + 2] += s02
-            o[j + 3] += s03
-            if rows == 2:
-                o = out[n + 1]
-                o[j] += s10
-                o[j + 1] += s11
-                o[j + 2] += s12
-                o[j + 3] += s13
-        for j in range(cols4, n_cols):        # columns left over when n_cols % 4 != 0
-            b0 = bt[j]
-            for r in range(rows):
-                ar = a[n + r]
-                acc = _ZERO
-                for k in range(depth):
-                    acc += ar[k] * b0[k]
-                out[n + r, j] += acc
-        n += rows
-
-
-def lstm_gates_rows(t, gates, hs, cs, tcs, mask, scale, shift, lo, hi):
-    """Step t of the LSTM forward pass for the rows [lo, hi), after gates[t] += h_{t-1} @ U.
-
-    Gate j becomes shift[j] + scale[j] * tanh(z_j), z_j already scaled (the caller halved the
-    weights of the sigmoid gates: sigmoid(z) = 1/2 + tanh(z / 2) / 2). Then c_t, tanh(c_t) and
-    h_t; a masked sample (mask[t, n] False) carries both states. Each inner loop writes one
-    array: LLVM vectorises those and gave up on one fused loop (too many pointers that might
-    alias), 3x slower.
+    gates[t] (the input projection) becomes the activated gates: gate j is
+    shift[j] + scale[j] * tanh(z_j + rec_j), z already scaled (the caller halved the weights of
+    the sigmoid gates: sigmoid(z) = 1/2 + tanh(z / 2) / 2). Then c_t, tanh(c_t) and h_t; a
+    masked sample (mask[t, n] False) carries both states. Each inner loop writes one array: LLVM
+    vectorises those and gave up on one fused loop (too many pointers that might alias), 3x
+    slower.
     """
     u4 = gates.shape[2]
     u = u4 // 4
     masked = mask.shape[0] > 0
-    for n in range(lo, hi):
+    for n in range(gates.shape[1]):
         z = gates[t, n]
+        r = rec[n]
         for j in range(u4):
-            z[j] = shift[j] + scale[j] * tanh32(z[j])
+            z[j] = shift[j] + scale[j] * tanh32(z[j] + r[j])
         c_prev = cs[t, n]
         c_new = cs[t + 1, n]
         tc = tcs[t, n]
@@ -144,17 +92,18 @@ def lstm_gates_rows(t, gates, hs, cs, tcs, mask, scale, shift, lo, hi):
                 h_new[j] = h_prev[j]
 
 
-def lstm_gate_grads_rows(t, gates, cs, tcs, g, seen, mask, dh, dskip, dc, dgates, lo, hi):
-    """Step t of the LSTM backward pass for the rows [lo, hi): dgates[t], and dc carried back.
+def lstm_step_backward(t, gates, cs, tcs, g, seen, mask, dh, dskip, dc, dgates):
+    """Step t of the LSTM backward pass: dgates[t], and dc carried back to c_{t-1}.
 
-    dh (N, U): on entry the gradient reaching h_t through step t + 1; this adds the output's
-    gradient g[:, t] (times seen[t]: zero before a sample's first unmasked step) and what
-    skipped masked steps (dskip). dc: the gradient of c_t, updated in place to that of
-    c_{t-1}. A masked sample's gradients skip the step (its dgates row is zero).
+    dh (N, U): on entry the gradient reaching h_t through step t + 1 (the caller's BLAS product
+    dz_{t+1} @ U^T); this adds the output's gradient g[:, t] (times seen[t]: zero before a
+    sample's first unmasked step) and what skipped masked steps (dskip). dc: the gradient of
+    c_t, updated in place to that of c_{t-1}. A masked sample's gradients skip the step (its
+    dgates row is zero).
     """
     u = dh.shape[1]
     masked = mask.shape[0] > 0
-    for n in range(lo, hi):
+    for n in range(dh.shape[0]):
         z = gates[t, n]
         dz = dgates[t, n]
         gn = g[n, t]
@@ -192,61 +141,9 @@ def lstm_gate_grads_rows(t, gates, cs, tcs, g, seen, mask, dh, dskip, dc, dgates
             dcn[j] *= z[u + j]
 
 
-def lstm_forward(gates, ut, hs, cs, tcs, mask, scale, shift, parts):
-    """The LSTM forward recurrence over all steps (see `lstm_gates_rows` for the arrays).
-
-    ut (4U, U): the (scaled) recurrent kernel, transposed and contiguous. The batch is split
-    into `parts` row ranges, one per thread, each running all T steps on its own: the threads
-    meet once per call, not once per step (a step is ~0.1 ms; on a busy machine a thread that
-    waits for another one each step loses a scheduler slice each time).
-    """
-    steps, n_ = gates.shape[0], gates.shape[1]
-    for p in prange(parts):
-        lo, hi = p * n_ // parts, (p + 1) * n_ // parts
-        for t in range(steps):
-            matmul_rows(hs[t], ut, gates[t], lo, hi)            # z_t += h_{t-1} U
-            lstm_gates_rows(t, gates, hs, cs, tcs, mask, scale, shift, lo, hi)
-
-
-def lstm_backward(gates, cs, tcs, g, seen, mask, rk, dh, dskip, dc, dgates, parts):
-    """The LSTM backward recurrence over all steps (see `lstm_gate_grads_rows`).
-
-    rk (U, 4U): the recurrent kernel (unscaled). On return dgates holds the pre-activation
-    gradients of every step, dh the gradient of h0 less dskip, dc that of c0.
-    """
-    steps, n_ = gates.shape[0], gates.shape[1]
-    for p in prange(parts):
-        lo, hi = p * n_ // parts, (p + 1) * n_ // parts
-        for t in range(steps - 1, -1, -1):
-            lstm_gate_grads_rows(t, gates, cs, tcs, g, seen, mask, dh, dskip, dc, dgates, lo, hi)
-            for n in range(lo, hi):
-                dh[n, :] = _ZERO
-            matmul_rows(dgates[t], rk, dh, lo, hi)              # dh_{t-1} = dz_t U^T
-
-
-def parts_for(rows):
-    """How many threads the recurrence kernels split a batch of `rows` samples over."""
-    from deltaw.nn import _kernels
-
-    ns = _kernels.get()
-    if ns is None or not getattr(ns, "parallel", False):
-        return 1
-    import numba
-
-    return max(1, min(numba.get_num_threads(), rows // 8))
-
-
 def load():
     """The compiled kernels (a namespace), or None for the NumPy path (see `_numba`)."""
-    from deltaw.nn import _kernels
     from deltaw.nn._kernels._numba import compile_module
 
-    module = sys.modules[__name__]
-    ns = _kernels.get()
-    if ns is not None and getattr(ns, "parallel", False):
-        import numba
-
-        module.prange = numba.prange           # resolved as a global when the kernels compile
-    return compile_module(module, KERNELS, HELPERS, nogil=True, error_model="numpy",
-                          fastmath={"contract", "reassoc"},
-                          parallel=bool(ns is not None and getattr(ns, "parallel", False)))
+    return compile_module(sys.modules[__name__], KERNELS, HELPERS, nogil=True,
+                          error_model="numpy", fastmath={"contract"})
