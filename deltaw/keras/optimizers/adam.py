@@ -64,6 +64,12 @@ class Adam(Optimizer):
 
     def update_step(self, grad, var, lr):
         m, v = self.slot(var, "momentum"), self.slot(var, "velocity")
+        kernels = None if self.amsgrad else _compiled(grad, var, m, v)
+        if kernels is not None:                # one pass, bit-identical to the NumPy form below
+            f32 = np.float32
+            kernels.adam_update(grad, var, m, v, f32(self._one_minus_b1),
+                                f32(self._one_minus_b2), f32(self.epsilon), f32(self._alpha))
+            return
         s = self.scratch(var)
         np.subtract(grad, m, out=s)
         s *= self._one_minus_b1
@@ -84,3 +90,14 @@ class Adam(Optimizer):
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+def _compiled(*arrays):
+    """The compiled update (numba, deltaw's `fast` extra) for 1-D contiguous float32 buffers,
+    as the flat training path passes them; None for the NumPy path."""
+    for a in arrays:
+        if a.dtype != np.float32 or a.ndim != 1 or not a.flags.c_contiguous:
+            return None
+    from deltaw.nn._kernels import optimizer_numba
+
+    return optimizer_numba.load()
