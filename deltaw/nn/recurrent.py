@@ -219,22 +219,30 @@ def _seen(xp, ms):
     return None if ms is None else xp.logical_or.accumulate(ms, axis=0)
 
 
-def _pack(xp, hs, seen, extra):
-    """Outputs (zeros before a sample's first unmasked step) then the final states: (N, T+k, u)."""
-    steps = hs.shape[0] - 1
-    out = xp.empty((hs.shape[1], steps + len(extra), hs.shape[2]), hs.dtype)
-    seq = out[:, :steps]
-    seq[...] = hs[1:].transpose(1, 0, 2)
+def _pack(xp, hs, seen, extra, last_only=False):
+    """Outputs (zeros before a sample's first unmasked step) then the final states: (N, T+k, u).
+
+    With `last_only`, only the last step's output is packed: (N, 1+k, u).
+    """
+    kept = 1 if last_only else hs.shape[0] - 1
+    out = xp.empty((hs.shape[1], kept + len(extra), hs.shape[2]), hs.dtype)
+    seq = out[:, :kept]
+    seq[...] = hs[-kept:].transpose(1, 0, 2)
     if seen is not None:
-        seq *= seen.transpose(1, 0, 2)
+        seq *= seen[-kept:].transpose(1, 0, 2)
     for j, state in enumerate(extra):
-        out[:, steps + j] = state
+        out[:, kept + j] = state
     return out
 
 
-def _unpack_grad(g, seen, steps):
-    """The outputs' gradient, time-major and zero where the output was a leading-mask zero."""
-    g_out = g[:, :steps].transpose(1, 0, 2)
+def _unpack_grad(xp, g, seen, steps, n_states):
+    """The outputs' gradient, time-major (T, N, u) and zero where the output was a leading-mask
+    zero; zeros before the last step when only the last output was packed."""
+    g_out = g[:, :g.shape[1] - n_states].transpose(1, 0, 2)
+    if g_out.shape[0] != steps:
+        last = g_out
+        g_out = xp.zeros((steps, *last.shape[1:]), g.dtype)
+        g_out[-1:] = last
     return g_out if seen is None else g_out * seen
 
 
@@ -265,7 +273,7 @@ def _flags(xp, cols):
 
 @primitive("lstm")
 def _lstm(xp, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, go_backwards=False,
-          activation="tanh", recurrent_activation="sigmoid"):
+          activation="tanh", recurrent_activation="sigmoid", last_only=False):
     units = _check_inputs("lstm", x, kernel, recurrent_kernel, 4, (("h0", h0), ("c0", c0)),
                           mask)
     _activation("lstm", "activation", activation)
@@ -289,7 +297,7 @@ def _lstm(xp, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, go_backwards
         _lstm_forward_loop(xp, gates, rk, hs, cs, tcs, ms, form, activation,
                            recurrent_activation)
     seen = _seen(xp, ms)
-    out = _pack(xp, hs, seen, (hs[steps], cs[steps]))
+    out = _pack(xp, hs, seen, (hs[steps], cs[steps]), last_only)
     saved = (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
              activation, recurrent_activation, bias.shape, kernels is not None)
     return out, saved
@@ -347,13 +355,16 @@ def _lstm_backward(xp, g, saved, needs):
     kernels = (_lstm_kernels(xp, (g,), activation, recurrent_activation) if compiled
                else None)
     if kernels is not None:
-        g = xp.ascontiguousarray(g)
-        dh, dc = g[:, steps].copy(), g[:, steps + 1].copy()
+        dh, dc = g[:, -2].copy(), g[:, -1].copy()
         dskip = xp.zeros_like(dh)                # gradient that skipped masked steps
         seen_flags, mask_flags = _flags(xp, seen), _flags(xp, ms)
+        g_out = g[:, :-2]                        # every step's output, or only the last one's
+        first = steps - g_out.shape[1]           # steps before it have no output gradient
+        no_output = xp.zeros_like(dh) if first else None
         for t in range(steps - 1, -1, -1):
-            kernels.lstm_step_backward(t, gates, cs, tcs, g, seen_flags, mask_flags, dh, dskip,
-                                       dc, dgates)
+            g_t = g_out[:, t - first] if t >= first else no_output
+            kernels.lstm_step_backward(t, gates, cs, tcs, g_t, seen_flags, mask_flags, dh,
+                                       dskip, dc, dgates)
             xp.matmul(dgates[t], rk_t, out=dh)                  # dh_{t-1} = dz_t U^T
         if ms is not None:
             dh += dskip
@@ -396,8 +407,8 @@ def _lstm_backward_loop(xp, g, gates, rk_t, cs, tcs, ms, seen, dgates, activatio
     d_act = _ACTIVATIONS[activation][1]
     d_rec = _ACTIVATIONS[recurrent_activation][1]
     steps, u = gates.shape[0], tcs.shape[-1]
-    g_h = _unpack_grad(g, seen, steps)
-    dh, dc = g[:, steps] + g_h[steps - 1], g[:, steps + 1].copy()
+    g_h = _unpack_grad(xp, g, seen, steps, 2)
+    dh, dc = g[:, -2] + g_h[steps - 1], g[:, -1].copy()
     tmp, deriv = xp.empty_like(dh), xp.empty_like(gates[0])
     for t in range(steps - 1, -1, -1):
         if t < steps - 1:
@@ -450,7 +461,7 @@ def _units(recurrent_kernel):
 
 
 def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, go_backwards=False, mask=None,
-         activation="tanh", recurrent_activation="sigmoid"):
+         activation="tanh", recurrent_activation="sigmoid", return_sequences=True):
     """Long short-term memory over a whole sequence, as Keras' LSTM (one fused primitive).
 
     For each step t (gates in Keras' order i, f, c, o; sigma = recurrent_activation):
@@ -470,10 +481,14 @@ def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, go_backwards=
         activation: 'tanh' (default); also 'sigmoid', 'hard_sigmoid', 'relu' or 'linear'.
         recurrent_activation: 'sigmoid' (default); also 'tanh', 'hard_sigmoid', 'relu' or
             'linear'. Other activations are not fused: compose a step loop instead.
+        return_sequences: True (default) returns every step's output; False only the last
+            one, as Keras' LSTM(return_sequences=False): the op then neither copies nor
+            backpropagates the others.
 
     Returns:
-        (outputs, h, c): outputs (batch, timesteps, units), every hidden state (Keras'
-        return_sequences); h and c (batch, units), the final states (return_state).
+        (outputs, h, c): outputs (batch, timesteps, units), every hidden state (or
+        (batch, units), the last output, with return_sequences=False); h and c (batch, units),
+        the final states (Keras' return_state).
 
     Gradient: with respect to x, kernel, recurrent_kernel, bias, h0 and c0.
 
@@ -488,9 +503,11 @@ def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, go_backwards=
     c0 = _zeros_state(x, units) if c0 is None else c0
     packed = _lstm(x, kernel, recurrent_kernel, 0.0 if bias is None else bias, h0, c0,
                    mask=_mask_array("lstm", mask), go_backwards=go_backwards,
-                   activation=activation, recurrent_activation=recurrent_activation)
+                   activation=activation, recurrent_activation=recurrent_activation,
+                   last_only=not return_sequences)
     # one primitive, several results: the states are split off with getitem (differentiable)
-    return packed[:, :-2], packed[:, -2], packed[:, -1]
+    outputs = packed[:, :-2] if return_sequences else packed[:, 0]
+    return outputs, packed[:, -2], packed[:, -1]
 
 
 # ----------------------------------------------------------------------------- GRU
@@ -554,11 +571,11 @@ def _gru_backward(xp, g, saved, needs):
     d_act = _ACTIVATIONS[activation][1]
     d_rec = _ACTIVATIONS[recurrent_activation][1]
     steps, u = proj.shape[0], hs.shape[-1]
-    g_h = _unpack_grad(g, seen, steps)
+    g_h = _unpack_grad(xp, g, seen, steps, 1)
     dproj = xp.empty_like(proj)
     drec = xp.empty_like(proj) if reset_after else None       # gradient of h_prev @ U (+ b)
     u_zr, u_h = recurrent_kernel[:, :2 * u], recurrent_kernel[:, 2 * u:]
-    dh = g[:, steps]
+    dh = g[:, -1]
     for t in range(steps - 1, -1, -1):
         dh = dh + g_h[t]
         m = None if ms is None else ms[t]
@@ -673,9 +690,9 @@ def _simple_rnn_backward(xp, g, saved, needs):
      bias_shape) = saved
     d_act = _ACTIVATIONS[activation][1]
     steps = proj.shape[0]
-    g_h = _unpack_grad(g, seen, steps)
+    g_h = _unpack_grad(xp, g, seen, steps, 1)
     dproj = xp.empty_like(proj)
-    dh = g[:, steps]
+    dh = g[:, -1]
     for t in range(steps - 1, -1, -1):
         dh = dh + g_h[t]
         m = None if ms is None else ms[t]

@@ -55,10 +55,14 @@ def _lstm_case(n, t, f, u, seed=0):
 
 @pytest.mark.parametrize("n, u", [(5, 8), (19, 5), (64, 32)])   # odd rows/units: remainders
 @pytest.mark.parametrize("kwargs", [{}, {"mask": True}, {"mask": True, "go_backwards": True},
-                                    {"go_backwards": True}], ids=lambda k: "-".join(k) or "plain")
+                                    {"go_backwards": True}, {"last_only": True},
+                                    {"mask": True, "last_only": True}],
+                         ids=lambda k: "-".join(k) or "plain")
 def test_lstm_kernel_matches_numpy(n, u, kwargs):
     x, w, rk, b, h0, c0, g, mask = _lstm_case(n, 7, 3, u)
     kwargs = {**kwargs, "mask": mask} if "mask" in kwargs else kwargs
+    if kwargs.get("last_only"):                 # packed: last output, h, c
+        g = np.ascontiguousarray(g[:, -3:])
     (fast, *fast_grads), (ref, *ref_grads) = _both_paths(
         "lstm", (x, w, rk, b, h0, c0), kwargs, g, (True,) * 6)
     assert fast.dtype == np.float32

@@ -955,6 +955,11 @@ for _index, _part in enumerate(("outputs", "h", "c")):
         "lstm", _pick(recurrent.lstm, _index), _in_dtype(_pick(ref_lstm, _index)),
         _rnn_samples(4, (8,), 2, _RNN_KWARGS), variant=_part, grad_args=(0, 1, 2, 3, 4, 5),
         errors=_rnn_errors("lstm", 4, 2) if _part == "outputs" else ()))
+# return_sequences=False: only the last output is packed and backpropagated
+RECURRENT_ROWS.append(OpSpec(
+    "lstm", _pick(functools.partial(recurrent.lstm, return_sequences=False), 0),
+    _in_dtype(lambda *a, **k: ref_lstm(*a, **k)[0][:, -1]),
+    _rnn_samples(4, (8,), 2, _RNN_KWARGS), variant="last-output", grad_args=(0, 1, 2, 3, 4, 5)))
 for _index, _part in enumerate(("outputs", "h")):
     RECURRENT_ROWS += [
         OpSpec("gru", _pick(recurrent.gru, _index), _in_dtype(_pick(ref_gru, _index)),

@@ -92,11 +92,11 @@ def lstm_step_forward(t, gates, rec, hs, cs, tcs, mask, scale, shift):
                 h_new[j] = h_prev[j]
 
 
-def lstm_step_backward(t, gates, cs, tcs, g, seen, mask, dh, dskip, dc, dgates):
+def lstm_step_backward(t, gates, cs, tcs, g_t, seen, mask, dh, dskip, dc, dgates):
     """Step t of the LSTM backward pass: dgates[t], and dc carried back to c_{t-1}.
 
     dh (N, U): on entry the gradient reaching h_t through step t + 1 (the caller's BLAS product
-    dz_{t+1} @ U^T); this adds the output's gradient g[:, t] (times seen[t]: zero before a
+    dz_{t+1} @ U^T); this adds the output's gradient g_t (N, U) (times seen[t]: zero before a
     sample's first unmasked step) and what skipped masked steps (dskip). dc: the gradient of
     c_t, updated in place to that of c_{t-1}. A masked sample's gradients skip the step (its
     dgates row is zero).
@@ -106,7 +106,7 @@ def lstm_step_backward(t, gates, cs, tcs, g, seen, mask, dh, dskip, dc, dgates):
     for n in range(dh.shape[0]):
         z = gates[t, n]
         dz = dgates[t, n]
-        gn = g[n, t]
+        gn = g_t[n]
         dhn = dh[n]
         dcn = dc[n]
         if masked:

@@ -60,7 +60,9 @@ class FusedRNN(Layer):
     cell step by step; deltaw's layers run one fused primitive per call instead).
 
     Subclasses set `_gates` (k in the weight shapes), `_state_names`, and implement
-    `_run(x, states, mask)` -> (outputs (batch, timesteps, units), final states list).
+    `_run(x, states, mask, last_only)` -> (outputs (batch, timesteps, units), final states
+    list); with `last_only` the layer may return just the last output (batch, units) (LSTM does:
+    its op then neither packs nor backpropagates the others).
 
     Args:
         units: Positive int, the size of the hidden state.
@@ -200,16 +202,21 @@ class FusedRNN(Layer):
             # one mask per sample and feature, reused at every step (Keras' input dropout)
             x = _dropout(x, self.dropout, seed=self._generator,
                          noise_shape=(x.shape[0], 1, x.shape[2]))
-        outputs, states = self._run(x, self._initial_states(initial_state), mask)
-        if mask is not None and self.zero_output_for_mask:
+        # zero_output_for_mask changes the last output of a masked last step: all outputs then
+        last_only = not self.return_sequences and (mask is None or not self.zero_output_for_mask)
+        outputs, states = self._run(x, self._initial_states(initial_state), mask, last_only)
+        if outputs.ndim == 2:                 # the layer gave the last output only
+            output = outputs
+        elif mask is not None and self.zero_output_for_mask:
             order = mask[:, ::-1] if self.go_backwards else mask   # outputs are in step order
             outputs = where(order[:, :, None], outputs, 0)
-        output = outputs if self.return_sequences else getitem(outputs, (slice(None), -1))
+        if outputs.ndim == 3:
+            output = outputs if self.return_sequences else getitem(outputs, (slice(None), -1))
         if self.return_state:
             return (output, *states)
         return output
 
-    def _run(self, x, states, mask):
+    def _run(self, x, states, mask, last_only):
         raise NotImplementedError
 
     # ----- shapes and masks

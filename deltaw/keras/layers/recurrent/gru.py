@@ -60,7 +60,7 @@ class GRU(GatedRNN):
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def _run(self, x, states, mask):
+    def _run(self, x, states, mask, last_only):
         outputs, h = gru(x, self.kernel, self.recurrent_kernel, self.bias, h0=states[0],
                          go_backwards=self.go_backwards, mask=mask, reset_after=self.reset_after,
                          activation=self._activation_name,

@@ -82,11 +82,12 @@ class LSTM(GatedRNN):
             return _UnitForgetBias(self.bias_initializer, self.units)
         return self.bias_initializer
 
-    def _run(self, x, states, mask):
+    def _run(self, x, states, mask, last_only):
         outputs, h, c = lstm(x, self.kernel, self.recurrent_kernel, self.bias, h0=states[0],
                              c0=states[1], go_backwards=self.go_backwards, mask=mask,
                              activation=self._activation_name,
-                             recurrent_activation=self._recurrent_activation_name)
+                             recurrent_activation=self._recurrent_activation_name,
+                             return_sequences=not last_only)
         return outputs, [h, c]
 
     def _extra_config(self):

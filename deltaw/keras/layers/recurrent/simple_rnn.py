@@ -43,7 +43,7 @@ class SimpleRNN(FusedRNN):
                          recurrent_initializer=recurrent_initializer,
                          bias_initializer=bias_initializer, **kwargs)
 
-    def _run(self, x, states, mask):
+    def _run(self, x, states, mask, last_only):
         outputs, h = simple_rnn(x, self.kernel, self.recurrent_kernel, self.bias, h0=states[0],
                                 go_backwards=self.go_backwards, mask=mask,
                                 activation=self._activation_name)
