@@ -14,9 +14,13 @@ calls `dense` for those and falls back to matmul + add + activation for any othe
 
 from __future__ import annotations
 
+import numpy as np
+
 from deltaw.autograd.op import primitive
 from deltaw.dtypes import DEFAULT_FLOAT
+from deltaw.nn import _kernels
 from deltaw.nn import activations as _act
+from deltaw.nn._kernels import dense_numba
 
 __all__ = ["FUSED_ACTIVATIONS", "dense"]
 
@@ -65,6 +69,18 @@ def _dense(xp, *arrays, activation=None):
     out = x2 @ kernel  # a fresh array: the bias add and the activation below work in place on it
     if out.dtype.kind != "f":
         out = out.astype(DEFAULT_FLOAT)
+    kernels = _compiled(xp, out, bias)
+    if kernels is not None and activation in (None, "relu"):
+        kernels.bias_act_forward(out, bias, activation == "relu")   # one pass, in place
+    else:
+        out = _bias_activation(xp, out, bias, activation)
+    result = out if x.ndim == 2 else out.reshape(x.shape[:-1] + kernel.shape[1:])
+    # the output is saved (not the pre-activation): each fused derivative is cheapest from it
+    return result, (x2, kernel, out if activation else None, activation, x.shape)
+
+
+def _bias_activation(xp, out, bias, activation):
+    """activation(out + bias), in place where the dtypes allow."""
     if bias is not None:
         if bias.dtype == out.dtype:
             out += bias
@@ -76,17 +92,22 @@ def _dense(xp, *arrays, activation=None):
         out = _act._sigmoid(xp, out)  # the stable form of dw.nn.sigmoid: exp only of -|z|
     elif activation == "tanh":
         xp.tanh(out, out=out)
-    result = out if x.ndim == 2 else out.reshape(x.shape[:-1] + kernel.shape[1:])
-    # the output is saved (not the pre-activation): each fused derivative is cheapest from it
-    return result, (x2, kernel, out if activation else None, activation, x.shape)
+    return out
 
 
 @_dense.backward
 def _dense_backward(xp, g, saved, needs):
     x2, kernel, out, activation, x_shape = saved
     g = g if g.ndim == 2 else g.reshape(-1, kernel.shape[1])
+    gb = None
+    kernels = _compiled(xp, g, out if activation else g) if len(needs) == 3 else None
+    if kernels is not None and g.flags.c_contiguous:   # derivative and bias sum in one pass
+        gz, gb = xp.empty_like(g), xp.empty(g.shape[1], g.dtype)
+        dense_numba.load().dense_act_backward(g, g if out is None else out,
+                                              dense_numba.ACTIVATION_CODES[activation], gz, gb)
+        g = gz
     # dL/dz for z = x @ kernel + bias, from the saved output y = act(z)
-    if activation == "relu":
+    elif activation == "relu":
         g = g * (out > 0)  # y' = [z > 0] (0 at z == 0, as dw.nn.relu)
     elif activation == "sigmoid":
         g = g * out * (1 - out)  # y' = y (1 - y)
@@ -100,9 +121,23 @@ def _dense_backward(xp, g, saved, needs):
     gk = x2.T @ g if needs[1] else None  # dL/dkernel = x^T dL/dz, summed over every batch axis
     if len(needs) == 2:
         return gx, gk
-    # The bias is broadcast inside this op, so summing over the batch is part of its derivative.
-    # As ones @ dL/dz: a BLAS dot costs half of NumPy's reduction over axis 0 on small batches.
-    return gx, gk, xp.dot(_ones(xp, g.shape[0], g.dtype), g) if needs[2] else None
+    if gb is None and needs[2]:
+        # The bias is broadcast inside this op, so summing over the batch is part of its
+        # derivative. As ones @ dL/dz: a BLAS dot costs half of NumPy's reduction over axis 0
+        # on small batches.
+        gb = xp.dot(_ones(xp, g.shape[0], g.dtype), g)
+    return gx, gk, gb if needs[2] else None
+
+
+def _compiled(xp, a, b):
+    """The numba kernels (deltaw's `fast` extra) for float32 arrays a and b (None: NumPy path).
+
+    float32 only: float64 (gradcheck) keeps the NumPy path, the reference the kernels are
+    tested against.
+    """
+    if xp is not np or b is None or a.dtype != np.float32 or b.dtype != np.float32:
+        return None
+    return _kernels.get()
 
 
 _ONES: dict = {}

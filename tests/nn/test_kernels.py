@@ -118,6 +118,22 @@ def test_conv2d_bias_activation_matches_numpy(numpy_path, case, dtype, activatio
 
 
 @needs_numba
+@pytest.mark.parametrize("activation", [None, "relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("x_shape", [(32, 10), (7, 3, 5)])
+def test_dense_matches_numpy(numpy_path, activation, x_shape):
+    """float32 dense: bias + relu in one forward pass, derivative + bias sum in one backward
+    pass (float64 keeps the NumPy path)."""
+    rng = np.random.default_rng(4)
+    arrays = (rng.normal(size=x_shape), rng.normal(size=(x_shape[-1], 6)),
+              rng.normal(size=6) * np.array([1, 1, -9, 1, 1, 0]))     # some units always off
+    results = _both(numpy_path, lambda *t: dw.nn.dense(*t, activation=activation), arrays,
+                    np.float32)
+    _assert_same(results, np.float32)
+    if activation is not None:
+        assert results[0][1][2].dtype == np.float32
+
+
+@needs_numba
 def test_relu_mask_and_bias_sum_are_exact_where_the_output_is_zero(numpy_path):
     """Many outputs exactly 0 (a large negative bias): relu's gradient there is 0 in both."""
     rng = np.random.default_rng(3)
@@ -276,7 +292,7 @@ def test_loading_sets_defaults_but_keeps_the_users_settings(tmp_path):
 def test_kernel_sources_run_as_plain_python():
     """The kernels are plain Python until numba compiles them: a reader can step through them,
     and they compute what the compiled ones do (checked here on a tiny input)."""
-    from deltaw.nn._kernels import conv_numba, pool_numba
+    from deltaw.nn._kernels import conv_numba, dense_numba, pool_numba
 
     rng = np.random.default_rng(9)
     x = rng.normal(size=(1, 4, 4, 2))
@@ -290,3 +306,8 @@ def test_kernel_sources_run_as_plain_python():
     buf = np.zeros((1, 4, 4, 2))
     conv_numba.col2im_add(cols, buf, 1, 1, 1, 1)
     np.testing.assert_allclose(buf.sum(), cols.sum())
+    g, y = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    gz, db = np.empty_like(g), np.empty(4)
+    dense_numba.dense_act_backward(g, y, dense_numba.ACTIVATION_CODES["relu"], gz, db)
+    np.testing.assert_allclose(gz, g * (y > 0))
+    np.testing.assert_allclose(db, gz.sum(axis=0))

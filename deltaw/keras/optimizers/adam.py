@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from deltaw.keras.optimizers.optimizer import Optimizer
+from deltaw.nn._kernels import optimizer_numba
 
 __all__ = ["Adam"]
 
@@ -98,6 +99,4 @@ def _compiled(*arrays):
     for a in arrays:
         if a.dtype != np.float32 or a.ndim != 1 or not a.flags.c_contiguous:
             return None
-    from deltaw.nn._kernels import optimizer_numba
-
     return optimizer_numba.load()

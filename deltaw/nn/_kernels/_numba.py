@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from deltaw.nn import _kernels
+
 __all__ = ["compile_module"]
 
 _compiled: dict[str, SimpleNamespace] = {}
@@ -33,8 +35,6 @@ def compile_module(module, kernels, helpers=(), **options):
         A SimpleNamespace of compiled kernels, or None when `deltaw.nn._kernels.get()` says
         the NumPy path must run (numba absent or disabled, or switched off for this process).
     """
-    from deltaw.nn import _kernels
-
     if _kernels.get() is None:
         return None
     ns = _compiled.get(module.__name__)

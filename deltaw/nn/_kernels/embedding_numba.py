@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from deltaw.nn._kernels._numba import compile_module
+
 KERNELS = ("scatter_add_rows",)
 
 
@@ -27,6 +29,4 @@ def scatter_add_rows(ids, g, out):
 
 def load():
     """The compiled kernel (a namespace), or None for the NumPy path (see `_numba`)."""
-    from deltaw.nn._kernels._numba import compile_module
-
     return compile_module(sys.modules[__name__], KERNELS, nogil=True, error_model="numpy")

@@ -14,6 +14,8 @@ import sys
 
 import numpy as np
 
+from deltaw.nn._kernels._numba import compile_module
+
 KERNELS = ("adam_update",)
 
 
@@ -33,6 +35,4 @@ def adam_update(grad, param, m, v, one_minus_b1, one_minus_b2, epsilon, alpha):
 
 def load():
     """The compiled kernel (a namespace), or None for the NumPy path (see `_numba`)."""
-    from deltaw.nn._kernels._numba import compile_module
-
     return compile_module(sys.modules[__name__], KERNELS, nogil=True, error_model="numpy")

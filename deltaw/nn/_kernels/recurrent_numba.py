@@ -25,6 +25,8 @@ import sys
 
 import numpy as np
 
+from deltaw.nn._kernels._numba import compile_module
+
 KERNELS = ("lstm_step_forward", "lstm_step_backward")
 HELPERS = ("tanh32",)
 
@@ -143,7 +145,5 @@ def lstm_step_backward(t, gates, cs, tcs, g_t, seen, mask, dh, dskip, dc, dgates
 
 def load():
     """The compiled kernels (a namespace), or None for the NumPy path (see `_numba`)."""
-    from deltaw.nn._kernels._numba import compile_module
-
     return compile_module(sys.modules[__name__], KERNELS, HELPERS, nogil=True,
                           error_model="numpy", fastmath={"contract"})
