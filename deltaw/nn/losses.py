@@ -36,6 +36,7 @@ from deltaw._checks import normalize_axis
 from deltaw.autograd.engine import sum_to_shape
 from deltaw.autograd.op import primitive
 from deltaw.dtypes import DEFAULT_FLOAT
+from deltaw.nn._kernels import loss_numba
 from deltaw.nn.activations import _log1p_unit, _sigmoid_from
 
 __all__ = [
@@ -264,6 +265,24 @@ def _huber_backward(xp, g, saved, needs):
 # ---------------------------------------------------------------- binary cross entropy
 
 
+def _full(xp, g, like):
+    """g broadcast to `like`'s shape and dtype, as a contiguous array (a kernel reads it flat)."""
+    if g.shape == like.shape and g.dtype == like.dtype and g.flags.c_contiguous:
+        return g
+    out = xp.empty(like.shape, like.dtype)
+    out[...] = g
+    return out
+
+
+def _bce_kernels(xp, t, p):
+    """The compiled binary cross-entropy (numba, deltaw's `fast` extra) for contiguous float32
+    arrays; None for the NumPy path (also the reference the kernel tests compare against)."""
+    if (xp is not np or p.dtype != np.float32 or t.dtype != np.float32
+            or not (p.flags.c_contiguous and t.flags.c_contiguous)):
+        return None
+    return loss_numba.load()
+
+
 def _binary_inputs(where, y_true, y_pred, label_smoothing, axis):
     t, p = _prepare(y_true, y_pred)
     ta, pa = _align(t, p)
@@ -285,6 +304,15 @@ def _binary_grads(gt, gp, shapes):
 @primitive("binary_cross_entropy")
 def _binary_from_probs(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, reduction="none"):
     t, p, ax, shapes = _binary_inputs("binary_cross_entropy", y_true, y_pred, label_smoothing, axis)
+    kernels = _bce_kernels(xp, t, p)
+    if kernels is not None:                    # one compiled pass, NumPy's formulas and clamps
+        f32 = np.float32
+        elem = xp.empty(p.shape, p.dtype)
+        plain = kernels.bce_forward(t.reshape(-1), p.reshape(-1), f32(_LOG_FLOOR),
+                                    f32(_LOG_FLOOR_AT), f32(_SUBNORMAL[p.dtype]),
+                                    elem.reshape(-1))
+        out, reduced = _reduce(_mean(elem, ax), reduction)
+        return out, (t, p, None, plain, ax, label_smoothing, shapes, reduced)
     q = 1 - p
     # p (1 - p) > e^-100 exactly when both p and 1 - p are (each is at most 1): then no log is
     # clamped and the plain formulas below give the same values in fewer NumPy calls, and
@@ -305,7 +333,14 @@ def _binary_from_probs_backward(xp, g, saved, needs):
     t, p, q, pq, ax, label_smoothing, shapes, reduced = saved
     gs = _spread(xp, _unreduce(xp, g, reduced), p.shape, ax)
     gp = None
-    if needs[1] and pq is not None:
+    if q is None:                              # the compiled forward ran; pq is its `plain`
+        q = 1 - p
+        if needs[1]:
+            gp = xp.empty(p.shape, p.dtype)
+            _bce_kernels(xp, t, p).bce_backward(
+                t.reshape(-1), p.reshape(-1), _full(xp, gs, p).reshape(-1),
+                pq, np.float32(_LOG_FLOOR_AT), np.float32(_TINY[p.dtype]), gp.reshape(-1))
+    elif needs[1] and pq is not None:
         # dL/dp = -y / p + (1 - y) / (1 - p) = (p - y) / (p (1 - p)), no log clamped
         gp = (p - t) / pq
         gp *= gs

@@ -133,6 +133,50 @@ def test_dense_matches_numpy(numpy_path, activation, x_shape):
         assert results[0][1][2].dtype == np.float32
 
 
+_BCE_PROBS = {
+    "interior": np.linspace(0.01, 0.99, 24),
+    "saturated": np.array([0.0, 1.0, 1e-45, 1 - 1e-8, 0.5, 3e-44, 0.2, 0.9] * 3),
+    "out-of-range": np.array([-0.5, 1.5, 0.3, 0.7] * 6),
+}
+
+
+@needs_numba
+@pytest.mark.parametrize("probs", list(_BCE_PROBS), ids=str)
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum_over_batch_size"}, {"axis": 0},
+                                {"label_smoothing": 0.1}], ids=str)
+def test_binary_cross_entropy_matches_numpy(numpy_path, probs, kw):
+    """float32 probabilities: one compiled pass each way, NumPy's clamps and formulas (the plain
+    one while no log is clamped, the guarded one otherwise)."""
+    from deltaw.autograd.op import OPS
+
+    p = _BCE_PROBS[probs].reshape(8, 3).astype(np.float32)
+    t = (np.arange(24).reshape(8, 3) % 2).astype(np.float32)
+    g = np.random.default_rng(5).normal(size=(8,) if not kw.get("reduction") else ())
+    g = np.asarray(g if "axis" not in kw else np.ones(3), np.float32)
+    results = []
+    for enabled in (True, False):
+        previous = _kernels.set_enabled(enabled)
+        try:
+            out, saved = OPS["binary_cross_entropy"].forward(np, t, p, **kw)
+            assert (saved[2] is None) == enabled            # the kernel ran, or NumPy did
+            results.append((out, *OPS["binary_cross_entropy"].backward(np, g, saved,
+                                                                       (True, True))))
+        finally:
+            _kernels.set_enabled(previous)
+    for got, want in zip(*results, strict=True):
+        assert got.dtype == want.dtype == np.float32
+        # an ulp of the logs; sums of terms as large as the clamp (100) cancel, hence atol
+        np.testing.assert_allclose(got, want, rtol=2e-7, atol=100 * 2**-23)
+
+
+@needs_numba
+def test_binary_cross_entropy_kernel_propagates_nan():
+    p = np.array([[0.2], [np.nan], [0.7]], np.float32)
+    t = np.ones((3, 1), np.float32)
+    out = dw.nn.binary_cross_entropy(dw.tensor(t), dw.tensor(p)).numpy()
+    assert np.isnan(out[1]) and np.isfinite(out[[0, 2]]).all()
+
+
 @needs_numba
 def test_relu_mask_and_bias_sum_are_exact_where_the_output_is_zero(numpy_path):
     """Many outputs exactly 0 (a large negative bias): relu's gradient there is 0 in both."""
