@@ -33,6 +33,7 @@ import math
 
 import numpy as np
 
+from deltaw.autograd import mode
 from deltaw.autograd.op import primitive
 from deltaw.nn import _kernels
 
@@ -44,6 +45,12 @@ IM2COL_BUDGET_BYTES = 256 * 2**20
 
 CACHE_BLOCK_BYTES = 2 * 2**20
 """Target size of one chunk's im2col matrix, for speed (it stays in cache for its GEMM)."""
+
+KEEP_COLUMNS_BYTES = 32 * 2**20
+"""Largest im2col matrix (all chunks together; never more than IM2COL_BUDGET_BYTES) that a
+forward pass under gradient recording keeps for its backward pass, whose kernel gradient then
+reuses it instead of copying every window again (W3: ~1 ms a step); larger ones are rebuilt
+chunk by chunk."""
 
 
 # ----------------------------------------------------------------------------- shared helpers
@@ -119,6 +126,12 @@ def windows(xp, a, out_sizes, ksize, strides, dilation):
     shape = (a.shape[0], *out_sizes, *ksize, a.shape[-1])
     steps = (st[0], *(st[1 + i] * strides[i] for i in range(nd)),
              *(st[1 + i] * dilation[i] for i in range(nd)), st[-1])
+    if xp is np and a.flags.c_contiguous:
+        # the same view, built directly (as_strided's Python wrapper costs ~25 us a call);
+        # NumPy checks that it stays inside a's buffer
+        view = np.ndarray(shape, a.dtype, buffer=a, strides=steps)
+        view.flags.writeable = False
+        return view
     return xp.lib.stride_tricks.as_strided(a, shape, steps, writeable=False)
 
 
@@ -231,6 +244,8 @@ def _col2im(xp, cols, n, padded_sizes, channels, out_sizes, ksize, strides, dila
 
 
 def _conv_forward(xp, x, kernel, strides, dilation, pads, out_sizes, groups):
+    """(output, kept): kept is [(start, stop, columns), ...] per batch chunk when the columns
+    are kept for the backward pass (see KEEP_COLUMNS_BYTES), else None."""
     nd = x.ndim - 2
     n, c = x.shape[0], x.shape[-1]
     ksize, cout = kernel.shape[:nd], kernel.shape[-1]
@@ -238,6 +253,8 @@ def _conv_forward(xp, x, kernel, strides, dilation, pads, out_sizes, groups):
     dtype = xp.result_type(x, kernel)
     out = xp.empty((n, *out_sizes, cout), dtype)
     per_item = math.prod(out_sizes) * math.prod(ksize) * c * x.itemsize       # the columns
+    keep_limit = min(KEEP_COLUMNS_BYTES, IM2COL_BUDGET_BYTES)
+    kept = [] if mode.is_grad_enabled() and n * per_item <= keep_limit else None
     for a, b in batch_chunks(n, per_item, cols_per_item=per_item):
         cols = _im2col(xp, pad_spatial(xp, x[a:b], pads), out_sizes, ksize, strides, dilation,
                        groups)
@@ -246,19 +263,21 @@ def _conv_forward(xp, x, kernel, strides, dilation, pads, out_sizes, groups):
             xp.matmul(cols, w, out=o)
         else:
             o.reshape(o.shape[0], groups, -1)[...] = xp.matmul(cols, w).transpose(1, 0, 2)
-    return out
+        if kept is not None:
+            kept.append((a, b, cols))
+    return out, kept
 
 
 def _conv_backward(xp, g, saved, needs):
-    x, kernel, strides, dilation, pads, groups = saved
-    return conv_grads(xp, g, x, kernel, strides, dilation, pads, groups, needs)
+    x, kernel, strides, dilation, pads, groups, kept = saved
+    return conv_grads(xp, g, x, kernel, strides, dilation, pads, groups, needs, kept)
 
 
-def conv_grads(xp, g, x, kernel, strides, dilation, pads, groups, needs):
+def conv_grads(xp, g, x, kernel, strides, dilation, pads, groups, needs, kept=None):
     """(dx, dkernel) of a convolution given its output gradient `g` (None where not needed).
 
     Shared with the fused conv2d_bias_activation, which passes the gradient after its
-    activation's derivative.
+    activation's derivative. `kept`: the forward pass's columns per batch chunk, or None.
     """
     nd = x.ndim - 2
     n, c = x.shape[0], x.shape[-1]
@@ -273,14 +292,17 @@ def conv_grads(xp, g, x, kernel, strides, dilation, pads, groups, needs):
     # columns and their gradient, plus a contiguous copy of g
     cols_per_item = math.prod(out_sizes) * math.prod(ksize) * c * x.itemsize
     per_item = 2 * cols_per_item + math.prod(out_sizes) * cout * x.itemsize
-    for a, b in batch_chunks(n, per_item, cols_per_item=cols_per_item):
+    chunks = kept or [(a, b, None) for a, b in batch_chunks(n, per_item,
+                                                            cols_per_item=cols_per_item)]
+    for a, b, cols in chunks:
         # contiguous for BLAS: g may be a broadcast view (zero strides), e.g. from sum's backward
         gc = xp.ascontiguousarray(g[a:b]).reshape(-1, cout)
         if groups > 1:
             gc = gc.reshape(gc.shape[0], groups, -1).transpose(1, 0, 2)
         if needs[1]:
-            cols = _im2col(xp, pad_spatial(xp, x[a:b], pads), out_sizes, ksize, strides,
-                           dilation, groups)
+            if cols is None:
+                cols = _im2col(xp, pad_spatial(xp, x[a:b], pads), out_sizes, ksize, strides,
+                               dilation, groups)
             dw += xp.matmul(xp.swapaxes(cols, -1, -2), gc)      # dK = cols^T g
         if needs[0]:
             dcols = xp.matmul(gc, xp.swapaxes(w, -1, -2))       # dcols = g K^T
@@ -352,8 +374,8 @@ def conv1d(xp, x, kernel, strides=1, padding="valid", dilation_rate=1, groups=1)
     """
     strides, dilation, pads, outs = _prepare_conv("conv1d", x, kernel, 1, strides, padding,
                                                   dilation_rate, groups, causal_ok=True)
-    out = _conv_forward(xp, x, kernel, strides, dilation, pads, outs, groups)
-    return out, (x, kernel, strides, dilation, pads, groups)
+    out, kept = _conv_forward(xp, x, kernel, strides, dilation, pads, outs, groups)
+    return out, (x, kernel, strides, dilation, pads, groups, kept)
 
 
 conv1d.backward(_conv_backward)
@@ -396,8 +418,8 @@ def conv2d(xp, x, kernel, strides=1, padding="valid", dilation_rate=1, groups=1)
     """
     strides, dilation, pads, outs = _prepare_conv("conv2d", x, kernel, 2, strides, padding,
                                                   dilation_rate, groups)
-    out = _conv_forward(xp, x, kernel, strides, dilation, pads, outs, groups)
-    return out, (x, kernel, strides, dilation, pads, groups)
+    out, kept = _conv_forward(xp, x, kernel, strides, dilation, pads, outs, groups)
+    return out, (x, kernel, strides, dilation, pads, groups, kept)
 
 
 conv2d.backward(_conv_backward)

@@ -63,7 +63,7 @@ def _conv2d_bias_activation(xp, *arrays, activation=None, strides=1, padding="va
                          f"({cout},), got {bias.shape}.")
     kernels = _compiled(xp, x, kernel, bias, activation)
     relu = activation == "relu"
-    out = _conv_forward(xp, x, kernel, strides, dilation, pads, outs, groups)
+    out, kept = _conv_forward(xp, x, kernel, strides, dilation, pads, outs, groups)
     if out.dtype.kind != "f":
         out = out.astype(DEFAULT_FLOAT)
     if kernels is not None and (bias is not None or relu):
@@ -83,17 +83,17 @@ def _conv2d_bias_activation(xp, *arrays, activation=None, strides=1, padding="va
             xp.tanh(out, out=out)
     # the output is saved (not the pre-activation): each fused derivative is cheapest from it
     return out, (x, kernel, strides, dilation, pads, groups, out if activation else None,
-                 activation, bias is not None)
+                 activation, bias is not None, kept)
 
 
 @_conv2d_bias_activation.backward
 def _conv2d_bias_activation_backward(xp, g, saved, needs):
-    x, kernel, strides, dilation, pads, groups, y, activation, has_bias = saved
+    x, kernel, strides, dilation, pads, groups, y, activation, has_bias, kept = saved
     need_bias = has_bias and needs[2]
     kernels = (_kernels.get() if xp is np and g.dtype.kind == "f" and g.dtype == x.dtype
                and activation in (None, "relu") else None)
     gz, db = _activation_backward(xp, kernels, g, y, activation, need_bias)
-    dx, dk = conv_grads(xp, gz, x, kernel, strides, dilation, pads, groups, needs[:2])
+    dx, dk = conv_grads(xp, gz, x, kernel, strides, dilation, pads, groups, needs[:2], kept)
     if len(needs) == 2:
         return dx, dk
     # the bias is broadcast inside this op, so its sum over batch and pixels is part of the rule

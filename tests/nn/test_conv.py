@@ -282,3 +282,24 @@ def test_conv2d_layer_fuses_what_it_can(activation):
     act = dw.nn.relu if activation == "relu" else dw.nn.gelu
     want = act(dw.nn.conv2d(x, layer.kernel) + layer.bias)
     np.testing.assert_allclose(out.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("fn", [dw.nn.conv2d, dw.nn.conv2d_bias_activation])
+def test_kept_columns_give_the_rebuilt_gradients(monkeypatch, fn):
+    """The forward pass keeps small im2col matrices for the kernel gradient; rebuilding them
+    in the backward pass (KEEP_COLUMNS_BYTES = 0) gives the same gradients."""
+    rng = np.random.default_rng(8)
+    x, k = rng.normal(size=(6, 9, 9, 3)), rng.normal(size=(3, 3, 3, 4))
+    g = rng.normal(size=(6, 9, 9, 4))
+
+    def grads(expect_kept):
+        xt, kt = dw.tensor(x, requires_grad=True), dw.tensor(k, requires_grad=True)
+        out = fn(xt, kt, padding="same")
+        assert (out._node.saved[-1] is not None) == expect_kept     # the columns, or None
+        return [a.numpy() for a in dw.grad((out * dw.tensor(g)).sum(), [xt, kt])]
+
+    kept = grads(True)
+    monkeypatch.setattr(conv, "KEEP_COLUMNS_BYTES", 0)
+    rebuilt = grads(False)
+    for a, b in zip(kept, rebuilt, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
