@@ -187,7 +187,8 @@ def _input_projection(xp, xs, kernel, bias):
     """
     flat = xp.ascontiguousarray(xs).reshape(-1, xs.shape[-1])
     proj = xp.matmul(flat, kernel).reshape(*xs.shape[:2], -1)
-    proj += bias
+    if bias is not None:                       # None: the caller adds it later, in its loop
+        proj += bias
     return proj, flat
 
 
@@ -285,14 +286,17 @@ def _lstm(xp, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, go_backwards
     w, rk, b = kernel, recurrent_kernel, bias
     if form is not None:                       # z / 2 of the sigmoid gates, from halved weights
         w, rk, b = kernel * form[0], recurrent_kernel * form[0], bias * form[0]
-    gates, x_flat = _input_projection(xp, xs, w, b)             # becomes the activated gates
-    dtype = gates.dtype
+    kernels = _lstm_kernels(xp, (x, w, rk, b, h0, c0), activation, recurrent_activation)
+    # the compiled step adds the bias itself, saving a pass over all steps' gates
+    gates, x_flat = _input_projection(xp, xs, w, None if kernels is not None else b)
+    dtype = gates.dtype                                         # becomes the activated gates
     hs, cs = xp.empty((steps + 1, n, u), dtype), xp.empty((steps + 1, n, u), dtype)
     tcs = xp.empty((steps, n, u), dtype)
     hs[0], cs[0] = h0, c0
-    kernels = _lstm_kernels(xp, (gates, rk, hs), activation, recurrent_activation)
     if kernels is not None:
-        _lstm_forward_compiled(xp, kernels, gates, rk, hs, cs, tcs, _flags(xp, ms), form)
+        b_row = xp.ascontiguousarray(xp.broadcast_to(b, (4 * u,)))
+        _lstm_forward_compiled(xp, kernels, gates, rk, b_row, hs, cs, tcs, _flags(xp, ms),
+                               form)
     else:
         _lstm_forward_loop(xp, gates, rk, hs, cs, tcs, ms, form, activation,
                            recurrent_activation)
@@ -303,13 +307,13 @@ def _lstm(xp, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, go_backwards
     return out, saved
 
 
-def _lstm_forward_compiled(xp, kernels, gates, rk, hs, cs, tcs, flags, form):
+def _lstm_forward_compiled(xp, kernels, gates, rk, bias, hs, cs, tcs, flags, form):
     """The time loop of `_lstm` with BLAS for each step's h_{t-1} @ U and one compiled call
-    for the rest of the step."""
+    for the rest of the step (which adds the bias to the input projection)."""
     rec = xp.empty_like(gates[0])
     for t in range(gates.shape[0]):
         xp.matmul(hs[t], rk, out=rec)
-        kernels.lstm_step_forward(t, gates, rec, hs, cs, tcs, flags, *form)
+        kernels.lstm_step_forward(t, gates, rec, bias, hs, cs, tcs, flags, *form)
 
 
 def _lstm_forward_loop(xp, gates, rk, hs, cs, tcs, ms, form, activation, recurrent_activation):

@@ -58,12 +58,12 @@ def tanh32(x):
     return x * p / q
 
 
-def lstm_step_forward(t, gates, rec, hs, cs, tcs, mask, scale, shift):
+def lstm_step_forward(t, gates, rec, bias, hs, cs, tcs, mask, scale, shift):
     """Step t of the LSTM forward pass, given rec = h_{t-1} @ U (N, 4U) from BLAS.
 
-    gates[t] (the input projection) becomes the activated gates: gate j is
-    shift[j] + scale[j] * tanh(z_j + rec_j), z already scaled (the caller halved the weights of
-    the sigmoid gates: sigmoid(z) = 1/2 + tanh(z / 2) / 2). Then c_t, tanh(c_t) and h_t; a
+    gates[t] (the input projection x_t @ W, without the bias) becomes the activated gates:
+    gate j is shift[j] + scale[j] * tanh(z_j + rec_j + bias_j), all three already scaled (the
+    caller halved the weights of the sigmoid gates: sigmoid(z) = 1/2 + tanh(z / 2) / 2). Then c_t, tanh(c_t) and h_t; a
     masked sample (mask[t, n] False) carries both states. Each inner loop writes one array: LLVM
     vectorises those and gave up on one fused loop (too many pointers that might alias), 3x
     slower.
@@ -75,7 +75,7 @@ def lstm_step_forward(t, gates, rec, hs, cs, tcs, mask, scale, shift):
         z = gates[t, n]
         r = rec[n]
         for j in range(u4):
-            z[j] = shift[j] + scale[j] * tanh32(z[j] + r[j])
+            z[j] = shift[j] + scale[j] * tanh32(z[j] + bias[j] + r[j])
         c_prev = cs[t, n]
         c_new = cs[t + 1, n]
         tc = tcs[t, n]
