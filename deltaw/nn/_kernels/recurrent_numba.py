@@ -62,11 +62,11 @@ def lstm_step_forward(t, gates, rec, bias, hs, cs, tcs, mask, scale, shift):
     """Step t of the LSTM forward pass, given rec = h_{t-1} @ U (N, 4U) from BLAS.
 
     gates[t] (the input projection x_t @ W, without the bias) becomes the activated gates:
-    gate j is shift[j] + scale[j] * tanh(z_j + rec_j + bias_j), all three already scaled (the
-    caller halved the weights of the sigmoid gates: sigmoid(z) = 1/2 + tanh(z / 2) / 2). Then c_t, tanh(c_t) and h_t; a
-    masked sample (mask[t, n] False) carries both states. Each inner loop writes one array: LLVM
-    vectorises those and gave up on one fused loop (too many pointers that might alias), 3x
-    slower.
+    gate j is shift[j] + scale[j] * tanh(z_j + bias_j + rec_j), all three already scaled (the
+    caller halved the weights of the sigmoid gates: sigmoid(z) = 1/2 + tanh(z / 2) / 2). Then
+    c_t, tanh(c_t) and h_t; a masked sample (mask[t, n] False) carries both states. Each inner
+    loop writes one array: LLVM vectorises those and gave up on one fused loop (too many
+    pointers that might alias), 3x slower.
     """
     u4 = gates.shape[2]
     u = u4 // 4
