@@ -528,7 +528,7 @@ def _gru_bias(where, bias, units, reset_after):
 
 @primitive("gru")
 def _gru(xp, x, kernel, recurrent_kernel, bias, h0, mask=None, go_backwards=False,
-         reset_after=True, activation="tanh", recurrent_activation="sigmoid"):
+         reset_after=True, activation="tanh", recurrent_activation="sigmoid", last_only=False):
     units = _check_inputs("gru", x, kernel, recurrent_kernel, 3, (("h0", h0),), mask)
     act, _ = _activation("gru", "activation", activation)
     rec, _ = _activation("gru", "recurrent_activation", recurrent_activation)
@@ -562,7 +562,7 @@ def _gru(xp, x, kernel, recurrent_kernel, bias, h0, mask=None, go_backwards=Fals
         hs[t + 1] += hh                                         # h = z h_prev + (1 - z) hh
         _carry(xp, hs[t + 1], h, None if ms is None else ms[t])
     seen = _seen(xp, ms)
-    out = _pack(xp, hs, seen, (hs[steps],))
+    out = _pack(xp, hs, seen, (hs[steps],), last_only)
     saved = (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, reset_after, proj, hs, inner,
              activation, recurrent_activation, bias.shape)
     return out, saved
@@ -619,7 +619,8 @@ def _gru_backward(xp, g, saved, needs):
 
 
 def gru(x, kernel, recurrent_kernel, bias=None, h0=None, go_backwards=False, mask=None,
-        reset_after=True, activation="tanh", recurrent_activation="sigmoid"):
+        reset_after=True, activation="tanh", recurrent_activation="sigmoid",
+        return_sequences=True):
     """Gated recurrent unit over a whole sequence, as Keras' GRU (one fused primitive).
 
     Gates in Keras' order z, r, h (sigma = recurrent_activation). With reset_after=True (Keras 3's
@@ -642,10 +643,11 @@ def gru(x, kernel, recurrent_kernel, bias=None, h0=None, go_backwards=False, mas
         go_backwards: Process the sequence in reverse (outputs in processing order, as Keras).
         mask: Optional boolean (batch, timesteps); False steps carry the state unchanged.
         reset_after: Apply the reset gate after the recurrent matmul (True) or before.
-        activation, recurrent_activation: As `lstm`.
+        activation, recurrent_activation, return_sequences: As `lstm`.
 
     Returns:
-        (outputs, h): outputs (batch, timesteps, units), h the final state (batch, units).
+        (outputs, h): outputs (batch, timesteps, units) (the last output, (batch, units), with
+        return_sequences=False), h the final state (batch, units).
 
     Gradient: with respect to x, kernel, recurrent_kernel, bias and h0.
 
@@ -658,15 +660,15 @@ def gru(x, kernel, recurrent_kernel, bias=None, h0=None, go_backwards=False, mas
     packed = _gru(x, kernel, recurrent_kernel, 0.0 if bias is None else bias, h0,
                   mask=_mask_array("gru", mask), go_backwards=go_backwards,
                   reset_after=reset_after, activation=activation,
-                  recurrent_activation=recurrent_activation)
-    return packed[:, :-1], packed[:, -1]
+                  recurrent_activation=recurrent_activation, last_only=not return_sequences)
+    return packed[:, :-1] if return_sequences else packed[:, 0], packed[:, -1]
 
 
 # ----------------------------------------------------------------------------- SimpleRNN
 
 @primitive("simple_rnn")
 def _simple_rnn(xp, x, kernel, recurrent_kernel, bias, h0, mask=None, go_backwards=False,
-                activation="tanh"):
+                activation="tanh", last_only=False):
     units = _check_inputs("simple_rnn", x, kernel, recurrent_kernel, 1, (("h0", h0),), mask)
     act, _ = _activation("simple_rnn", "activation", activation)
     if bias.ndim and bias.shape != (units,):
@@ -685,7 +687,7 @@ def _simple_rnn(xp, x, kernel, recurrent_kernel, bias, h0, mask=None, go_backwar
     seen = _seen(xp, ms)
     saved = (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, proj, hs, activation,
              bias.shape)
-    return _pack(xp, hs, seen, (hs[steps],)), saved
+    return _pack(xp, hs, seen, (hs[steps],), last_only), saved
 
 
 @_simple_rnn.backward
@@ -713,7 +715,7 @@ def _simple_rnn_backward(xp, g, saved, needs):
 
 
 def simple_rnn(x, kernel, recurrent_kernel, bias=None, h0=None, go_backwards=False, mask=None,
-               activation="tanh"):
+               activation="tanh", return_sequences=True):
     """Fully connected RNN over a whole sequence, as Keras' SimpleRNN (one fused primitive).
 
     h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel).
@@ -727,9 +729,11 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, h0=None, go_backwards=Fal
         go_backwards: Process the sequence in reverse (outputs in processing order, as Keras).
         mask: Optional boolean (batch, timesteps); False steps carry the state unchanged.
         activation: 'tanh' (default), 'relu', 'sigmoid', 'hard_sigmoid' or 'linear'.
+        return_sequences: As `lstm`.
 
     Returns:
-        (outputs, h): outputs (batch, timesteps, units), h the final state (batch, units).
+        (outputs, h): outputs (batch, timesteps, units) (the last output, (batch, units), with
+        return_sequences=False), h the final state (batch, units).
 
     Gradient: with respect to x, kernel, recurrent_kernel, bias and h0.
 
@@ -741,5 +745,5 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, h0=None, go_backwards=Fal
     h0 = _zeros_state(x, _units(recurrent_kernel)) if h0 is None else h0
     packed = _simple_rnn(x, kernel, recurrent_kernel, 0.0 if bias is None else bias, h0,
                          mask=_mask_array("simple_rnn", mask), go_backwards=go_backwards,
-                         activation=activation)
-    return packed[:, :-1], packed[:, -1]
+                         activation=activation, last_only=not return_sequences)
+    return packed[:, :-1] if return_sequences else packed[:, 0], packed[:, -1]

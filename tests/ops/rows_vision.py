@@ -956,10 +956,15 @@ for _index, _part in enumerate(("outputs", "h", "c")):
         _rnn_samples(4, (8,), 2, _RNN_KWARGS), variant=_part, grad_args=(0, 1, 2, 3, 4, 5),
         errors=_rnn_errors("lstm", 4, 2) if _part == "outputs" else ()))
 # return_sequences=False: only the last output is packed and backpropagated
-RECURRENT_ROWS.append(OpSpec(
-    "lstm", _pick(functools.partial(recurrent.lstm, return_sequences=False), 0),
-    _in_dtype(lambda *a, **k: ref_lstm(*a, **k)[0][:, -1]),
-    _rnn_samples(4, (8,), 2, _RNN_KWARGS), variant="last-output", grad_args=(0, 1, 2, 3, 4, 5)))
+for _name, _fn, _ref, _gates, _bias, _states in (
+        ("lstm", recurrent.lstm, ref_lstm, 4, (8,), 2),
+        ("gru", recurrent.gru, ref_gru, 3, (2, 6), 1),
+        ("simple_rnn", recurrent.simple_rnn, ref_simple_rnn, 1, (2,), 1)):
+    RECURRENT_ROWS.append(OpSpec(
+        _name, _pick(functools.partial(_fn, return_sequences=False), 0),
+        _in_dtype(lambda *a, _ref=_ref, **k: _ref(*a, **k)[0][:, -1]),
+        _rnn_samples(_gates, _bias, _states, _RNN_KWARGS), variant="last-output",
+        grad_args=tuple(range(4 + _states))))
 for _index, _part in enumerate(("outputs", "h")):
     RECURRENT_ROWS += [
         OpSpec("gru", _pick(recurrent.gru, _index), _in_dtype(_pick(ref_gru, _index)),

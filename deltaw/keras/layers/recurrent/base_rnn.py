@@ -61,8 +61,8 @@ class FusedRNN(Layer):
 
     Subclasses set `_gates` (k in the weight shapes), `_state_names`, and implement
     `_run(x, states, mask, last_only)` -> (outputs (batch, timesteps, units), final states
-    list); with `last_only` the layer may return just the last output (batch, units) (LSTM does:
-    its op then neither packs nor backpropagates the others).
+    list); with `last_only` the layer may return just the last output (batch, units) (the fused
+    layers do: their op then neither packs nor backpropagates the others).
 
     Args:
         units: Positive int, the size of the hidden state.

@@ -64,7 +64,8 @@ class GRU(GatedRNN):
         outputs, h = gru(x, self.kernel, self.recurrent_kernel, self.bias, h0=states[0],
                          go_backwards=self.go_backwards, mask=mask, reset_after=self.reset_after,
                          activation=self._activation_name,
-                         recurrent_activation=self._recurrent_activation_name)
+                         recurrent_activation=self._recurrent_activation_name,
+                         return_sequences=not last_only)
         return outputs, [h]
 
     def _extra_config(self):

@@ -46,5 +46,6 @@ class SimpleRNN(FusedRNN):
     def _run(self, x, states, mask, last_only):
         outputs, h = simple_rnn(x, self.kernel, self.recurrent_kernel, self.bias, h0=states[0],
                                 go_backwards=self.go_backwards, mask=mask,
-                                activation=self._activation_name)
+                                activation=self._activation_name,
+                                return_sequences=not last_only)
         return outputs, [h]
