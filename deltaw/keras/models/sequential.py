@@ -132,16 +132,19 @@ class Sequential(Model):
             check_model_inputs(self, [inputs], [first.output])
 
     def call(self, inputs, training=None, mask=None):
-        first = self._input_layer()
+        layers = self._layers
+        first = layers[0] if layers and isinstance(layers[0], InputLayer) else None
         if first is not None and not isinstance(inputs, list | tuple | dict):
             (inputs,) = check_model_inputs(self, [inputs], [first.output], adjust=True)
+        kwargs = {} if training is None else {"training": training}  # copied by each call
         x = inputs
-        for layer in self.layers:
-            kwargs = {} if training is None else {"training": training}
-            if mask is not None:
-                kwargs["mask"] = mask
-            out = layer(x, **kwargs)
-            if mask is not None or _produces_mask(layer):
+        for layer in layers[1:] if first is not None else layers:
+            if mask is None:
+                out = layer(x, **kwargs)
+                if _produces_mask(layer):
+                    mask = layer.compute_mask(x, None)
+            else:
+                out = layer(x, **kwargs, mask=mask)
                 mask = layer.compute_mask(x, mask)
             x = out
         return x
