@@ -22,24 +22,9 @@ from deltaw.dtypes import DEFAULT_FLOAT
 from deltaw.nn import _kernels
 from deltaw.nn import activations as _act
 from deltaw.nn.conv import _conv_forward, _prepare_conv, conv_grads
-from deltaw.nn.dense import FUSED_ACTIVATIONS
+from deltaw.nn.dense import fused_activation_name
 
 __all__ = ["conv2d_bias_activation"]
-
-_CANONICAL = {None: None, "linear": None, "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}
-
-
-def _activation_name(activation):
-    if isinstance(activation, str) or activation is None:
-        if activation in _CANONICAL:
-            return _CANONICAL[activation]
-    elif id(activation) in FUSED_ACTIVATIONS:
-        return FUSED_ACTIVATIONS[id(activation)]
-    raise ValueError(f"conv2d_bias_activation: unsupported activation {activation!r}; expected "
-                     "one of None, 'linear', 'relu', 'sigmoid', 'tanh' (or the dw.nn function). "
-                     "Hint: apply other activations to conv2d_bias_activation(..., "
-                     "activation=None).")
-
 
 def _compiled(xp, x, kernel, bias, activation):
     """The numba kernels when this call can use them (float arrays of one dtype), else None."""
@@ -159,7 +144,7 @@ def conv2d_bias_activation(x, kernel, bias=None, activation=None, strides=1, pad
         array([[ 0.,  2.],
                [10., 14.]], dtype=float32)
     """
-    name = _activation_name(activation)
+    name = fused_activation_name(activation, "conv2d_bias_activation")
     kw = dict(activation=name, strides=strides, padding=padding, dilation_rate=dilation_rate,
               groups=groups)
     if bias is None:

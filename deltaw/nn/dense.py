@@ -33,15 +33,17 @@ FUSED_ACTIVATIONS = {id(_act.linear): None, id(_act.relu): "relu", id(_act.sigmo
 lookup: `FUSED_ACTIVATIONS.get(id(fn), missing)`)."""
 
 
-def _activation_name(activation):
+def fused_activation_name(activation, where="dense"):
+    """The canonical name of a fusable activation (None for the identity), for the fused op
+    `where` (dense, conv2d_bias_activation); ValueError naming `where` for any other."""
     if isinstance(activation, str) or activation is None:
         if activation in _CANONICAL:
             return _CANONICAL[activation]
     elif id(activation) in FUSED_ACTIVATIONS:
         return FUSED_ACTIVATIONS[id(activation)]
-    raise ValueError(f"dense: unsupported activation {activation!r}; expected one of None, "
+    raise ValueError(f"{where}: unsupported activation {activation!r}; expected one of None, "
                      "'linear', 'relu', 'sigmoid', 'tanh' (or the dw.nn function). Hint: apply "
-                     "other activations to dense(..., activation=None).")
+                     f"other activations to {where}(..., activation=None).")
 
 
 def _check(x, kernel, bias):
@@ -182,7 +184,7 @@ def dense(x, kernel, bias=None, activation=None):
         >>> dw.nn.dense(x, dw.tensor([[1.0], [1.0]]), dw.tensor([0.5]), activation="relu")
         tensor([[0.]])
     """
-    name = _activation_name(activation)
+    name = fused_activation_name(activation)
     if bias is None:
         return _dense(x, kernel, activation=name)
     return _dense(x, kernel, bias, activation=name)
