@@ -61,8 +61,8 @@ class FusedRNN(Layer):
 
     Subclasses set `_gates` (k in the weight shapes), `_state_names`, and implement
     `_run(x, states, mask, last_only)` -> (outputs (batch, timesteps, units), final states
-    list); with `last_only` the layer may return just the last output (batch, units) (the fused
-    layers do: their op then neither packs nor backpropagates the others).
+    list); with `last_only` just the last output (batch, units) instead: the op then neither
+    packs nor backpropagates the others.
 
     Args:
         units: Positive int, the size of the hidden state.
@@ -204,14 +204,13 @@ class FusedRNN(Layer):
                          noise_shape=(x.shape[0], 1, x.shape[2]))
         # zero_output_for_mask changes the last output of a masked last step: all outputs then
         last_only = not self.return_sequences and (mask is None or not self.zero_output_for_mask)
-        outputs, states = self._run(x, self._initial_states(initial_state), mask, last_only)
-        if outputs.ndim == 2:                 # the layer gave the last output only
-            output = outputs
-        elif mask is not None and self.zero_output_for_mask:
-            order = mask[:, ::-1] if self.go_backwards else mask   # outputs are in step order
-            outputs = where(order[:, :, None], outputs, 0)
-        if outputs.ndim == 3:
-            output = outputs if self.return_sequences else getitem(outputs, (slice(None), -1))
+        output, states = self._run(x, self._initial_states(initial_state), mask, last_only)
+        if not last_only:
+            if mask is not None and self.zero_output_for_mask:
+                order = mask[:, ::-1] if self.go_backwards else mask   # outputs in step order
+                output = where(order[:, :, None], output, 0)
+            if not self.return_sequences:
+                output = getitem(output, (slice(None), -1))
         if self.return_state:
             return (output, *states)
         return output
