@@ -61,7 +61,7 @@ def _apply() -> str:
         return "unchanged: mallopt is not available"
     ok = (mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) == 1
           and mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD) == 1)
-    if not ok:
-        return "unchanged: mallopt refused the settings"
+    if not ok:   # the first may have taken effect: say so rather than "unchanged"
+        return "not fully applied: mallopt refused a setting"
     return (f"glibc keeps freed memory: mmap threshold {_MMAP_THRESHOLD >> 20} MiB, "
             f"trim threshold {_TRIM_THRESHOLD >> 20} MiB")
