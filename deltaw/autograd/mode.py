@@ -6,6 +6,7 @@ import functools
 
 _enabled = True
 _anomaly = False  # set by anomaly.detect_anomaly; read once per op
+_recording = None  # the list replay.recording() appends every op application to; read once per op
 
 
 def is_grad_enabled() -> bool:

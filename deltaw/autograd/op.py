@@ -136,6 +136,8 @@ def _make_public(op: Op):
             anomaly.check_forward(op, out, arrays)
         result = _new_object(Tensor)  # Tensor._from_op, inlined: this runs once per op
         result.data = out
+        if mode._recording is not None:
+            mode._recording.append((op, args, arrays, params, result))
         if not (recorded and differentiable and mode._enabled):
             result._node, result.requires_grad = None, False
             return result

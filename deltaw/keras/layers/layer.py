@@ -39,6 +39,12 @@ _maybe_holding_losses = False
 _structure_version = 0
 
 
+# What fit() and its callbacks set on a model as it trains: no layer, weight or computation
+# changes with them, so they leave the caches keyed on the structure version (and fit's compiled
+# step) valid from one fit() call to the next.
+_TRAINING_STATE = frozenset({"stop_training", "history", "_epoch_iterator", "_resume_state"})
+
+
 def _structure_changed() -> None:
     global _structure_version
     _structure_version += 1
@@ -181,7 +187,8 @@ class Layer:
     # ----- tracking
     def __setattr__(self, name, value):
         object.__setattr__(self, name, tracking.on_setattr(self, name, value))
-        _structure_changed()
+        if name not in _TRAINING_STATE:
+            _structure_changed()
 
     def __delattr__(self, name):
         tracking.untrack(self, self.__dict__.get(name))

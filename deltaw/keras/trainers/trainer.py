@@ -7,6 +7,8 @@ The loop has three levels (STYLE.md §6):
   compiled loss plus `self.losses`) -> `dw.grad` -> `_average_gradients` (the one data-parallel
   hook; identity in a single process) -> `optimizer.apply` -> `compute_metrics` -> logs.
 - L2, `fit`: data (`data_adapter`), batches (`epoch_iterator`), callbacks, epochs, validation.
+  Its step is `make_train_function()`: `train_step`, or its recording replayed where the model
+  is deltaw's own (`compiled_step`; the same numbers, without the per-layer Python).
 
 Before the first epoch, `fit` runs the model once on the first batch (without gradients), which
 builds it, checks the input shapes, resolves `'accuracy'` and checks the labels against the loss
@@ -30,6 +32,7 @@ from deltaw.autograd.engine import grad as _grad
 from deltaw.autograd.mode import no_grad
 from deltaw.host_memory import keep_freed_memory
 from deltaw.keras.trainers import compile_utils
+from deltaw.keras.trainers.compiled_step import CompiledTrainStep, replayable
 from deltaw.keras.trainers.data_adapter import (
     adapt,
     check_finite,
@@ -83,8 +86,12 @@ class Trainer:
                 `'accuracy'`/`'acc'` picks binary, sparse categorical or categorical accuracy
                 from the output and target shapes, keeping the name given.
             weighted_metrics: Like `metrics`, but updated with the sample weights.
-            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: Accepted for
-                compatibility and stored; deltaw always runs eagerly, one step at a time.
+            run_eagerly: False (the default) lets fit() replay a recording of the train step
+                where the model is built from deltaw's own layers and losses (Keras compiles it
+                into a graph); the numbers are the same as True's, which runs every step's
+                Python (compiled_step.py).
+            steps_per_execution, jit_compile, auto_scale_loss: Accepted for compatibility and
+                stored; deltaw runs one step at a time.
 
         Raises:
             ValueError: an unknown name (the message lists the known ones), or a malformed
@@ -109,6 +116,7 @@ class Trainer:
                                 "weighted_metrics": weighted_metrics}
         self.stop_training = False
         self.compiled = True
+        self._compiled_train_step = None
 
     def get_compile_config(self):
         """The arguments of the last `compile()` call (None before), for saving."""
@@ -227,14 +235,20 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)
         loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
+        return self._finish_train_step(x, y, sample_weight, y_pred, loss)
+
+    def _finish_train_step(self, x, y, sample_weight, y_pred, loss, grads=None):
+        """A train step once the loss is known: `grads` (arrays, one per trainable variable)
+        come with it from a replayed step, else they are computed here."""
         self._loss_tracker.update_state(loss, _batch_size(x))
         variables = self.trainable_variables
         if variables:
-            grads = self._average_gradients(_grad(loss, variables))
-            self.optimizer.apply(grads, variables)
+            if grads is None:
+                grads = _grad(loss, variables)
+            self.optimizer.apply(self._average_gradients(grads), variables)
         else:
             warnings.warn("train_step: the model has no trainable weights; nothing to update.",
-                          UserWarning, stacklevel=2)
+                          UserWarning, stacklevel=3)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
@@ -249,6 +263,16 @@ class Trainer:
         """The model's output for one batch, with `training=False` (run under no_grad)."""
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
+
+    def make_train_function(self, force=False):
+        """The step fit() runs: `train_step`, or with `run_eagerly=False` (the default) and a
+        model built from deltaw's own layers and losses, the compiled step that replays it
+        (compiled_step.py). `force=True` drops what the compiled step recorded."""
+        if not replayable(self):
+            return self.train_step
+        if force or self._compiled_train_step is None:
+            self._compiled_train_step = CompiledTrainStep(self)
+        return self._compiled_train_step
 
     # ------------------------------------------------------------------------------- L2 loops
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -289,7 +313,7 @@ class Trainer:
             self._prepare("fit", train, val)
         callbacks = self._callback_list(callbacks, verbose, epochs, batches.num_batches, True)
         self.stop_training, self._epoch_iterator = False, batches
-        train_step = self.train_step
+        train_step = self.make_train_function()
         callbacks.on_train_begin()
         first_epoch, resumed, logs, training_logs = self._start_point(initial_epoch, batches)
         for epoch in range(first_epoch, epochs):

@@ -1,0 +1,211 @@
+"""Recorded computations replayed without the Python that built them.
+
+`recording()` collects every op application made inside it. `Program.build` turns one such
+recording into a flat list of forward calls and a backward plan: each op input is wired to an
+earlier op's output, a step input, a Variable (read live at every run) or a constant. `run` then
+executes the same forward functions and backward rules in the same order as the eager engine,
+so its results are bit for bit the eager ones, without the layers, losses and Tensor/Node
+bookkeeping around them. This is what fit() runs when Keras would run a compiled train step.
+
+A recording can only stand for later steps if nothing in it depends on the data except through
+the recorded ops: `Program.same_as` compares two recordings made on different batches (same ops,
+parameters, wiring and constants), and only then is the program replayed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from deltaw.autograd import mode
+from deltaw.autograd.engine import _reverse_topological, sum_to_shape
+from deltaw.autograd.node import Node
+from deltaw.tensor import Tensor, Variable
+
+# how an op input is wired: kind codes, then the target
+_OP, _INPUT, _VARIABLE, _CONSTANT = range(4)
+
+
+@contextlib.contextmanager
+def recording():
+    """Collect `(op, args, arrays, params, result)` for every op applied inside the block."""
+    if mode._recording is not None:
+        raise RuntimeError("recording: already recording; recordings do not nest.")
+    records = []
+    mode._recording = records
+    try:
+        yield records
+    finally:
+        mode._recording = None
+
+
+class Program:
+    """One recording, wired for replay: forward calls, outputs, and the loss's backward plan."""
+
+    __slots__ = ("forward", "outputs", "loss", "backward", "n_targets")
+
+    def __init__(self, forward, outputs, loss, backward, n_targets):
+        self.forward = forward        # [(index, op, wiring, extra args, params)]
+        self.outputs = outputs        # record indices of the outputs, flat
+        self.loss = loss              # record index of the scalar loss
+        self.backward = backward      # [(index, op, needs, [(kind, target, shape)])]
+        self.n_targets = n_targets
+
+    @classmethod
+    def build(cls, records, inputs, outputs, loss, targets):
+        """The program of `records`, or None where it cannot be replayed.
+
+        Args:
+            records: from `recording()`.
+            inputs: the step's input arrays; a recorded array that is one of them is read from
+                the step's inputs at each run.
+            outputs: flat list of output Tensors to return.
+            loss: the scalar Tensor to differentiate.
+            targets: the Variables to differentiate with respect to, in order.
+        """
+        produced = {id(r[4]): i for i, r in enumerate(records)}
+        by_node = {id(r[4]._node): i for i, r in enumerate(records) if r[4]._node is not None}
+        input_ids = {}
+        for k, a in enumerate(inputs):
+            input_ids.setdefault(id(a), k)
+        out_idx = [produced.get(id(t)) for t in outputs]
+        loss_idx = produced.get(id(loss))
+        if None in out_idx or loss_idx is None or loss.data.size != 1:
+            return None
+        needed = _ancestors(records, produced, out_idx + [loss_idx])
+        forward = [(i, records[i][0], _wiring(records[i], produced, input_ids),
+                    records[i][1][len(records[i][2]):], records[i][3]) for i in needed]
+        backward = [] if loss._node is None else _backward_plan(loss._node, by_node, targets)
+        if backward is None:
+            return None
+        return cls(forward, out_idx, loss_idx, backward, len(targets))
+
+    def run(self, inputs):
+        """`(outputs, loss, grads)` for new step inputs: arrays, the loss array, and per target
+        its gradient array or None."""
+        values, saved = {}, {}
+        for index, op, wiring, extra, params in self.forward:
+            arrays = [_resolve(w, values, inputs) for w in wiring]
+            if params or extra:
+                out, saved[index] = op.forward(np, *arrays, *extra, **params)
+            else:
+                out, saved[index] = op.forward(np, *arrays)
+            values[index] = out
+        loss = values[self.loss]
+        return [values[i] for i in self.outputs], loss, self._grads(loss, saved)
+
+    def _grads(self, loss, saved):
+        grads = [None] * self.n_targets
+        if not self.backward:
+            return grads
+        pending = {self.loss: np.ones_like(loss)}
+        for index, op, needs, parents in self.backward:
+            g = pending.pop(index, None)
+            if g is None:
+                continue
+            for (kind, target, shape), gp in zip(parents, op.backward(np, g, saved[index], needs)):
+                if gp is None or kind is None:
+                    continue
+                if gp.shape != shape:
+                    gp = sum_to_shape(gp, shape)
+                if kind == _OP:
+                    pending[target] = pending[target] + gp if target in pending else gp
+                else:
+                    grads[target] = gp if grads[target] is None else grads[target] + gp
+        return grads
+
+    def same_as(self, other) -> bool:
+        """Whether `other`, recorded on another batch, is this program: then nothing in it
+        depended on the data except through its ops."""
+        return (self.outputs == other.outputs and self.loss == other.loss
+                and self.n_targets == other.n_targets
+                and _same(self.backward, other.backward)
+                and _same(self.forward, other.forward))
+
+
+def _ancestors(records, produced, roots):
+    """Indices of the records `roots` depend on, in recording order."""
+    keep, stack = set(roots), list(roots)
+    while stack:
+        op, args, arrays, _, _ = records[stack.pop()]
+        for a in args[:len(arrays)]:
+            j = produced.get(id(a)) if type(a) is Tensor else None
+            if j is not None and j not in keep:
+                keep.add(j)
+                stack.append(j)
+    return sorted(keep)
+
+
+def _wiring(record, produced, input_ids):
+    op, args, arrays, _, _ = record
+    wiring = []
+    for a, arr in zip(args, arrays):
+        if isinstance(a, Tensor):
+            if id(a) in produced:
+                wiring.append((_OP, produced[id(a)]))
+            elif isinstance(a, Variable):
+                wiring.append((_VARIABLE, a))
+            elif id(a.data) in input_ids:
+                wiring.append((_INPUT, input_ids[id(a.data)]))
+            else:
+                wiring.append((_CONSTANT, a.data))
+        elif arr is a and id(a) in input_ids:  # a step input passed as an array
+            wiring.append((_INPUT, input_ids[id(a)]))
+        else:
+            wiring.append((_CONSTANT, arr))
+    return wiring
+
+
+def _resolve(wire, values, inputs):
+    kind, target = wire
+    if kind == _OP:
+        return values[target]
+    if kind == _INPUT:
+        return inputs[target]
+    if kind == _VARIABLE:
+        return target.data
+    return target
+
+
+def _backward_plan(root, by_node, targets):
+    """The engine's reverse sweep order from `root`, each parent wired to a record or a target."""
+    target_pos = {id(v): k for k, v in enumerate(targets)}
+    plan = []
+    for node in _reverse_topological(root):
+        index = by_node.get(id(node))
+        if index is None:
+            return None
+        parents = []
+        for parent, shape in zip(node.parents, node.in_shapes):
+            if parent is None:
+                parents.append((None, None, shape))
+            elif type(parent) is Node:
+                if id(parent) not in by_node:
+                    return None
+                parents.append((_OP, by_node[id(parent)], shape))
+            else:  # a leaf: a gradient only for the targets, as engine.grad
+                parents.append((_VARIABLE, target_pos[id(parent)], shape)
+                               if id(parent) in target_pos else (None, None, shape))
+        plan.append((index, node.op, tuple(node.needs), parents))
+    return plan
+
+
+def _same(a, b) -> bool:
+    """Structural equality of recorded values: arrays by dtype, shape and contents; Variables and
+    ops by identity; containers item by item."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return (a.dtype == b.dtype and a.shape == b.shape
+                and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, Tensor):
+        return a is b
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b

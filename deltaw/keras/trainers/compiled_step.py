@@ -1,0 +1,124 @@
+"""fit()'s compiled train step: Keras' `run_eagerly=False`, by recording and replaying.
+
+Keras traces `train_step` into a graph once and runs the graph afterwards. deltaw does the same
+with its own ops: the first steps of each batch signature (the shapes and dtypes of x, y and
+sample_weight) run eagerly while `autograd.replay` records every op; when two steps on different
+batches recorded the same program (same ops, parameters, wiring and constants, no variable
+changed by the forward pass), later steps replay it: the same forward functions and backward
+rules in the same order, so the same numbers bit for bit, without the per-layer Python around
+them. Anything else runs eagerly, every step:
+
+- a model class, train_step, compute_loss or layer that is not deltaw's own (its Python may
+  branch on the data, which a recording cannot see), a loss that is not built in, several
+  outputs (their per-output loss trackers update outside the ops);
+- `compile(run_eagerly=True)`, anomaly detection (`fit(on_nonfinite='raise')`);
+- a signature whose two recordings differ (dropout draws a new mask each step, a layer updates
+  its moving statistics): it is never replayed.
+
+As with Keras' compiled function, the program is rebuilt when the model's structure or its
+trainable variables change, and by `compile()`; other attribute changes made to layers after
+training started need `compile()` again to be seen.
+"""
+
+from __future__ import annotations
+
+from deltaw.autograd import mode
+from deltaw.autograd.replay import Program, recording
+from deltaw.keras.layers import layer as layer_module
+from deltaw.keras.layers import nest
+from deltaw.keras.losses import Loss
+from deltaw.keras.trainers.data_adapter import unpack_x_y_sample_weight
+from deltaw.tensor import Tensor
+
+_REFUSED = "refused"   # a signature whose recordings differed: always eager
+
+
+class CompiledTrainStep:
+    """`step(batch) -> logs` for a model that `replayable(model)` accepts."""
+
+    def __init__(self, model):
+        self.model = model
+        self._programs = {}   # signature -> Program or _REFUSED
+        self._first = {}      # signature -> the first recording's Program, awaiting a second
+        self._structure = self._targets = self._output_structure = None
+
+    def __call__(self, batch):
+        variables = self.model.trainable_variables
+        if (self._structure != layer_module._structure_version
+                or not _same_list(variables, self._targets)):
+            self._programs.clear()
+            self._first.clear()
+            self._structure, self._targets = layer_module._structure_version, variables
+        flat = nest.flatten(batch)
+        signature = tuple((a.shape, a.dtype) if hasattr(a, "dtype") else type(a) for a in flat)
+        program = self._programs.get(signature)
+        if mode._anomaly or program is _REFUSED:
+            return self.model.train_step(batch)
+        if program is None:
+            return self._record(signature, batch, flat)
+        x, y, sample_weight = unpack_x_y_sample_weight(batch)
+        outputs, loss, grads = program.run(flat)
+        y_pred = nest.pack_sequence_as(self._output_structure,
+                                       [Tensor._from_op(a, None) for a in outputs])
+        return self.model._finish_train_step(x, y, sample_weight, y_pred,
+                                             Tensor._from_op(loss, None), grads)
+
+    def _record(self, signature, batch, flat):
+        model = self.model
+        state = model.variables
+        versions = [v._version for v in state]
+        with recording() as records:
+            x, y, sample_weight = unpack_x_y_sample_weight(batch)
+            y_pred = model(x, training=True)
+            loss = model._compute_loss(x, y, y_pred, sample_weight, training=True)
+        program = None
+        if (all(v._version == n for v, n in zip(state, versions, strict=True))
+                and model._compile_loss._single is not None and isinstance(loss, Tensor)):
+            outputs = nest.flatten(y_pred)
+            self._output_structure = nest.map_structure(lambda _: None, y_pred)
+            program = Program.build(records, flat, outputs, loss, self._targets)
+        first = self._first.pop(signature, None)
+        if program is None or (first is not None and not program.same_as(first)):
+            self._programs[signature] = _REFUSED
+        elif first is None:
+            self._first[signature] = program
+        else:
+            self._programs[signature] = program
+        return model._finish_train_step(x, y, sample_weight, y_pred, loss)
+
+
+def replayable(model) -> bool:
+    """Whether every piece of `model`'s train step is deltaw's own, so that a recording of it
+    depends on the data only through its ops."""
+    from deltaw.keras.trainers.trainer import Trainer
+
+    cls = type(model)
+    if (model.run_eagerly or model._compile_loss is None or "train_step" in vars(model)
+            or cls.train_step is not Trainer.train_step
+            or cls.compute_loss is not Trainer.compute_loss
+            or cls._compute_loss is not Trainer._compute_loss
+            or not _ours(cls) or not _ours(cls.call)):
+        return False
+    if not all(_ours(type(layer)) and _ours(type(layer).call)
+               for layer in model._flatten_layers(include_self=False)):
+        return False
+    return _builtin_loss(model._compile_loss._user_loss)
+
+
+def _builtin_loss(loss) -> bool:
+    if isinstance(loss, str):
+        return True
+    if isinstance(loss, dict):
+        return all(_builtin_loss(v) for v in loss.values())
+    if isinstance(loss, list | tuple):
+        return all(_builtin_loss(v) for v in loss)
+    return _ours(type(loss) if isinstance(loss, Loss) else loss) and \
+        _ours(getattr(loss, "fn", loss))
+
+
+def _ours(obj) -> bool:
+    return getattr(obj, "__module__", "").startswith("deltaw.")
+
+
+def _same_list(a, b) -> bool:
+    return b is not None and len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
