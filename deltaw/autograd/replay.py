@@ -46,7 +46,7 @@ class Program:
     __slots__ = ("forward", "outputs", "loss", "backward", "n_targets")
 
     def __init__(self, forward, outputs, loss, backward, n_targets):
-        self.forward = forward        # [(index, op, wiring, extra args, params)]
+        self.forward = forward        # [(index, op, wiring, extra args, params, array params)]
         self.outputs = outputs        # record indices of the outputs, flat
         self.loss = loss              # record index of the scalar loss
         self.backward = backward      # [(index, op, needs, [(kind, target, shape)])]
@@ -65,6 +65,7 @@ class Program:
             targets: the Variables to differentiate with respect to, in order.
         """
         produced = {id(r[4]): i for i, r in enumerate(records)}
+        produced_data = {id(r[4].data): i for i, r in enumerate(records)}
         by_node = {id(r[4]._node): i for i, r in enumerate(records) if r[4]._node is not None}
         input_ids = {}
         for k, a in enumerate(inputs):
@@ -73,9 +74,14 @@ class Program:
         loss_idx = produced.get(id(loss))
         if None in out_idx or loss_idx is None or loss.data.size != 1:
             return None
-        needed = _ancestors(records, produced, out_idx + [loss_idx])
-        forward = [(i, records[i][0], _wiring(records[i], produced, input_ids),
-                    records[i][1][len(records[i][2]):], records[i][3]) for i in needed]
+        dynamic = [_dynamic_params(r[3], produced_data, input_ids) for r in records]
+        needed = _ancestors(records, produced, dynamic, out_idx + [loss_idx])
+        forward = []
+        for i in needed:
+            op, args, arrays, params, _ = records[i]
+            static = {k: v for k, v in params.items() if k not in dict(dynamic[i])}
+            forward.append((i, op, _wiring(records[i], produced, input_ids), args[len(arrays):],
+                            static, dynamic[i]))
         backward = [] if loss._node is None else _backward_plan(loss._node, by_node, targets)
         if backward is None:
             return None
@@ -85,8 +91,10 @@ class Program:
         """`(outputs, loss, grads)` for new step inputs: arrays, the loss array, and per target
         its gradient array or None."""
         values, saved = {}, {}
-        for index, op, wiring, extra, params in self.forward:
+        for index, op, wiring, extra, params, dynamic in self.forward:
             arrays = [_resolve(w, values, inputs) for w in wiring]
+            if dynamic:
+                params = {**params, **{k: _resolve(w, values, inputs) for k, w in dynamic}}
             if params or extra:
                 out, saved[index] = op.forward(np, *arrays, *extra, **params)
             else:
@@ -124,13 +132,15 @@ class Program:
                 and _same(self.forward, other.forward))
 
 
-def _ancestors(records, produced, roots):
+def _ancestors(records, produced, dynamic, roots):
     """Indices of the records `roots` depend on, in recording order."""
     keep, stack = set(roots), list(roots)
     while stack:
-        op, args, arrays, _, _ = records[stack.pop()]
-        for a in args[:len(arrays)]:
-            j = produced.get(id(a)) if type(a) is Tensor else None
+        i = stack.pop()
+        _, args, arrays, _, _ = records[i]
+        sources = [produced.get(id(a)) if type(a) is Tensor else None for a in args[:len(arrays)]]
+        sources += [target for kind, target in dict(dynamic[i]).values() if kind == _OP]
+        for j in sources:
             if j is not None and j not in keep:
                 keep.add(j)
                 stack.append(j)
@@ -155,6 +165,15 @@ def _wiring(record, produced, input_ids):
         else:
             wiring.append((_CONSTANT, arr))
     return wiring
+
+
+def _dynamic_params(params, produced_data, input_ids):
+    """((name, wire), ...) for the array parameters that an earlier op computed or that are
+    step inputs (a sequence mask): read anew at each run, and left out of `same_as`."""
+    return tuple((k, (_OP, produced_data[id(v)]) if id(v) in produced_data
+                  else (_INPUT, input_ids[id(v)]))
+                 for k, v in params.items()
+                 if type(v) is np.ndarray and (id(v) in produced_data or id(v) in input_ids))
 
 
 def _resolve(wire, values, inputs):

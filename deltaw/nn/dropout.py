@@ -19,12 +19,17 @@ __all__ = ["dropout"]
 
 
 @primitive("dropout", nin=1)
-def _apply_mask(xp, x, mask):
-    """x * mask, mask holding 0 or 1 / (1 - rate). The mask is a parameter (data), not an input."""
+def _dropout(xp, x, rate, seed=None, noise_shape=None):
+    """x * mask, mask holding 0 or 1 / (1 - rate), drawn here, inside the op: a replayed
+    recording (fit's compiled step) then draws a new mask at every step, as eager code does."""
+    dtype = x.dtype
+    draw_dtype = np.float64 if dtype == np.float64 else np.float32  # what Generator.random offers
+    u = _generator(seed).random(_mask_shape(noise_shape, x.shape), dtype=draw_dtype)
+    mask = (u >= rate) * dtype.type(1 / (1 - rate))
     return x * mask, (mask,)
 
 
-@_apply_mask.backward
+@_dropout.backward
 def _dropout_backward(xp, g, saved, needs):
     (mask,) = saved
     return (g * mask,)  # the same mask and scale as the forward pass
@@ -99,8 +104,5 @@ def dropout(x, rate, training=True, seed=None, noise_shape=None):
     data = x.data if isinstance(x, Tensor) else as_array(x)
     if data.dtype.kind != "f":
         x = data = data.astype(DEFAULT_FLOAT)  # integer input has no gradient to keep
-    dtype = data.dtype
-    draw_dtype = np.float64 if dtype == np.float64 else np.float32  # what Generator.random offers
-    u = _generator(seed).random(_mask_shape(noise_shape, data.shape), dtype=draw_dtype)
-    mask = (u >= rate) * dtype.type(1 / (1 - rate))
-    return _apply_mask(x if isinstance(x, Tensor) else Tensor(data), mask)
+    return _dropout(x if isinstance(x, Tensor) else Tensor(data), rate=rate, seed=seed,
+                    noise_shape=noise_shape)

@@ -12,8 +12,11 @@ them. Anything else runs eagerly, every step:
   branch on the data, which a recording cannot see), a loss that is not built in, several
   outputs (their per-output loss trackers update outside the ops);
 - `compile(run_eagerly=True)`, anomaly detection (`fit(on_nonfinite='raise')`);
-- a signature whose two recordings differ (dropout draws a new mask each step, a layer updates
-  its moving statistics): it is never replayed.
+- a signature whose two recordings differ (a layer that updates its moving statistics outside
+  the ops, a mask computed from the data outside them): it is never replayed.
+
+Random ops draw inside their forward function (dropout's mask), so a replay draws anew at each
+step, from the same generator and in the same order as eager code.
 
 As with Keras' compiled function, the program is rebuilt when the model's structure or its
 trainable variables change, and by `compile()`; other attribute changes made to layers after

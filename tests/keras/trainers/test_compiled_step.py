@@ -57,6 +57,11 @@ def dropout():
                        layers.Dense(1, activation="sigmoid")])
 
 
+def seeded_dropout():
+    return Sequential([layers.Dense(8, activation="relu", input_shape=(6,)),
+                       layers.Dropout(0.3, seed=11), layers.Dense(1, activation="sigmoid")])
+
+
 def batch_norm():
     return Sequential([layers.Dense(8, input_shape=(6,)), layers.BatchNormalization(),
                        layers.Activation("relu"), layers.Dense(1, activation="sigmoid")])
@@ -78,10 +83,11 @@ CASES = {
                           {"class_weight": {0: 1.0, 1: 3.0}}, True),
     "regularized": (regularized, "sparse_categorical_crossentropy", (X_VEC, Y_IDS), {}, True),
     "cnn": (cnn, "sparse_categorical_crossentropy", (X_IMG, Y_IDS[:40]), {}, True),
-    # the mask is computed outside the ops today (refused); replayed or not, it must agree
-    "lstm-mask": (masked_lstm, "binary_crossentropy", (X_SEQ, Y_BIN[:60]), {}, None),
+    # the mask reaches the LSTM op as a parameter computed by an earlier op: read at each replay
+    "lstm-mask": (masked_lstm, "binary_crossentropy", (X_SEQ, Y_BIN[:60]), {}, True),
     "gru": (gru_sequences, "sparse_categorical_crossentropy", (X_SEQ, Y_IDS[:60]), {}, True),
-    "dropout": (dropout, "binary_crossentropy", (X_VEC, Y_BIN), {}, False),
+    "dropout": (dropout, "binary_crossentropy", (X_VEC, Y_BIN), {}, True),
+    "seeded-dropout": (seeded_dropout, "binary_crossentropy", (X_VEC, Y_BIN), {}, True),
     "batch-norm": (batch_norm, "binary_crossentropy", (X_VEC, Y_BIN), {}, False),
     "two-outputs": (two_outputs, ["binary_crossentropy", "sparse_categorical_crossentropy"],
                     (X_VEC, [Y_BIN, Y_IDS]), {}, False),
