@@ -34,6 +34,9 @@ from deltaw.keras.trainers.data_adapter import unpack_x_y_sample_weight
 from deltaw.tensor import Tensor
 
 _REFUSED = "refused"   # a signature whose recordings differed: always eager
+MAX_SIGNATURES = 16
+"""Batch signatures recorded per model: past this many (shapes that change at every batch), new
+ones run eagerly without recording, so neither time nor memory grows with them."""
 
 
 class CompiledTrainStep:
@@ -58,6 +61,8 @@ class CompiledTrainStep:
         if mode._anomaly or program is _REFUSED:
             return self.model.train_step(batch)
         if program is None:
+            if len(self._programs) + len(self._first) >= MAX_SIGNATURES:
+                return self.model.train_step(batch)
             return self._record(signature, batch, flat)
         x, y, sample_weight = unpack_x_y_sample_weight(batch)
         outputs, loss, grads = program.run(flat)

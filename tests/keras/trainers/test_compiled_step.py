@@ -13,6 +13,7 @@ from deltaw.autograd import replay
 from deltaw.autograd.replay import Program
 from deltaw.keras import Model, Sequential, layers
 from deltaw.keras.callbacks import Callback
+from deltaw.keras.trainers import compiled_step
 from deltaw.keras.trainers.compiled_step import CompiledTrainStep, replayable
 
 RNG = np.random.default_rng(7)
@@ -131,6 +132,17 @@ def test_the_partial_last_batch_gets_its_own_program():
     signatures = [s for s, p in model._compiled_train_step._programs.items()
                   if type(p) is Program]
     assert sorted(s[0][0][0] for s in signatures) == [4, 16]
+
+
+def test_signatures_past_the_limit_run_eagerly(monkeypatch):
+    monkeypatch.setattr(compiled_step, "MAX_SIGNATURES", 2)
+    dw.random.seed(3)
+    model = mlp()
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    step = model.make_train_function()
+    for n in (5, 6, 7, 8):   # a new batch size, hence a new signature, at every step
+        step((X_VEC[:n], Y_BIN[:n]))
+    assert len(step._programs) + len(step._first) == 2
 
 
 class Freeze(Callback):
