@@ -39,10 +39,11 @@ _maybe_holding_losses = False
 _structure_version = 0
 
 
-# What fit() and its callbacks set on a model as it trains: no layer, weight or computation
-# changes with them, so they leave the caches keyed on the structure version (and fit's compiled
-# step) valid from one fit() call to the next.
-_TRAINING_STATE = frozenset({"stop_training", "history", "_epoch_iterator", "_resume_state"})
+# What fit(), evaluate(), predict() and their callbacks set on a model as they run: no layer,
+# weight or computation changes with them, so they leave the caches keyed on the structure
+# version (and the compiled steps) valid from one call to the next.
+_TRAINING_STATE = frozenset({"stop_training", "stop_evaluating", "stop_predicting", "history",
+                             "_epoch_iterator", "_resume_state"})
 
 
 def _structure_changed() -> None:

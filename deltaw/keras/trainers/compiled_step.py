@@ -1,4 +1,4 @@
-"""fit()'s compiled train step: Keras' `run_eagerly=False`, by recording and replaying.
+"""The compiled train and test steps: Keras' `run_eagerly=False`, by recording and replaying.
 
 Keras traces `train_step` into a graph once and runs the graph afterwards. deltaw does the same
 with its own ops: the first steps of each batch signature (the shapes and dtypes of x, y and
@@ -39,17 +39,20 @@ MAX_SIGNATURES = 16
 ones run eagerly without recording, so neither time nor memory grows with them."""
 
 
-class CompiledTrainStep:
-    """`step(batch) -> logs` for a model that `replayable(model)` accepts."""
+class CompiledStep:
+    """`step(batch) -> logs`, fit's train step (`training=True`) or evaluate's test step, for a
+    model that `replayable(model, training)` accepts."""
 
-    def __init__(self, model):
+    def __init__(self, model, training=True):
         self.model = model
+        self.training = training
         self._programs = {}   # signature -> Program or _REFUSED
         self._first = {}      # signature -> the first recording's Program, awaiting a second
         self._structure = self._targets = self._output_structure = None
 
     def __call__(self, batch):
-        variables = self.model.trainable_variables
+        # a test step differentiates nothing: no targets, and frozen weights change nothing
+        variables = self.model.trainable_variables if self.training else []
         if (self._structure != layer_module._structure_version
                 or not _same_list(variables, self._targets)):
             self._programs.clear()
@@ -58,18 +61,24 @@ class CompiledTrainStep:
         flat = nest.flatten(batch)
         signature = tuple((a.shape, a.dtype) if hasattr(a, "dtype") else type(a) for a in flat)
         program = self._programs.get(signature)
-        if mode._anomaly or program is _REFUSED:
-            return self.model.train_step(batch)
+        if mode._anomaly or program is _REFUSED or (
+                program is None and len(self._programs) + len(self._first) >= MAX_SIGNATURES):
+            return self._eager_step(batch)
         if program is None:
-            if len(self._programs) + len(self._first) >= MAX_SIGNATURES:
-                return self.model.train_step(batch)
             return self._record(signature, batch, flat)
         x, y, sample_weight = unpack_x_y_sample_weight(batch)
         outputs, loss, grads = program.run(flat)
         y_pred = nest.pack_sequence_as(self._output_structure,
                                        [Tensor._from_op(a, None) for a in outputs])
-        return self.model._finish_train_step(x, y, sample_weight, y_pred,
-                                             Tensor._from_op(loss, None), grads)
+        return self._finish(x, y, sample_weight, y_pred, Tensor._from_op(loss, None), grads)
+
+    def _eager_step(self, batch):
+        return self.model.train_step(batch) if self.training else self.model.test_step(batch)
+
+    def _finish(self, x, y, sample_weight, y_pred, loss, grads=None):
+        if self.training:
+            return self.model._finish_train_step(x, y, sample_weight, y_pred, loss, grads)
+        return self.model._finish_test_step(x, y, sample_weight, y_pred, loss)
 
     def _record(self, signature, batch, flat):
         model = self.model
@@ -77,8 +86,8 @@ class CompiledTrainStep:
         versions = [v._version for v in state]
         with recording() as records:
             x, y, sample_weight = unpack_x_y_sample_weight(batch)
-            y_pred = model(x, training=True)
-            loss = model._compute_loss(x, y, y_pred, sample_weight, training=True)
+            y_pred = model(x, training=self.training)
+            loss = model._compute_loss(x, y, y_pred, sample_weight, training=self.training)
         program = None
         if (all(v._version == n for v, n in zip(state, versions, strict=True))
                 and model._compile_loss._single is not None and isinstance(loss, Tensor)):
@@ -92,17 +101,18 @@ class CompiledTrainStep:
             self._first[signature] = program
         else:
             self._programs[signature] = program
-        return model._finish_train_step(x, y, sample_weight, y_pred, loss)
+        return self._finish(x, y, sample_weight, y_pred, loss)
 
 
-def replayable(model) -> bool:
-    """Whether every piece of `model`'s train step is deltaw's own, so that a recording of it
-    depends on the data only through its ops."""
+def replayable(model, training=True) -> bool:
+    """Whether every piece of `model`'s train step (or test step) is deltaw's own, so that a
+    recording of it depends on the data only through its ops."""
     from deltaw.keras.trainers.trainer import Trainer
 
     cls = type(model)
-    if (model.run_eagerly or model._compile_loss is None or "train_step" in vars(model)
-            or cls.train_step is not Trainer.train_step
+    step = "train_step" if training else "test_step"
+    if (model.run_eagerly or model._compile_loss is None or step in vars(model)
+            or getattr(cls, step) is not getattr(Trainer, step)
             or cls.compute_loss is not Trainer.compute_loss
             or cls._compute_loss is not Trainer._compute_loss
             or not _ours(cls) or not _ours(cls.call)):

@@ -7,8 +7,9 @@ The loop has three levels (STYLE.md §6):
   compiled loss plus `self.losses`) -> `dw.grad` -> `_average_gradients` (the one data-parallel
   hook; identity in a single process) -> `optimizer.apply` -> `compute_metrics` -> logs.
 - L2, `fit`: data (`data_adapter`), batches (`epoch_iterator`), callbacks, epochs, validation.
-  Its step is `make_train_function()`: `train_step`, or its recording replayed where the model
-  is deltaw's own (`compiled_step`; the same numbers, without the per-layer Python).
+  Its step is `make_train_function()` (evaluate's and the validation's `make_test_function()`):
+  `train_step`, or its recording replayed where the model is deltaw's own (`compiled_step`; the
+  same numbers, without the per-layer Python).
 
 Before the first epoch, `fit` runs the model once on the first batch (without gradients), which
 builds it, checks the input shapes, resolves `'accuracy'` and checks the labels against the loss
@@ -32,7 +33,7 @@ from deltaw.autograd.engine import grad as _grad
 from deltaw.autograd.mode import no_grad
 from deltaw.host_memory import keep_freed_memory
 from deltaw.keras.trainers import compile_utils
-from deltaw.keras.trainers.compiled_step import CompiledTrainStep, replayable
+from deltaw.keras.trainers.compiled_step import CompiledStep, replayable
 from deltaw.keras.trainers.data_adapter import (
     adapt,
     check_finite,
@@ -116,7 +117,7 @@ class Trainer:
                                 "weighted_metrics": weighted_metrics}
         self.stop_training = False
         self.compiled = True
-        self._compiled_train_step = None
+        self._compiled_train_step = self._compiled_test_step = None
 
     def get_compile_config(self):
         """The arguments of the last `compile()` call (None before), for saving."""
@@ -256,6 +257,9 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
+        return self._finish_test_step(x, y, sample_weight, y_pred, loss)
+
+    def _finish_test_step(self, x, y, sample_weight, y_pred, loss):
         self._loss_tracker.update_state(loss, _batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -271,8 +275,17 @@ class Trainer:
         if not replayable(self):
             return self.train_step
         if force or self._compiled_train_step is None:
-            self._compiled_train_step = CompiledTrainStep(self)
+            self._compiled_train_step = CompiledStep(self)
         return self._compiled_train_step
+
+    def make_test_function(self, force=False):
+        """The step evaluate() and fit()'s validation run: `test_step`, or its recording
+        replayed, as `make_train_function`."""
+        if not replayable(self, training=False):
+            return self.test_step
+        if force or self._compiled_test_step is None:
+            self._compiled_test_step = CompiledStep(self, training=False)
+        return self._compiled_test_step
 
     # ------------------------------------------------------------------------------- L2 loops
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -422,7 +435,7 @@ class Trainer:
         self.stop_evaluating, logs = False, {}
         callbacks.on_test_begin()
         self.reset_metrics()
-        test_step = self.test_step
+        test_step = self.make_test_function()
         with no_grad():
             for step, batch in batches:
                 callbacks.on_test_batch_begin(step)

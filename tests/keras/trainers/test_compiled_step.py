@@ -14,7 +14,7 @@ from deltaw.autograd.replay import Program
 from deltaw.keras import Model, Sequential, layers
 from deltaw.keras.callbacks import Callback
 from deltaw.keras.trainers import compiled_step
-from deltaw.keras.trainers.compiled_step import CompiledTrainStep, replayable
+from deltaw.keras.trainers.compiled_step import CompiledStep, replayable
 
 RNG = np.random.default_rng(7)
 X_VEC = RNG.normal(size=(100, 6)).astype(np.float32)
@@ -96,14 +96,16 @@ CASES = {
 
 
 def train(case, run_eagerly, callbacks=None, epochs=3):
+    """fit with validation on the last fifth (so the test step runs too), then evaluate."""
     build, loss, (x, y), kwargs, _ = CASES[case]
     dw.random.seed(3)
     model = build()
     model.compile(optimizer="adam", loss=loss, metrics=["mae"] if case == "mlp" else None,
                   run_eagerly=run_eagerly)
     history = model.fit(x, y, batch_size=16, epochs=epochs, verbose=0, callbacks=callbacks,
-                        **kwargs)
-    return model, history.history
+                        validation_split=0.2, **kwargs)
+    scores = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    return model, {**history.history, **{f"evaluate_{k}": v for k, v in scores.items()}}
 
 
 def assert_same_training(a, b):
@@ -114,8 +116,12 @@ def assert_same_training(a, b):
 
 
 def replayed(model):
-    programs = model._compiled_train_step._programs.values()
-    return any(type(p) is Program for p in programs)
+    """Whether the train step replayed a program (and then the test step too, whose
+    recordings are the train step's forward pass)."""
+    train = any(type(p) is Program for p in model._compiled_train_step._programs.values())
+    test = any(type(p) is Program for p in model._compiled_test_step._programs.values())
+    assert test or not train
+    return train
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -128,7 +134,10 @@ def test_compiled_step_trains_bit_for_bit_as_the_eager_step(case):
 
 
 def test_the_partial_last_batch_gets_its_own_program():
-    model, _ = train("mlp", False)   # 100 samples in batches of 16: six of 16, one of 4
+    dw.random.seed(3)
+    model = mlp()
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(X_VEC, Y_BIN, batch_size=16, epochs=3, verbose=0)  # six batches of 16, one of 4
     signatures = [s for s, p in model._compiled_train_step._programs.items()
                   if type(p) is Program]
     assert sorted(s[0][0][0] for s in signatures) == [4, 16]
@@ -161,13 +170,16 @@ def test_changing_trainable_weights_records_again():
 
 
 def test_fit_on_nonfinite_runs_eagerly():
-    eager = train("mlp", True)
-    dw.random.seed(3)
-    model = mlp()
-    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["mae"])
-    history = model.fit(X_VEC, Y_BIN, batch_size=16, epochs=3, verbose=0, on_nonfinite="raise")
-    assert_same_training(eager, (model, history.history))
-    assert not replayed(model)
+    def fit(**kwargs):
+        dw.random.seed(3)
+        model = mlp()
+        model.compile(optimizer="adam", loss="binary_crossentropy", **kwargs)
+        return model, model.fit(X_VEC, Y_BIN, batch_size=16, epochs=3, verbose=0,
+                                on_nonfinite="raise").history
+
+    eager, traced = fit(run_eagerly=True), fit()
+    assert_same_training(eager, traced)
+    assert not any(type(p) is Program for p in traced[0]._compiled_train_step._programs.values())
 
 
 class Custom(layers.Dense):
@@ -199,7 +211,8 @@ def test_only_deltaw_own_pieces_are_replayed(make, loss, run_eagerly, expected):
     model.compile(optimizer="sgd", loss=loss, run_eagerly=run_eagerly)
     assert replayable(model) is expected
     step = model.make_train_function()
-    assert isinstance(step, CompiledTrainStep) is expected
+    assert isinstance(step, CompiledStep) is expected
+    assert isinstance(model.make_test_function(), CompiledStep) is expected
 
 
 def test_recompiling_drops_the_programs():
