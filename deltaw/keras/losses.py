@@ -24,7 +24,7 @@ import inspect
 
 import numpy as np
 
-from deltaw import nn
+from deltaw import nn, ops
 from deltaw.dtypes import DEFAULT_FLOAT
 from deltaw.keras.utils import _auto_name
 from deltaw.tensor import Tensor
@@ -50,9 +50,14 @@ def _as_pred(y_pred, dtype=None) -> Tensor:
 
 
 def _as_true(y_true, like: Tensor):
-    """Labels in the dtype of the predictions (a differentiable Tensor label stays a Tensor)."""
+    """Labels in the dtype of the predictions (a differentiable Tensor label stays a Tensor).
+
+    An array of another dtype (integer labels) is cast by the astype op, so that fit's compiled
+    step records the cast of the batch's labels, not its result as a constant."""
     if isinstance(y_true, Tensor):
         return y_true if y_true.data.dtype == like.data.dtype else y_true.astype(like.data.dtype)
+    if isinstance(y_true, np.ndarray) and y_true.dtype != like.data.dtype:
+        return ops.astype(y_true, like.data.dtype)
     return np.asarray(y_true, dtype=like.data.dtype)
 
 

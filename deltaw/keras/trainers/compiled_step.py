@@ -8,9 +8,10 @@ changed by the forward pass), later steps replay it: the same forward functions 
 rules in the same order, so the same numbers bit for bit, without the per-layer Python around
 them. Anything else runs eagerly, every step:
 
-- a model class, train_step, compute_loss or layer that is not deltaw's own (its Python may
-  branch on the data, which a recording cannot see), a loss that is not built in, several
-  outputs (their per-output loss trackers update outside the ops);
+- a model class, train_step, compute_loss or layer that is not deltaw's own, or a layer holding
+  a function that is not (a Lambda's, a custom activation or regularizer): its Python may branch
+  on the values, which a recording cannot see; a loss that is not built in; several outputs
+  (their per-output loss trackers update outside the ops);
 - `compile(run_eagerly=True)`, anomaly detection (`fit(on_nonfinite='raise')`);
 - a signature whose two recordings differ (a layer that updates its moving statistics outside
   the ops, a mask computed from the data outside them): it is never replayed.
@@ -117,10 +118,24 @@ def replayable(model, training=True) -> bool:
             or cls._compute_loss is not Trainer._compute_loss
             or not _ours(cls) or not _ours(cls.call)):
         return False
-    if not all(_ours(type(layer)) and _ours(type(layer).call)
+    if not all(_ours(type(layer)) and _ours(type(layer).call) and _own_callables(layer)
                for layer in model._flatten_layers(include_self=False)):
         return False
     return _builtin_loss(model._compile_loss._user_loss)
+
+
+def _own_callables(layer) -> bool:
+    """Whether every function a layer holds (activation, regularizer, Lambda's function) is
+    deltaw's: a user's may branch on the values it is given. Initializers (run when the
+    weights are made) and constraints (stored, never applied) do not run in a step."""
+    for name, value in vars(layer).items():
+        if name.endswith(("initializer", "constraint")):
+            continue
+        if callable(value) and not isinstance(value, type | Tensor) and \
+                not hasattr(value, "_flatten_layers"):
+            if not _ours(value if hasattr(value, "__code__") else type(value)):
+                return False
+    return True
 
 
 def _builtin_loss(loss) -> bool:

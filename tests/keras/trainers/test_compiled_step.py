@@ -75,9 +75,17 @@ def two_outputs():
                           layers.Dense(3, activation="softmax", name="b")(hidden)])
 
 
+def shared_layer_two_inputs():
+    a, b = layers.Input((6,), name="a"), layers.Input((6,), name="b")
+    shared = layers.Dense(5, activation="tanh")
+    merged = layers.Concatenate()([shared(a), shared(b), a])
+    return Model({"a": a, "b": b}, layers.Dense(1, activation="sigmoid")(merged))
+
+
 # builder, loss, data, fit kwargs, whether the compiled step must replay
 CASES = {
     "mlp": (mlp, "binary_crossentropy", (X_VEC, Y_BIN), {}, True),
+    "mlp-int-labels": (mlp, "binary_crossentropy", (X_VEC, Y_BIN.astype(np.int64)), {}, True),
     "mlp-sample-weights": (mlp, "binary_crossentropy", (X_VEC, Y_BIN),
                            {"sample_weight": np.linspace(0.5, 2, 100)}, True),
     "mlp-class-weights": (mlp, "binary_crossentropy", (X_VEC, Y_BIN),
@@ -87,6 +95,8 @@ CASES = {
     # the mask reaches the LSTM op as a parameter computed by an earlier op: read at each replay
     "lstm-mask": (masked_lstm, "binary_crossentropy", (X_SEQ, Y_BIN[:60]), {}, True),
     "gru": (gru_sequences, "sparse_categorical_crossentropy", (X_SEQ, Y_IDS[:60]), {}, True),
+    "shared-two-inputs": (shared_layer_two_inputs, "binary_crossentropy",
+                          ({"a": X_VEC, "b": X_VEC[::-1].copy()}, Y_BIN), {}, True),
     "dropout": (dropout, "binary_crossentropy", (X_VEC, Y_BIN), {}, True),
     "seeded-dropout": (seeded_dropout, "binary_crossentropy", (X_VEC, Y_BIN), {}, True),
     "batch-norm": (batch_norm, "binary_crossentropy", (X_VEC, Y_BIN), {}, False),
@@ -199,8 +209,22 @@ def custom_loss(y_true, y_pred):
     return dw.mean(dw.square(y_pred - y_true), axis=-1)
 
 
+def user_activation(x):
+    return dw.tanh(x)
+
+
 @pytest.mark.parametrize("make, loss, run_eagerly, expected", [
     (mlp, "mse", False, True),
+    (lambda: Sequential([layers.Dense(1, input_shape=(6,),
+                                      kernel_initializer=lambda shape, dtype: np.ones(shape))]),
+     "mse", False, True),
+    (lambda: Sequential([layers.Dense(1, input_shape=(6,), activation=user_activation)]), "mse",
+     False, False),
+    (lambda: Sequential([layers.Dense(1, input_shape=(6,)), layers.Activation(user_activation)]),
+     "mse", False, False),
+    (lambda: Sequential([layers.Dense(1, input_shape=(6,),
+                                      kernel_regularizer=lambda w: dw.sum(w * w))]),
+     "mse", False, False),
     (mlp, "mse", True, False),
     (mlp, custom_loss, False, False),
     (lambda: Sequential([Custom(1, input_shape=(6,))]), "mse", False, False),
