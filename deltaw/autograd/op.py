@@ -21,17 +21,20 @@ class Op:
     """A registered primitive: its forward, its backward rule, and how many array inputs it takes.
 
     `nin` is the number of leading positional arguments that are arrays; -1 means every positional
-    argument is (variadic ops such as concatenate).
+    argument is (variadic ops such as concatenate). `mutates` lists the array inputs the forward
+    updates in place (BatchNormalization's moving statistics): a replayed recording runs such an
+    op even when no output needs it, and counts the change as the op's own.
     """
 
-    __slots__ = ("name", "forward", "backward", "differentiable", "nin")
+    __slots__ = ("name", "forward", "backward", "differentiable", "nin", "mutates")
 
-    def __init__(self, name, forward, differentiable, nin):
+    def __init__(self, name, forward, differentiable, nin, mutates=()):
         self.name = name
         self.forward = forward
         self.backward = None
         self.differentiable = differentiable
         self.nin = nin
+        self.mutates = tuple(mutates)
 
     def __repr__(self):
         return f"<Op {self.name}>"
@@ -44,19 +47,20 @@ def _count_array_inputs(forward) -> int:
     return sum(1 for p in params if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD)
 
 
-def primitive(name: str, differentiable: bool = True, nin: int | None = None):
+def primitive(name: str, differentiable: bool = True, nin: int | None = None, mutates=()):
     """Register `forward(xp, *arrays, **params) -> (out, saved)` as the op `name`.
 
     Returns the public callable (the forward's signature without `xp`); its `.backward` decorator
     attaches `backward(xp, g, saved, needs) -> tuple of gradients`. `nin` overrides the count of
     array inputs, which is otherwise read from the forward's signature (the parameters after `xp`
-    without defaults; all of them when it takes *arrays).
+    without defaults; all of them when it takes *arrays). `mutates`: see `Op`.
     """
 
     def decorate(forward):
         if name in OPS:
             raise ValueError(f"primitive: an op named {name!r} is already registered.")
-        op = Op(name, forward, differentiable, _count_array_inputs(forward) if nin is None else nin)
+        op = Op(name, forward, differentiable, _count_array_inputs(forward) if nin is None else nin,
+                mutates)
         OPS[name] = op
 
         public = _make_public(op)

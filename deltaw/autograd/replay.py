@@ -46,7 +46,8 @@ class Program:
     __slots__ = ("forward", "outputs", "loss", "backward", "n_targets")
 
     def __init__(self, forward, outputs, loss, backward, n_targets):
-        self.forward = forward        # [(index, op, wiring, extra args, params, array params)]
+        # [(index, op, wiring, extra args, params, array params, Variables it changes)]
+        self.forward = forward
         self.outputs = outputs        # record indices of the outputs, flat
         self.loss = loss              # record index of the scalar loss
         self.backward = backward      # [(index, op, needs, [(kind, target, shape)])]
@@ -75,13 +76,14 @@ class Program:
         if None in out_idx or loss_idx is None or loss.data.size != 1:
             return None
         dynamic = [_dynamic_params(r[3], produced_data, input_ids) for r in records]
-        needed = _ancestors(records, produced, dynamic, out_idx + [loss_idx])
+        updates = [i for i, r in enumerate(records) if r[0].mutates]   # run for their effect
+        needed = _ancestors(records, produced, dynamic, out_idx + [loss_idx] + updates)
         forward = []
         for i in needed:
             op, args, arrays, params, _ = records[i]
             static = {k: v for k, v in params.items() if k not in dict(dynamic[i])}
             forward.append((i, op, _wiring(records[i], produced, input_ids), args[len(arrays):],
-                            static, dynamic[i]))
+                            static, dynamic[i], tuple(mutated_variables(records[i]))))
         backward = [] if loss._node is None else _backward_plan(loss._node, by_node, targets)
         if backward is None:
             return None
@@ -91,7 +93,7 @@ class Program:
         """`(outputs, loss, grads)` for new step inputs: arrays, the loss array, and per target
         its gradient array or None."""
         values, saved = {}, {}
-        for index, op, wiring, extra, params, dynamic in self.forward:
+        for index, op, wiring, extra, params, dynamic, mutated in self.forward:
             arrays = [_resolve(w, values, inputs) for w in wiring]
             if dynamic:
                 params = {**params, **{k: _resolve(w, values, inputs) for k, w in dynamic}}
@@ -100,6 +102,8 @@ class Program:
             else:
                 out, saved[index] = op.forward(np, *arrays)
             values[index] = out
+            for variable in mutated:   # changed in place, counted as the eager call counts it
+                variable._version += 1
         loss = values[self.loss]
         return [values[i] for i in self.outputs], loss, self._grads(loss, saved)
 
@@ -130,6 +134,12 @@ class Program:
                 and self.n_targets == other.n_targets
                 and _same(self.backward, other.backward)
                 and _same(self.forward, other.forward))
+
+
+def mutated_variables(record):
+    """The Variables an op application changes in place (its op's `mutates` inputs)."""
+    op, args, _, _, _ = record
+    return [args[i] for i in op.mutates if isinstance(args[i], Variable)]
 
 
 def _ancestors(records, produced, dynamic, roots):

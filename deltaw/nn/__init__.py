@@ -45,6 +45,7 @@ from deltaw.nn.losses import (
 from deltaw.nn.normalization import (
     batch_norm,
     batch_norm_train,
+    batch_norm_train_update,
     batch_norm_train_with_stats,
     group_norm,
     layer_norm,
@@ -79,6 +80,7 @@ __all__ = [
     "separable_conv2d",
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "global_average_pool1d",
     "global_average_pool2d", "global_max_pool1d", "global_max_pool2d", "upsampling2d",
-    "batch_norm", "batch_norm_train", "batch_norm_train_with_stats", "layer_norm", "group_norm",
+    "batch_norm", "batch_norm_train", "batch_norm_train_update", "batch_norm_train_with_stats",
+    "layer_norm", "group_norm",
     "scaled_dot_product_attention", "embedding", "lstm", "gru", "simple_rnn",
 ]

@@ -18,6 +18,7 @@ import numpy as np
 
 from deltaw._checks import normalize_axes, normalize_axis
 from deltaw.autograd.op import primitive
+from deltaw.tensor import Tensor
 
 __all__ = ["batch_norm", "batch_norm_train", "batch_norm_train_with_stats", "layer_norm",
            "group_norm"]
@@ -201,6 +202,51 @@ def batch_norm_train_with_stats(x, gamma=None, beta=None, axis=-1, epsilon=1e-3)
     stats = []
     out = _batch_norm_train(x, gamma, beta, axis=axis, epsilon=epsilon, stats=stats)
     return out, stats[0], stats[1]
+
+
+@primitive("batch_norm_train_update", nin=5, mutates=(3, 4))
+def _batch_norm_train_update(xp, x, gamma, beta, moving_mean, moving_variance, axis=-1,
+                             epsilon=1e-3, momentum=0.99):
+    # the update happens inside the op, so that a replayed recording (fit's compiled step)
+    # repeats it with each step's statistics
+    stats = []
+    out, saved = _batch_norm_train.op.forward(xp, x, gamma, beta, axis=axis, epsilon=epsilon,
+                                              stats=stats)
+    mean, var = stats
+    moving_mean[...] = moving_mean * momentum + mean * (1 - momentum)
+    moving_variance[...] = moving_variance * momentum + var * (1 - momentum)
+    return out, saved
+
+
+@_batch_norm_train_update.backward
+def _batch_norm_train_update_backward(xp, g, saved, needs):
+    return (*_batch_norm_train_backward(xp, g, saved, needs[:3]), None, None)
+
+
+def batch_norm_train_update(x, gamma, beta, moving_mean, moving_variance, momentum=0.99, axis=-1,
+                            epsilon=1e-3):
+    """`batch_norm_train`, and the moving statistics updated in place, as Keras'
+    BatchNormalization does in training: moving = moving * momentum + batch * (1 - momentum)
+    (the batch variance biased).
+
+    Args:
+        x, gamma, beta, axis, epsilon: As `batch_norm_train` (gamma and beta may be None).
+        moving_mean, moving_variance: Variables (or float arrays) of shape (x.shape[axis],),
+            changed in place.
+        momentum: Keras' default 0.99.
+
+    Returns:
+        Tensor shaped like `x`.
+
+    Gradient: with respect to x, gamma and beta (none for the moving statistics).
+    """
+    gamma, beta = _defaults(x, gamma, beta)
+    out = _batch_norm_train_update(x, gamma, beta, moving_mean, moving_variance, axis=axis,
+                                   epsilon=epsilon, momentum=momentum)
+    for moving in (moving_mean, moving_variance):
+        if isinstance(moving, Tensor):
+            moving._version += 1   # changed in place, as Variable.assign would count it
+    return out
 
 
 # ----------------------------------------------------------------------------- layer norm

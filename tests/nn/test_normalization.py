@@ -144,3 +144,16 @@ def test_norms_match_torch_values_and_grads():
         np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), atol=1e-12)
         for g, rg in zip(grads, rgrads, strict=True):
             np.testing.assert_allclose(g.numpy(), rg.numpy(), atol=1e-11)
+
+
+def test_batch_norm_train_update_moves_the_statistics_in_place():
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
+    mean, var = dw.Variable(np.zeros(3, np.float32)), dw.Variable(np.ones(3, np.float32))
+    arrays, versions = (mean.data, var.data), (mean._version, var._version)
+    out = dw.nn.batch_norm_train_update(dw.tensor(x), None, None, mean, var, momentum=0.9)
+    expected, _, _ = dw.nn.batch_norm_train_with_stats(dw.tensor(x))
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    np.testing.assert_allclose(mean.data, 0.1 * x.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(var.data, 0.9 + 0.1 * x.var(axis=0), rtol=1e-6)
+    assert mean.data is arrays[0] and var.data is arrays[1]   # changed in place
+    assert (mean._version, var._version) == (versions[0] + 1, versions[1] + 1)

@@ -827,6 +827,15 @@ NORM_ROWS = [
            _in_dtype(ref_batch_norm_train),
            _samples(("2d", _arrays(_normal(5, 3), _normal(3), _normal(3)), {})),
            grad_args=(0, 1, 2)),
+    # the moving statistics live in the closure: updated in place at every call, they do not
+    # enter the output, which is batch_norm_train's
+    OpSpec("batch_norm_train_update",
+           lambda x, g, b, **kw: normalization.batch_norm_train_update(
+               x, g, b, np.zeros(x.shape[-1]), np.ones(x.shape[-1]), **kw),
+           _in_dtype(lambda *a, momentum=None, **kw: ref_batch_norm_train(*a, **kw)), _samples(
+               ("2d", _arrays(_normal(5, 3), _normal(3), _normal(3)), {"momentum": 0.9}),
+               ("4d", _arrays(_normal(2, 3, 2, 2), _normal(2), _normal(2)), {}),
+           ), grad_args=(0, 1, 2)),
     OpSpec("layer_norm", normalization.layer_norm, _in_dtype(ref_layer_norm), _samples(
         ("last-axis", _arrays(_normal(2, 3, 4), _normal(4), _normal(4)), {}),
         ("axes12", _arrays(_normal(2, 3, 4), _normal(3, 4), _normal(3, 4)), {"axis": (1, 2)}),

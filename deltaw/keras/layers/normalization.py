@@ -7,12 +7,11 @@ weights and updates the moving statistics.
 
 from __future__ import annotations
 
-from deltaw.autograd import mode
 from deltaw.keras import initializers, regularizers
 from deltaw.keras.layers.core import serialize_constraint
 from deltaw.keras.layers.input_spec import InputSpec
 from deltaw.keras.layers.layer import Layer
-from deltaw.nn.normalization import batch_norm, batch_norm_train_with_stats
+from deltaw.nn.normalization import batch_norm, batch_norm_train_update
 
 __all__ = ["BatchNormalization"]
 
@@ -119,13 +118,9 @@ class BatchNormalization(Layer):
 
     def call(self, inputs, training=None, mask=None):
         if training and self.trainable:
-            out, mean, var = batch_norm_train_with_stats(inputs, self.gamma, self.beta,
-                                                         axis=self.axis, epsilon=self.epsilon)
-            with mode.no_grad():
-                m = self.momentum
-                self.moving_mean.assign(self.moving_mean.data * m + mean * (1 - m))
-                self.moving_variance.assign(self.moving_variance.data * m + var * (1 - m))
-            return out
+            return batch_norm_train_update(inputs, self.gamma, self.beta, self.moving_mean,
+                                           self.moving_variance, momentum=self.momentum,
+                                           axis=self.axis, epsilon=self.epsilon)
         return batch_norm(inputs, self.moving_mean, self.moving_variance, self.beta, self.gamma,
                           epsilon=self.epsilon, axis=self.axis)
 

@@ -4,17 +4,18 @@ Keras traces `train_step` into a graph once and runs the graph afterwards. delta
 with its own ops: the first steps of each batch signature (the shapes and dtypes of x, y and
 sample_weight) run eagerly while `autograd.replay` records every op; when two steps on different
 batches recorded the same program (same ops, parameters, wiring and constants, no variable
-changed by the forward pass), later steps replay it: the same forward functions and backward
-rules in the same order, so the same numbers bit for bit, without the per-layer Python around
-them. Anything else runs eagerly, every step:
+changed by the forward pass except inside an op that declares it, as BatchNormalization's moving
+statistics), later steps replay it: the same forward functions and backward rules in the same
+order, so the same numbers bit for bit, without the per-layer Python around them. Anything else
+runs eagerly, every step:
 
 - a model class, train_step, compute_loss or layer that is not deltaw's own, or a layer holding
-  a function that is not (a Lambda's, a custom activation or regularizer): its Python may branch
-  on the values, which a recording cannot see; a loss that is not built in; several outputs
-  (their per-output loss trackers update outside the ops);
+  a function that is not (a custom activation or regularizer): its Python may branch on the
+  values, which a recording cannot see; a loss that is not built in; several outputs (their
+  per-output loss trackers update outside the ops);
 - `compile(run_eagerly=True)`, anomaly detection (`fit(on_nonfinite='raise')`);
-- a signature whose two recordings differ (a layer that updates its moving statistics outside
-  the ops, a mask computed from the data outside them): it is never replayed.
+- a signature whose two recordings differ (a mask or statistic computed from the data outside
+  the ops): it is never replayed.
 
 Random ops draw inside their forward function (dropout's mask), so a replay draws anew at each
 step, from the same generator and in the same order as eager code.
@@ -27,7 +28,7 @@ training started need `compile()` again to be seen.
 from __future__ import annotations
 
 from deltaw.autograd import mode
-from deltaw.autograd.replay import Program, recording
+from deltaw.autograd.replay import Program, mutated_variables, recording
 from deltaw.keras.layers import layer as layer_module
 from deltaw.keras.layers import nest
 from deltaw.keras.losses import Loss
@@ -89,8 +90,10 @@ class CompiledStep:
             x, y, sample_weight = unpack_x_y_sample_weight(batch)
             y_pred = model(x, training=self.training)
             loss = model._compute_loss(x, y, y_pred, sample_weight, training=self.training)
+        # a variable may change during the forward pass only inside an op that says so
+        updated = {id(v) for r in records for v in mutated_variables(r)}
         program = None
-        if (all(v._version == n for v, n in zip(state, versions, strict=True))
+        if (all(v._version == n or id(v) in updated for v, n in zip(state, versions, strict=True))
                 and model._compile_loss._single is not None and isinstance(loss, Tensor)):
             outputs = nest.flatten(y_pred)
             self._output_structure = nest.map_structure(lambda _: None, y_pred)

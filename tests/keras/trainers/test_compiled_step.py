@@ -99,7 +99,7 @@ CASES = {
                           ({"a": X_VEC, "b": X_VEC[::-1].copy()}, Y_BIN), {}, True),
     "dropout": (dropout, "binary_crossentropy", (X_VEC, Y_BIN), {}, True),
     "seeded-dropout": (seeded_dropout, "binary_crossentropy", (X_VEC, Y_BIN), {}, True),
-    "batch-norm": (batch_norm, "binary_crossentropy", (X_VEC, Y_BIN), {}, False),
+    "batch-norm": (batch_norm, "binary_crossentropy", (X_VEC, Y_BIN), {}, True),
     "two-outputs": (two_outputs, ["binary_crossentropy", "sparse_categorical_crossentropy"],
                     (X_VEC, [Y_BIN, Y_IDS]), {}, False),
 }
