@@ -6,7 +6,9 @@ import functools
 
 _enabled = True
 _anomaly = False  # set by anomaly.detect_anomaly; read once per op
-_recording = None  # the list replay.recording() appends every op application to; read once per op
+# replay.recording(): {thread id: list of op applications} while any thread records, else None
+# (read once per op; a thread records only its own ops)
+_recording = None
 
 
 def is_grad_enabled() -> bool:

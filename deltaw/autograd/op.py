@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
+import threading
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from deltaw.dtypes import as_array
 
 OPS: dict[str, Op] = {}
 _shape_of = operator.attrgetter("shape")  # C-level, for the hot path
+_thread_id = threading.get_ident
 _new_object = object.__new__
 
 
@@ -141,7 +143,9 @@ def _make_public(op: Op):
         result = _new_object(Tensor)  # Tensor._from_op, inlined: this runs once per op
         result.data = out
         if mode._recording is not None:
-            mode._recording.append((op, args, arrays, params, result))
+            records = mode._recording.get(_thread_id())
+            if records is not None:
+                records.append((op, args, arrays, params, result))
         if not (recorded and differentiable and mode._enabled):
             result._node, result.requires_grad = None, False
             return result

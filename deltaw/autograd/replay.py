@@ -15,6 +15,7 @@ parameters, wiring and constants), and only then is the program replayed.
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import numpy as np
 
@@ -27,17 +28,26 @@ from deltaw.tensor import Tensor, Variable
 _OP, _INPUT, _VARIABLE, _CONSTANT = range(4)
 
 
+_lock = threading.Lock()
+
+
 @contextlib.contextmanager
 def recording():
-    """Collect `(op, args, arrays, params, result)` for every op applied inside the block."""
-    if mode._recording is not None:
-        raise RuntimeError("recording: already recording; recordings do not nest.")
+    """Collect `(op, args, arrays, params, result)` for every op this thread applies inside the
+    block (other threads' ops are not recorded: each may record its own)."""
+    ident = threading.get_ident()
     records = []
-    mode._recording = records
+    with _lock:
+        active = mode._recording or {}
+        if ident in active:
+            raise RuntimeError("recording: already recording; recordings do not nest.")
+        mode._recording = {**active, ident: records}   # replaced, never changed in place
     try:
         yield records
     finally:
-        mode._recording = None
+        with _lock:
+            rest = {k: v for k, v in mode._recording.items() if k != ident}
+            mode._recording = rest or None
 
 
 class Program:

@@ -5,6 +5,8 @@ default; the weights and the History must agree bit for bit, whether the compile
 the recording (asserted where it must) or refused it and stayed eager (asserted where it must).
 """
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -251,6 +253,28 @@ def test_recordings_do_not_nest():
     with replay.recording(), pytest.raises(RuntimeError, match="recordings do not nest"):
         with replay.recording():
             pass
+
+
+def test_a_recording_holds_only_its_own_thread_ops():
+    x = dw.tensor(np.ones(3, np.float32))
+    inside, outside, seen = threading.Event(), threading.Event(), []
+
+    def other_thread():
+        inside.wait()
+        with replay.recording() as own:   # another thread may record at the same time
+            dw.exp(x)
+        seen.extend(r[0].name for r in own)
+        outside.set()
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    with replay.recording() as records:
+        dw.tanh(x)
+        inside.set()
+        outside.wait()
+    worker.join()
+    assert [r[0].name for r in records] == ["tanh"]
+    assert seen == ["exp"]
 
 
 def test_a_program_depending_on_a_constant_of_the_data_is_refused():
