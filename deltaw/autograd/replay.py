@@ -56,7 +56,8 @@ class Program:
     __slots__ = ("forward", "outputs", "loss", "backward", "n_targets")
 
     def __init__(self, forward, outputs, loss, backward, n_targets):
-        # [(index, op, wiring, extra args, params, array params, Variables it changes)]
+        # [(index, op, wiring, extra args, params, array params, Variables it changes,
+        #   whether backward needs its saved values, record indices whose values die after it)]
         self.forward = forward
         self.outputs = outputs        # record indices of the outputs, flat
         self.loss = loss              # record index of the scalar loss
@@ -88,34 +89,47 @@ class Program:
         dynamic = [_dynamic_params(r[3], produced_data, input_ids) for r in records]
         updates = [i for i, r in enumerate(records) if r[0].mutates]   # run for their effect
         needed = _ancestors(records, produced, dynamic, out_idx + [loss_idx] + updates)
+        backward = [] if loss._node is None else _backward_plan(loss._node, by_node, targets)
+        if backward is None:
+            return None
+        differentiated = {entry[0] for entry in backward}
+        wirings = {i: _wiring(records[i], produced, input_ids) for i in needed}
+        dies_after = _last_uses(needed, wirings, dynamic, set(out_idx) | {loss_idx})
         forward = []
         for i in needed:
             op, args, arrays, params, _ = records[i]
             static = {k: v for k, v in params.items() if k not in dict(dynamic[i])}
-            forward.append((i, op, _wiring(records[i], produced, input_ids), args[len(arrays):],
-                            static, dynamic[i], tuple(mutated_variables(records[i]))))
-        backward = [] if loss._node is None else _backward_plan(loss._node, by_node, targets)
-        if backward is None:
-            return None
+            forward.append((i, op, wirings[i], args[len(arrays):], static, dynamic[i],
+                            tuple(mutated_variables(records[i])), i in differentiated,
+                            dies_after.get(i, ())))
         return cls(forward, out_idx, loss_idx, backward, len(targets))
 
     def run(self, inputs):
         """`(outputs, loss, grads)` for new step inputs: arrays, the loss array, and per target
         its gradient array or None."""
+        # as in the eager engine, an op's output lives until its last use and its saved values
+        # until its backward rule has run (the peak memory is the eager one)
         values, saved = {}, {}
-        for index, op, wiring, extra, params, dynamic, mutated in self.forward:
+        for (index, op, wiring, extra, params, dynamic, mutated, differentiated,
+             dies) in self.forward:
             arrays = [_resolve(w, values, inputs) for w in wiring]
             if dynamic:
                 params = {**params, **{k: _resolve(w, values, inputs) for k, w in dynamic}}
             if params or extra:
-                out, saved[index] = op.forward(np, *arrays, *extra, **params)
+                out, kept = op.forward(np, *arrays, *extra, **params)
             else:
-                out, saved[index] = op.forward(np, *arrays)
+                out, kept = op.forward(np, *arrays)
             values[index] = out
+            if differentiated:
+                saved[index] = kept
             for variable in mutated:   # changed in place, counted as the eager call counts it
                 variable._version += 1
+            for done in dies:
+                del values[done]
         loss = values[self.loss]
-        return [values[i] for i in self.outputs], loss, self._grads(loss, saved)
+        outputs = [values[i] for i in self.outputs]
+        del values, arrays, out, kept
+        return outputs, loss, self._grads(loss, saved)
 
     def _grads(self, loss, saved):
         grads = [None] * self.n_targets
@@ -126,7 +140,8 @@ class Program:
             g = pending.pop(index, None)
             if g is None:
                 continue
-            for (kind, target, shape), gp in zip(parents, op.backward(np, g, saved[index], needs)):
+            for (kind, target, shape), gp in zip(parents,
+                                                 op.backward(np, g, saved.pop(index), needs)):
                 if gp is None or kind is None:
                     continue
                 if gp.shape != shape:
@@ -150,6 +165,23 @@ def mutated_variables(record):
     """The Variables an op application changes in place (its op's `mutates` inputs)."""
     op, args, _, _, _ = record
     return [args[i] for i in op.mutates if isinstance(args[i], Variable)]
+
+
+def _last_uses(order, wirings, dynamic, keep):
+    """{record index: indices whose values no later record reads}, for the records in `order`;
+    the indices in `keep` (outputs, loss) are never dropped."""
+    last = {}
+    for i in order:
+        for kind, target in [*wirings[i], *dict(dynamic[i]).values()]:
+            if kind == _OP:
+                last[target] = i
+    for i in order:   # a value nothing reads dies as soon as it is made
+        last.setdefault(i, i)
+    dies = {}
+    for target, i in last.items():
+        if target not in keep:
+            dies.setdefault(i, []).append(target)
+    return {i: tuple(targets) for i, targets in dies.items()}
 
 
 def _ancestors(records, produced, dynamic, roots):
