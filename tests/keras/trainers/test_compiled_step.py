@@ -6,6 +6,7 @@ the recording (asserted where it must) or refused it and stayed eager (asserted 
 """
 
 import threading
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -143,6 +144,32 @@ def test_compiled_step_trains_bit_for_bit_as_the_eager_step(case):
     must_replay = CASES[case][4]
     if must_replay is not None:
         assert replayed(compiled[0]) is must_replay
+
+
+def test_a_replayed_step_peaks_no_higher_than_an_eager_step():
+    # the first convolution's backward allocates late in the sweep: the replay must have let go
+    # of the later layers' saved values by then, as the eager engine does
+    x = np.random.default_rng(0).normal(size=(32, 24, 24, 2)).astype(np.float32)
+    y = np.arange(32) % 3
+    model = Sequential([layers.Conv2D(16, 3, activation="relu", input_shape=(24, 24, 2)),
+                        layers.MaxPooling2D(2), layers.Conv2D(16, 3, activation="relu"),
+                        layers.Flatten(), layers.Dense(64, activation="relu"),
+                        layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    step = model.make_train_function()
+    for _ in range(3):   # two recordings, then the program
+        step((x, y))
+    assert any(type(p) is Program for p in step._programs.values())
+
+    def peak(run):
+        tracemalloc.start()
+        run((x, y))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    eager, replay_peak = peak(model.train_step), peak(step)
+    assert replay_peak <= eager
 
 
 def test_the_partial_last_batch_gets_its_own_program():
