@@ -1,4 +1,5 @@
-"""Normalization: batch_norm (inference) batch_norm_train batch_norm_train_with_stats layer_norm
+"""Normalization: batch_norm (inference) batch_norm_train batch_norm_train_with_stats
+batch_norm_train_update (training with the moving statistics updated inside the op) layer_norm
 group_norm.
 
 All are fused primitives with exact hand-written backward passes. A composite of mean, var,

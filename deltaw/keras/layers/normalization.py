@@ -2,7 +2,8 @@
 
 The math is the fused primitives of `deltaw.nn.normalization` (batch statistics with an exact
 training-mode backward, and the inference form with given statistics); the layer holds the
-weights and updates the moving statistics.
+weights, and the training op updates its moving statistics in place (inside the op, so that
+fit's compiled step replays the update).
 """
 
 from __future__ import annotations
