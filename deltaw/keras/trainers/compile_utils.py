@@ -218,6 +218,7 @@ class CompileLoss:
         self.built = False
         self.metrics = []
         self._single = None
+        self.capture = None   # a list while fit's compiled step records: each output's loss
 
     def build(self, y_true, y_pred):
         preds, names = _pred_list(y_pred, self.output_names)
@@ -265,6 +266,8 @@ class CompileLoss:
         total, batch = None, len(preds[0])
         for (i, fn, weight), tracker in zip(self._flat, self._trackers, strict=True):
             value = fn(ys[i], preds[i], sws[i])
+            if self.capture is not None:   # fit's compiled step, recording
+                self.capture.append(value)
             if tracker is not None:
                 tracker.update_state(value, batch)
             if weight is not None:

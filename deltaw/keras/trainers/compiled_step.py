@@ -11,8 +11,7 @@ runs eagerly, every step:
 
 - a model class, train_step, compute_loss or layer that is not deltaw's own, or a layer holding
   a function that is not (a custom activation or regularizer): its Python may branch on the
-  values, which a recording cannot see; a loss that is not built in; several outputs (their
-  per-output loss trackers update outside the ops);
+  values, which a recording cannot see; a loss that is not built in;
 - `compile(run_eagerly=True)`, anomaly detection (`fit(on_nonfinite='raise')`);
 - a signature whose two recordings differ (a mask or statistic computed from the data outside
   the ops): it is never replayed.
@@ -50,7 +49,7 @@ class CompiledStep:
         self.training = training
         self._programs = {}   # signature -> Program or _REFUSED
         self._first = {}      # signature -> the first recording's Program, awaiting a second
-        self._structure = self._targets = self._output_structure = None
+        self._structure = self._targets = self._output_structure = self._n_outputs = None
 
     def __call__(self, batch):
         # a test step differentiates nothing: no targets, and frozen weights change nothing
@@ -70,6 +69,9 @@ class CompiledStep:
             return self._record(signature, batch, flat)
         x, y, sample_weight = unpack_x_y_sample_weight(batch)
         outputs, loss, grads = program.run(flat)
+        outputs, per_output = outputs[:self._n_outputs], outputs[self._n_outputs:]
+        for tracker, value in zip(self.model._compile_loss.metrics, per_output, strict=True):
+            tracker.update_state(Tensor._from_op(value, None), len(outputs[0]))
         y_pred = nest.pack_sequence_as(self._output_structure,
                                        [Tensor._from_op(a, None) for a in outputs])
         return self._finish(x, y, sample_weight, y_pred, Tensor._from_op(loss, None), grads)
@@ -86,18 +88,26 @@ class CompiledStep:
         model = self.model
         state = model.variables
         versions = [v._version for v in state]
-        with recording() as records:
-            x, y, sample_weight = unpack_x_y_sample_weight(batch)
-            y_pred = model(x, training=self.training)
-            loss = model._compute_loss(x, y, y_pred, sample_weight, training=self.training)
+        compile_loss = model._compile_loss
+        compile_loss.capture = per_output = []
+        try:
+            with recording() as records:
+                x, y, sample_weight = unpack_x_y_sample_weight(batch)
+                y_pred = model(x, training=self.training)
+                loss = model._compute_loss(x, y, y_pred, sample_weight, training=self.training)
+        finally:
+            compile_loss.capture = None
         # a variable may change during the forward pass only inside an op that says so
         updated = {id(v) for r in records for v in mutated_variables(r)}
         program = None
         if (all(v._version == n or id(v) in updated for v, n in zip(state, versions, strict=True))
-                and model._compile_loss._single is not None and isinstance(loss, Tensor)):
+                and isinstance(loss, Tensor)
+                and (not compile_loss.metrics or len(per_output) == len(compile_loss.metrics))):
             outputs = nest.flatten(y_pred)
+            self._n_outputs = len(outputs)
             self._output_structure = nest.map_structure(lambda _: None, y_pred)
-            program = Program.build(records, flat, outputs, loss, self._targets)
+            tracked = per_output if compile_loss.metrics else []
+            program = Program.build(records, flat, outputs + tracked, loss, self._targets)
         first = self._first.pop(signature, None)
         if program is None or (first is not None and not program.same_as(first)):
             self._programs[signature] = _REFUSED

@@ -104,7 +104,7 @@ CASES = {
     "seeded-dropout": (seeded_dropout, "binary_crossentropy", (X_VEC, Y_BIN), {}, True),
     "batch-norm": (batch_norm, "binary_crossentropy", (X_VEC, Y_BIN), {}, True),
     "two-outputs": (two_outputs, ["binary_crossentropy", "sparse_categorical_crossentropy"],
-                    (X_VEC, [Y_BIN, Y_IDS]), {}, False),
+                    (X_VEC, [Y_BIN, Y_IDS]), {}, True),
 }
 
 
