@@ -85,6 +85,8 @@ class CompiledStep:
         return self.model._finish_test_step(x, y, sample_weight, y_pred, loss)
 
     def _record(self, signature, batch, flat):
+        """One eager step, recorded; the second recording of a signature becomes its program
+        when it matches the first."""
         model = self.model
         state = model.variables
         versions = [v._version for v in state]
@@ -99,15 +101,9 @@ class CompiledStep:
             compile_loss.capture = None
         # a variable may change during the forward pass only inside an op that says so
         updated = {id(v) for r in records for v in mutated_variables(r)}
-        program = None
-        if (all(v._version == n or id(v) in updated for v, n in zip(state, versions, strict=True))
-                and isinstance(loss, Tensor)
-                and (not compile_loss.metrics or len(per_output) == len(compile_loss.metrics))):
-            outputs = nest.flatten(y_pred)
-            self._n_outputs = len(outputs)
-            self._output_structure = nest.map_structure(lambda _: None, y_pred)
-            tracked = per_output if compile_loss.metrics else []
-            program = Program.build(records, flat, outputs + tracked, loss, self._targets)
+        unchanged = all(v._version == n or id(v) in updated
+                        for v, n in zip(state, versions, strict=True))
+        program = self._program(records, flat, y_pred, loss, per_output) if unchanged else None
         first = self._first.pop(signature, None)
         if program is None or (first is not None and not program.same_as(first)):
             self._programs[signature] = _REFUSED
@@ -116,6 +112,18 @@ class CompiledStep:
         else:
             self._programs[signature] = program
         return self._finish(x, y, sample_weight, y_pred, loss)
+
+    def _program(self, records, flat, y_pred, loss, per_output):
+        """The program of a recording whose outputs are y_pred's leaves, then each output's loss
+        where the compiled loss tracks them; None where it cannot be replayed."""
+        trackers = self.model._compile_loss.metrics
+        if not isinstance(loss, Tensor) or (trackers and len(per_output) != len(trackers)):
+            return None
+        outputs = nest.flatten(y_pred)
+        self._n_outputs = len(outputs)
+        self._output_structure = nest.map_structure(lambda _: None, y_pred)
+        return Program.build(records, flat, outputs + (per_output if trackers else []), loss,
+                             self._targets)
 
 
 def replayable(model, training=True) -> bool:
@@ -138,8 +146,8 @@ def replayable(model, training=True) -> bool:
 
 
 def _own_callables(layer) -> bool:
-    """Whether every function a layer holds (activation, regularizer, Lambda's function) is
-    deltaw's: a user's may branch on the values it is given. Initializers (run when the
+    """Whether every function a layer holds (activation, regularizer) is deltaw's: a user's
+    may branch on the values it is given. Initializers (run when the
     weights are made) and constraints (stored, never applied) do not run in a step."""
     for name, value in vars(layer).items():
         if name.endswith(("initializer", "constraint")):
@@ -152,7 +160,7 @@ def _own_callables(layer) -> bool:
 
 
 def _builtin_loss(loss) -> bool:
-    if isinstance(loss, str):
+    if loss is None or isinstance(loss, str):   # None: an output without a loss
         return True
     if isinstance(loss, dict):
         return all(_builtin_loss(v) for v in loss.values())
