@@ -175,6 +175,23 @@ def test_a_replayed_step_peaks_no_higher_than_an_eager_step():
     assert replay_peak <= eager
 
 
+def test_batches_from_a_generator_train_as_eagerly():
+    def fit(run_eagerly):
+        def batches():
+            for _ in range(3):
+                for i in range(0, 100, 16):
+                    yield X_VEC[i:i + 16], Y_BIN[i:i + 16]
+
+        dw.random.seed(3)
+        model = mlp()
+        model.compile(optimizer="adam", loss="binary_crossentropy", run_eagerly=run_eagerly)
+        return model, model.fit(batches(), epochs=3, steps_per_epoch=7, verbose=0).history
+
+    eager, traced = fit(True), fit(False)
+    assert_same_training(eager, traced)
+    assert any(type(p) is Program for p in traced[0]._compiled_train_step._programs.values())
+
+
 def test_the_partial_last_batch_gets_its_own_program():
     dw.random.seed(3)
     model = mlp()
