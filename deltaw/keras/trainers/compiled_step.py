@@ -38,6 +38,10 @@ _REFUSED = "refused"   # a signature whose recordings differed: always eager
 MAX_SIGNATURES = 16
 """Batch signatures recorded per model: past this many (shapes that change at every batch), new
 ones run eagerly without recording, so neither time nor memory grows with them."""
+MAX_RESETS = 8
+"""Times the programs may be dropped (trainable weights or layers changed) before the step
+stops recording and stays eager: a model whose weights are frozen and thawed at every step (a
+GAN's alternating updates) would otherwise pay for recordings it never replays."""
 
 
 class CompiledStep:
@@ -50,20 +54,23 @@ class CompiledStep:
         self._programs = {}   # signature -> Program or _REFUSED
         self._first = {}      # signature -> the first recording's Program, awaiting a second
         self._structure = self._targets = self._output_structure = self._n_outputs = None
+        self._resets = 0
 
     def __call__(self, batch):
         # a test step differentiates nothing: no targets, and frozen weights change nothing
         variables = self.model.trainable_variables if self.training else []
         if (self._structure != layer_module._structure_version
                 or not _same_list(variables, self._targets)):
+            self._resets += bool(self._programs or self._first)
             self._programs.clear()
             self._first.clear()
             self._structure, self._targets = layer_module._structure_version, variables
         flat = nest.flatten(batch)
         signature = tuple((a.shape, a.dtype) if hasattr(a, "dtype") else type(a) for a in flat)
         program = self._programs.get(signature)
-        if mode._anomaly or program is _REFUSED or (
-                program is None and len(self._programs) + len(self._first) >= MAX_SIGNATURES):
+        if mode._anomaly or program is _REFUSED or (program is None and (
+                len(self._programs) + len(self._first) >= MAX_SIGNATURES
+                or self._resets > MAX_RESETS)):
             return self._eager_step(batch)
         if program is None:
             return self._record(signature, batch, flat)

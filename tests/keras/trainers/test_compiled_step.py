@@ -213,6 +213,18 @@ def test_signatures_past_the_limit_run_eagerly(monkeypatch):
     assert len(step._programs) + len(step._first) == 2
 
 
+def test_a_step_whose_programs_keep_being_dropped_stops_recording(monkeypatch):
+    monkeypatch.setattr(compiled_step, "MAX_RESETS", 2)
+    dw.random.seed(3)
+    model = mlp()
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    step = model.make_train_function()
+    for i in range(8):   # the first layer frozen and thawed at every step
+        model.layers[0].trainable = not i % 2
+        step((X_VEC[:16], Y_BIN[:16]))
+    assert step._resets == 3 and not step._first and not step._programs
+
+
 class Freeze(Callback):
     """Freezes the first layer after the first epoch: the program must be recorded again."""
 
