@@ -20,9 +20,8 @@ import numpy as np
 from deltaw.autograd.op import primitive
 from deltaw.dtypes import DEFAULT_FLOAT
 from deltaw.nn import _kernels
-from deltaw.nn import activations as _act
 from deltaw.nn.conv import _conv_forward, _prepare_conv, conv_grads
-from deltaw.nn.dense import fused_activation_name
+from deltaw.nn.dense import activation_derivative, bias_activation, fused_activation_name
 
 __all__ = ["conv2d_bias_activation"]
 
@@ -55,17 +54,7 @@ def _conv2d_bias_activation(xp, *arrays, activation=None, strides=1, padding="va
         b = bias if bias is not None else np.zeros(cout, x.dtype)
         kernels.bias_act_forward(out.reshape(-1, cout), b, relu)  # one pass, in place
     else:
-        if bias is not None:
-            if bias.dtype == out.dtype:
-                out += bias
-            else:
-                out = out + bias  # keep NumPy's type promotion (e.g. a float64 bias)
-        if relu:
-            xp.maximum(out, 0, out=out)
-        elif activation == "sigmoid":
-            out = _act._sigmoid(xp, out)  # the stable form of dw.nn.sigmoid
-        elif activation == "tanh":
-            xp.tanh(out, out=out)
+        out = bias_activation(xp, out, bias, activation)
     # the output is saved (not the pre-activation): each fused derivative is cheapest from it
     return out, (x, kernel, strides, dilation, pads, groups, out if activation else None,
                  activation, bias is not None, kept)
@@ -100,14 +89,7 @@ def _activation_backward(xp, kernels, g, y, activation, need_bias):
         kernels.act_bias_backward(gc.reshape(-1), (gc if y is None else y).reshape(-1),
                                   activation == "relu", gz.reshape(-1), db)
         return gz, db.sum(axis=0)
-    if activation == "relu":
-        gz = g * (y > 0)  # y' = [z > 0] (0 at z == 0, as dw.nn.relu)
-    elif activation == "sigmoid":
-        gz = g * y * (1 - y)  # y' = y (1 - y)
-    elif activation == "tanh":
-        gz = g * (1 - y * y)  # y' = 1 - y^2
-    else:
-        gz = g
+    gz = activation_derivative(g, y, activation)
     db = gz.reshape(-1, cout).sum(axis=0) if need_bias else None
     return gz, db
 

@@ -75,14 +75,15 @@ def _dense(xp, *arrays, activation=None):
     if kernels is not None and activation in (None, "relu"):
         kernels.bias_act_forward(out, bias, activation == "relu")   # one pass, in place
     else:
-        out = _bias_activation(xp, out, bias, activation)
+        out = bias_activation(xp, out, bias, activation)
     result = out if x.ndim == 2 else out.reshape(x.shape[:-1] + kernel.shape[1:])
     # the output is saved (not the pre-activation): each fused derivative is cheapest from it
     return result, (x2, kernel, out if activation else None, activation, x.shape)
 
 
-def _bias_activation(xp, out, bias, activation):
-    """activation(out + bias), in place where the dtypes allow."""
+def bias_activation(xp, out, bias, activation):
+    """activation(out + bias), in place where the dtypes allow (NumPy's form; the fused conv
+    shares it)."""
     if bias is not None:
         if bias.dtype == out.dtype:
             out += bias
@@ -108,13 +109,8 @@ def _dense_backward(xp, g, saved, needs):
         dense_numba.load().dense_act_backward(g, g if out is None else out,
                                               dense_numba.ACTIVATION_CODES[activation], gz, gb)
         g = gz
-    # dL/dz for z = x @ kernel + bias, from the saved output y = act(z)
-    elif activation == "relu":
-        g = g * (out > 0)  # y' = [z > 0] (0 at z == 0, as dw.nn.relu)
-    elif activation == "sigmoid":
-        g = g * out * (1 - out)  # y' = y (1 - y)
-    elif activation == "tanh":
-        g = g * (1 - out * out)  # y' = 1 - y^2
+    else:
+        g = activation_derivative(g, out, activation)
     gx = None
     if needs[0]:
         gx = g @ kernel.T  # dL/dx = dL/dz kernel^T
@@ -129,6 +125,17 @@ def _dense_backward(xp, g, saved, needs):
         # on small batches.
         gb = xp.dot(_ones(xp, g.shape[0], g.dtype), g)
     return gx, gk, gb if needs[2] else None
+
+
+def activation_derivative(g, y, activation):
+    """dL/dz for y = activation(z), from the output y (NumPy's form; the fused conv shares it)."""
+    if activation == "relu":
+        return g * (y > 0)  # y' = [z > 0] (0 at z == 0, as dw.nn.relu)
+    if activation == "sigmoid":
+        return g * y * (1 - y)  # y' = y (1 - y)
+    if activation == "tanh":
+        return g * (1 - y * y)  # y' = 1 - y^2
+    return g
 
 
 def _compiled(xp, a, b):
