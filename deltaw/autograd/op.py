@@ -24,8 +24,8 @@ class Op:
 
     `nin` is the number of leading positional arguments that are arrays; -1 means every positional
     argument is (variadic ops such as concatenate). `mutates` lists the array inputs the forward
-    updates in place (BatchNormalization's moving statistics): a replayed recording runs such an
-    op even when no output needs it, and counts the change as the op's own.
+    updates in place (BatchNormalization's moving statistics): applying the op bumps those
+    Tensors' versions, and a replayed recording runs such an op even when no output needs it.
     """
 
     __slots__ = ("name", "forward", "backward", "differentiable", "nin", "mutates")
@@ -110,7 +110,7 @@ def _make_public(op: Op):
     This is the hot path of every op, so it is one closure (no further call before the forward)
     with the op's facts bound once, and one pass over the inputs collects arrays and parents.
     """
-    forward, differentiable, fixed_nin = op.forward, op.differentiable, op.nin
+    forward, differentiable, fixed_nin, mutates = op.forward, op.differentiable, op.nin, op.mutates
 
     def public(*args, **params):
         nin = fixed_nin if fixed_nin >= 0 else len(args)
@@ -140,6 +140,8 @@ def _make_public(op: Op):
             out, saved = forward(np, *arrays)
         if mode._anomaly:
             anomaly.check_forward(op, out, arrays)
+        if mutates:
+            _count_changes(inputs, mutates)
         result = _new_object(Tensor)  # Tensor._from_op, inlined: this runs once per op
         result.data = out
         if mode._recording is not None:
@@ -159,6 +161,14 @@ def _make_public(op: Op):
         return result
 
     return public
+
+
+def _count_changes(inputs, mutates) -> None:
+    """Bump the version of each Tensor input the op changed in place, as Variable.assign does,
+    so that a backward pass that saved it notices."""
+    for i in mutates:
+        if isinstance(inputs[i], Tensor):
+            inputs[i]._version += 1
 
 
 from deltaw.tensor import Tensor  # noqa: E402  (tensor.py imports this module's users at its end)

@@ -98,7 +98,7 @@ class Program:
         forward = []
         for i in needed:
             op, args, arrays, params, _ = records[i]
-            static = {k: v for k, v in params.items() if k not in dict(dynamic[i])}
+            static = {k: v for k, v in params.items() if k not in dynamic[i]}
             forward.append((i, op, wirings[i], args[len(arrays):], static, dynamic[i],
                             tuple(mutated_variables(records[i])), i in differentiated,
                             dies_after.get(i, ())))
@@ -114,7 +114,7 @@ class Program:
              dies) in self.forward:
             arrays = [_resolve(w, values, inputs) for w in wiring]
             if dynamic:
-                params = {**params, **{k: _resolve(w, values, inputs) for k, w in dynamic}}
+                params = {**params, **{k: _resolve(w, values, inputs) for k, w in dynamic.items()}}
             if params or extra:
                 out, kept = op.forward(np, *arrays, *extra, **params)
             else:
@@ -122,14 +122,12 @@ class Program:
             values[index] = out
             if differentiated:
                 saved[index] = kept
-            for variable in mutated:   # changed in place, counted as the eager call counts it
+            for variable in mutated:   # changed in place, counted as op.apply counts it
                 variable._version += 1
             for done in dies:
                 del values[done]
         loss = values[self.loss]
-        outputs = [values[i] for i in self.outputs]
-        del values, arrays, out, kept
-        return outputs, loss, self._grads(loss, saved)
+        return [values[i] for i in self.outputs], loss, self._grads(loss, saved)
 
     def _grads(self, loss, saved):
         grads = [None] * self.n_targets
@@ -172,7 +170,7 @@ def _last_uses(order, wirings, dynamic, keep):
     the indices in `keep` (outputs, loss) are never dropped."""
     last = {}
     for i in order:
-        for kind, target in [*wirings[i], *dict(dynamic[i]).values()]:
+        for kind, target in [*wirings[i], *dynamic[i].values()]:
             if kind == _OP:
                 last[target] = i
     for i in order:   # a value nothing reads dies as soon as it is made
@@ -191,7 +189,7 @@ def _ancestors(records, produced, dynamic, roots):
         i = stack.pop()
         _, args, arrays, _, _ = records[i]
         sources = [produced.get(id(a)) if type(a) is Tensor else None for a in args[:len(arrays)]]
-        sources += [target for kind, target in dict(dynamic[i]).values() if kind == _OP]
+        sources += [target for kind, target in dynamic[i].values() if kind == _OP]
         for j in sources:
             if j is not None and j not in keep:
                 keep.add(j)
@@ -220,12 +218,11 @@ def _wiring(record, produced, input_ids):
 
 
 def _dynamic_params(params, produced_data, input_ids):
-    """((name, wire), ...) for the array parameters that an earlier op computed or that are
-    step inputs (a sequence mask): read anew at each run, and left out of `same_as`."""
-    return tuple((k, (_OP, produced_data[id(v)]) if id(v) in produced_data
-                  else (_INPUT, input_ids[id(v)]))
-                 for k, v in params.items()
-                 if type(v) is np.ndarray and (id(v) in produced_data or id(v) in input_ids))
+    """{name: wire} for the array parameters that an earlier op computed or that are step
+    inputs (a sequence mask): read anew at each run, and left out of the static parameters."""
+    return {k: (_OP, produced_data[id(v)]) if id(v) in produced_data else (_INPUT, input_ids[id(v)])
+            for k, v in params.items()
+            if type(v) is np.ndarray and (id(v) in produced_data or id(v) in input_ids)}
 
 
 def _resolve(wire, values, inputs):

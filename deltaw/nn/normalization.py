@@ -19,10 +19,9 @@ import numpy as np
 
 from deltaw._checks import normalize_axes, normalize_axis
 from deltaw.autograd.op import primitive
-from deltaw.tensor import Tensor
 
-__all__ = ["batch_norm", "batch_norm_train", "batch_norm_train_with_stats", "layer_norm",
-           "group_norm"]
+__all__ = ["batch_norm", "batch_norm_train", "batch_norm_train_update",
+           "batch_norm_train_with_stats", "layer_norm", "group_norm"]
 
 
 def _param(where, name, p, x, axes):
@@ -242,12 +241,8 @@ def batch_norm_train_update(x, gamma, beta, moving_mean, moving_variance, moment
     Gradient: with respect to x, gamma and beta (none for the moving statistics).
     """
     gamma, beta = _defaults(x, gamma, beta)
-    out = _batch_norm_train_update(x, gamma, beta, moving_mean, moving_variance, axis=axis,
-                                   epsilon=epsilon, momentum=momentum)
-    for moving in (moving_mean, moving_variance):
-        if isinstance(moving, Tensor):
-            moving._version += 1   # changed in place, as Variable.assign would count it
-    return out
+    return _batch_norm_train_update(x, gamma, beta, moving_mean, moving_variance, axis=axis,
+                                    epsilon=epsilon, momentum=momentum)
 
 
 # ----------------------------------------------------------------------------- layer norm

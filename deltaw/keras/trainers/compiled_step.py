@@ -154,8 +154,8 @@ def replayable(model, training=True) -> bool:
 
 def _own_callables(layer) -> bool:
     """Whether every function a layer holds (activation, regularizer) is deltaw's: a user's
-    may branch on the values it is given. Initializers (run when the
-    weights are made) and constraints (stored, never applied) do not run in a step."""
+    may branch on the values it is given. Initializers (run when the weights are made) and
+    constraints (stored, never applied) do not run in a step."""
     for name, value in vars(layer).items():
         if name.endswith(("initializer", "constraint")):
             continue

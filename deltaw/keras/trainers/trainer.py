@@ -117,7 +117,7 @@ class Trainer:
                                 "weighted_metrics": weighted_metrics}
         self.stop_training = False
         self.compiled = True
-        self._compiled_train_step = self._compiled_test_step = None
+        self._compiled_steps = {}   # training (True) or test (False) -> CompiledStep
 
     def get_compile_config(self):
         """The arguments of the last `compile()` call (None before), for saving."""
@@ -272,20 +272,19 @@ class Trainer:
         """The step fit() runs: `train_step`, or with `run_eagerly=False` (the default) and a
         model built from deltaw's own layers and losses, the compiled step that replays it
         (compiled_step.py). `force=True` drops what the compiled step recorded."""
-        if not replayable(self):
-            return self.train_step
-        if force or self._compiled_train_step is None:
-            self._compiled_train_step = CompiledStep(self)
-        return self._compiled_train_step
+        return self._step_function(True, force)
 
     def make_test_function(self, force=False):
         """The step evaluate() and fit()'s validation run: `test_step`, or its recording
         replayed, as `make_train_function`."""
-        if not replayable(self, training=False):
-            return self.test_step
-        if force or self._compiled_test_step is None:
-            self._compiled_test_step = CompiledStep(self, training=False)
-        return self._compiled_test_step
+        return self._step_function(False, force)
+
+    def _step_function(self, training, force):
+        if not replayable(self, training):
+            return self.train_step if training else self.test_step
+        if force or self._compiled_steps.get(training) is None:
+            self._compiled_steps[training] = CompiledStep(self, training)
+        return self._compiled_steps[training]
 
     # ------------------------------------------------------------------------------- L2 loops
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,

@@ -130,12 +130,23 @@ def assert_same_training(a, b):
         np.testing.assert_array_equal(va.data, vb.data, err_msg=va.name)
 
 
+def compiled_mlp(**compile_kwargs):
+    """The mlp, seeded and compiled with Adam and binary cross-entropy."""
+    dw.random.seed(3)
+    model = mlp()
+    model.compile(optimizer="adam", loss="binary_crossentropy", **compile_kwargs)
+    return model
+
+
+def has_program(step):
+    return any(type(p) is Program for p in step._programs.values())
+
+
 def replayed(model):
     """Whether the train step replayed a program (and then the test step too, whose
     recordings are the train step's forward pass)."""
-    train = any(type(p) is Program for p in model._compiled_train_step._programs.values())
-    test = any(type(p) is Program for p in model._compiled_test_step._programs.values())
-    assert test or not train
+    train = has_program(model.make_train_function())
+    assert has_program(model.make_test_function()) or not train
     return train
 
 
@@ -162,7 +173,7 @@ def test_a_replayed_step_peaks_no_higher_than_an_eager_step():
     step = model.make_train_function()
     for _ in range(3):   # two recordings, then the program
         step((x, y))
-    assert any(type(p) is Program for p in step._programs.values())
+    assert has_program(step)
 
     def peak(run):
         tracemalloc.start()
@@ -182,31 +193,25 @@ def test_batches_from_a_generator_train_as_eagerly():
                 for i in range(0, 100, 16):
                     yield X_VEC[i:i + 16], Y_BIN[i:i + 16]
 
-        dw.random.seed(3)
-        model = mlp()
-        model.compile(optimizer="adam", loss="binary_crossentropy", run_eagerly=run_eagerly)
+        model = compiled_mlp(run_eagerly=run_eagerly)
         return model, model.fit(batches(), epochs=3, steps_per_epoch=7, verbose=0).history
 
     eager, traced = fit(True), fit(False)
     assert_same_training(eager, traced)
-    assert any(type(p) is Program for p in traced[0]._compiled_train_step._programs.values())
+    assert has_program(traced[0].make_train_function())
 
 
 def test_the_partial_last_batch_gets_its_own_program():
-    dw.random.seed(3)
-    model = mlp()
-    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model = compiled_mlp()
     model.fit(X_VEC, Y_BIN, batch_size=16, epochs=3, verbose=0)  # six batches of 16, one of 4
-    signatures = [s for s, p in model._compiled_train_step._programs.items()
+    signatures = [s for s, p in model.make_train_function()._programs.items()
                   if type(p) is Program]
     assert sorted(s[0][0][0] for s in signatures) == [4, 16]
 
 
 def test_signatures_past_the_limit_run_eagerly(monkeypatch):
     monkeypatch.setattr(compiled_step, "MAX_SIGNATURES", 2)
-    dw.random.seed(3)
-    model = mlp()
-    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model = compiled_mlp()
     step = model.make_train_function()
     for n in (5, 6, 7, 8):   # a new batch size, hence a new signature, at every step
         step((X_VEC[:n], Y_BIN[:n]))
@@ -215,9 +220,7 @@ def test_signatures_past_the_limit_run_eagerly(monkeypatch):
 
 def test_a_step_whose_programs_keep_being_dropped_stops_recording(monkeypatch):
     monkeypatch.setattr(compiled_step, "MAX_RESETS", 2)
-    dw.random.seed(3)
-    model = mlp()
-    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model = compiled_mlp()
     step = model.make_train_function()
     for i in range(8):   # the first layer frozen and thawed at every step
         model.layers[0].trainable = not i % 2
@@ -242,15 +245,13 @@ def test_changing_trainable_weights_records_again():
 
 def test_fit_on_nonfinite_runs_eagerly():
     def fit(**kwargs):
-        dw.random.seed(3)
-        model = mlp()
-        model.compile(optimizer="adam", loss="binary_crossentropy", **kwargs)
+        model = compiled_mlp(**kwargs)
         return model, model.fit(X_VEC, Y_BIN, batch_size=16, epochs=3, verbose=0,
                                 on_nonfinite="raise").history
 
     eager, traced = fit(run_eagerly=True), fit()
     assert_same_training(eager, traced)
-    assert not any(type(p) is Program for p in traced[0]._compiled_train_step._programs.values())
+    assert not has_program(traced[0].make_train_function())
 
 
 class Custom(layers.Dense):
