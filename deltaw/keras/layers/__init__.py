@@ -37,6 +37,7 @@ from deltaw.keras.layers.merging import (
     subtract,
 )
 from deltaw.keras.layers.normalization import BatchNormalization
+from deltaw.keras.layers.operation_layer import OperationLayer
 from deltaw.keras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -68,6 +69,8 @@ _CLASSES = (
     # sequence layers
     Embedding, Masking, SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed,
     MultiHeadAttention, Attention,
+    # operations recorded on KerasTensors (x + y, x[:, 0], keras.ops calls)
+    OperationLayer,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}

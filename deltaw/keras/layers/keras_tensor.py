@@ -36,8 +36,9 @@ class KerasTensor:
         dtype: Dtype name; defaults to `backend.floatx()`.
         name: Optional name; defaults to 'keras_tensor', 'keras_tensor_1', ...
 
-    KerasTensors support no math: wrap computations in layers (`layers.Add`, `layers.Multiply`,
-    a custom `Layer`), because a functional model runs layers, not free-standing operations.
+    Python operators (`x + y`, `-x`, `x[:, 0]`, `x @ w`, comparisons) and `keras.ops` calls on
+    KerasTensors record an operation node of the graph, as in Keras 3 (see operation_layer.py).
+    Conversion to data (`np.asarray`, `bool`, `len`, iteration) is an error: a KerasTensor has none.
     """
 
     __slots__ = ("shape", "dtype", "name", "_keras_history", "__weakref__")
@@ -57,16 +58,39 @@ class KerasTensor:
 
     __hash__ = object.__hash__
 
-    def _no_math(self, *args, **kwargs):
+    def _no_data(self, *args, **kwargs):
         raise TypeError(
-            f"KerasTensor '{self.name}': symbolic tensors support no math or conversion to "
-            "arrays; expected a layer call. Hint: use a layer such as layers.Add, layers.Multiply "
-            "or a custom Layer subclass, or call the model on real data.")
+            f"KerasTensor '{self.name}': a symbolic tensor holds no data to convert; expected "
+            "a layer or keras.ops call on it. Hint: call the model on real data to get values.")
 
-    __array__ = __bool__ = __len__ = __iter__ = _no_math
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _no_math
-    __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __pow__ = __neg__ = _no_math
-    __getitem__ = __lt__ = __le__ = __gt__ = __ge__ = numpy = _no_math
+    __array__ = __bool__ = __len__ = __iter__ = numpy = _no_data
+
+    # Operators record operation nodes; the reflected forms put the other operand first.
+    def __add__(self, other): return _record("add", self, other)
+    def __radd__(self, other): return _record("add", other, self)
+    def __sub__(self, other): return _record("subtract", self, other)
+    def __rsub__(self, other): return _record("subtract", other, self)
+    def __mul__(self, other): return _record("multiply", self, other)
+    def __rmul__(self, other): return _record("multiply", other, self)
+    def __truediv__(self, other): return _record("divide", self, other)
+    def __rtruediv__(self, other): return _record("divide", other, self)
+    def __matmul__(self, other): return _record("matmul", self, other)
+    def __rmatmul__(self, other): return _record("matmul", other, self)
+    def __pow__(self, other): return _record("power", self, other)
+    def __rpow__(self, other): return _record("power", other, self)
+    def __neg__(self): return _record("negative", self)
+    def __abs__(self): return _record("abs", self)
+    def __getitem__(self, key): return _record("get_item", self, key)
+    def __lt__(self, other): return _record("less", self, other)
+    def __le__(self, other): return _record("less_equal", self, other)
+    def __gt__(self, other): return _record("greater", self, other)
+    def __ge__(self, other): return _record("greater_equal", self, other)
+
+
+def _record(name, *args):
+    from deltaw.keras.layers.operation_layer import symbolic_operation  # imports this module
+
+    return symbolic_operation(name, args)
 
 
 def is_keras_tensor(x) -> bool:
@@ -168,7 +192,8 @@ def spec_by_running(layer, inputs, args, kwargs):
 
     batch_unknown = any(isinstance(x, KerasTensor) and x.shape and x.shape[0] is None
                         for x in nest.flatten(inputs))
-    with mode.no_grad():
+    # The zeros are placeholders: 0/0 or log(0) there says nothing about real data, so stay quiet.
+    with mode.no_grad(), np.errstate(all="ignore"):
         out = layer(nest.map_structure(concrete, inputs), *nest.map_structure(concrete, args),
                     **nest.map_structure(concrete, kwargs))
 

@@ -118,7 +118,7 @@ def _flags_only(kwargs) -> bool:
 
 
 def _shapes_of(inputs):
-    return nest.map_structure(lambda x: None if x is None else tuple(x.shape), inputs)
+    return nest.map_structure(lambda x: tuple(x.shape) if hasattr(x, "shape") else None, inputs)
 
 
 class _NoNodeError(AttributeError, ValueError):

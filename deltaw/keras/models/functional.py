@@ -14,6 +14,7 @@ from deltaw.keras.layers import nest
 from deltaw.keras.layers.core import InputLayer
 from deltaw.keras.layers.keras_tensor import KerasTensor
 from deltaw.keras.layers.layer import Layer
+from deltaw.keras.layers.operation_layer import OperationLayer
 from deltaw.keras.models.model import Model
 from deltaw.ops import expand_dims, squeeze
 
@@ -194,6 +195,13 @@ class Functional(Model):
 
     @property
     def layers(self) -> list:
+        """The model's layers, without the operation nodes that operators and keras.ops calls on
+        KerasTensors recorded (Keras 3 lists those in `operations` only)."""
+        return [op for op in self._operations if not isinstance(op, OperationLayer)]
+
+    @property
+    def operations(self) -> list:
+        """Every node's operation, layers and recorded operations alike, in graph order."""
         return list(self._operations)
 
     @property
