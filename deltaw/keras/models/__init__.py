@@ -5,6 +5,7 @@
 
 import importlib
 
+from deltaw.keras.models.cloning import clone_model
 from deltaw.keras.models.config import model_from_config, model_from_json
 from deltaw.keras.models.functional import Functional
 from deltaw.keras.models.model import Model
@@ -12,7 +13,7 @@ from deltaw.keras.models.sequential import Sequential
 
 _SAVING = ("load_model", "save_model")
 
-__all__ = ["Functional", "Model", "Sequential", "load_model", "model_from_config",
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_config",
            "model_from_json", "save_model"]
 
 

@@ -25,6 +25,18 @@ def _functional_arguments(args, kwargs) -> bool:
             or ("inputs" in kwargs and "outputs" in kwargs))
 
 
+_FUNCTIONAL_SUBCLASSES: dict = {}
+
+
+def _functional_subclass(cls, functional):
+    """`cls` with Functional's graph machinery behind its own methods (made once per class)."""
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, functional),
+                                           {"__module__": cls.__module__,
+                                            "__qualname__": cls.__qualname__})
+    return _FUNCTIONAL_SUBCLASSES[cls]
+
+
 class Model(Trainer, Layer):
     """A trainable stack of layers.
 
@@ -56,9 +68,14 @@ class Model(Trainer, Layer):
 
     def __init__(self, *args, **kwargs):
         if _functional_arguments(args, kwargs):
-            raise TypeError(f"{type(self).__name__}: a Model subclass cannot pass inputs and "
-                            "outputs to Model.__init__; expected a call() method, or a plain "
-                            "Model(inputs, outputs).")
+            # A subclass that builds its graph in __init__ and passes inputs and outputs up
+            # becomes functional, as in Keras 3: its class gains Functional as a base.
+            from deltaw.keras.models.functional import Functional
+
+            if not isinstance(self, Functional):
+                self.__class__ = _functional_subclass(type(self), Functional)
+            Functional.__init__(self, *args, **kwargs)
+            return
         Layer.__init__(self, *args, **kwargs)
 
     # ----- layers
