@@ -27,6 +27,20 @@ from deltaw.nn.activations import (
     tanh,
 )
 from deltaw.nn.attention import scaled_dot_product_attention
+from deltaw.nn.composed_activations import (
+    celu,
+    glu,
+    hard_shrink,
+    hard_tanh,
+    log_sigmoid,
+    soft_shrink,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    tanh_shrink,
+    threshold,
+)
 from deltaw.nn.composed_losses import (
     binary_focal_cross_entropy,
     categorical_focal_cross_entropy,
@@ -85,6 +99,9 @@ __all__ = [
     "elu", "exponential", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu",
     "linear", "log_softmax", "mish", "relu", "relu6", "selu", "sigmoid", "silu", "softmax",
     "softplus", "softsign", "swish", "tanh",
+    # activations composed of dw ops
+    "celu", "glu", "hard_shrink", "hard_tanh", "log_sigmoid", "soft_shrink", "sparse_plus",
+    "sparse_sigmoid", "sparsemax", "squareplus", "tanh_shrink", "threshold",
     # losses
     "binary_cross_entropy", "categorical_cross_entropy", "huber", "mae", "mean_absolute_error",
     "mean_squared_error", "mse", "sparse_categorical_cross_entropy",
