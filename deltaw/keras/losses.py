@@ -34,7 +34,7 @@ from deltaw.keras.utils import _auto_name
 from deltaw.tensor import Tensor
 
 __all__ = [
-    "KLD", "MAE", "MAPE", "MSE", "MSLE", "BinaryCrossentropy", "BinaryFocalCrossentropy",
+    "CTC", "KLD", "MAE", "MAPE", "MSE", "MSLE", "BinaryCrossentropy", "BinaryFocalCrossentropy",
     "CategoricalCrossentropy", "CategoricalFocalCrossentropy",
     "CategoricalGeneralizedCrossEntropy", "CategoricalHinge", "Circle", "CosineSimilarity",
     "Dice", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss", "LossFunctionWrapper",
@@ -42,7 +42,7 @@ __all__ = [
     "MeanSquaredLogarithmicError", "Poisson", "SparseCategoricalCrossentropy", "SquaredHinge",
     "Tversky", "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
     "categorical_focal_crossentropy", "categorical_generalized_cross_entropy",
-    "categorical_hinge", "circle", "cosine_similarity", "deserialize", "dice", "get",
+    "categorical_hinge", "circle", "cosine_similarity", "ctc", "deserialize", "dice", "get",
     "hinge", "huber", "kl_divergence", "kld", "kullback_leibler_divergence", "log_cosh",
     "logcosh", "mae", "mape", "mean_absolute_error", "mean_absolute_percentage_error",
     "mean_squared_error", "mean_squared_logarithmic_error", "mse", "msle", "poisson",
@@ -785,6 +785,25 @@ class Circle(LossFunctionWrapper):
 
 
 
+class CTC(LossFunctionWrapper):
+    """Connectionist temporal classification loss (see `ctc`): integer labels `y_true` of
+    shape (batch, max_length) with 0 as padding/blank, logits `y_pred` of shape
+    (batch, frames, classes).
+
+    Args:
+        reduction, name, dtype: As `Loss` (name defaults to "ctc").
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
+
+    def call(self, y_true, y_pred):
+        return ctc(_as_ids(y_true), y_pred)
+
+    def get_config(self):
+        return Loss.get_config(self)
+
+
 def _num(v):
     v = v.item() if hasattr(v, "item") else v
     return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
@@ -914,6 +933,26 @@ def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal
                      ref_embeddings=ref_embeddings, remove_diagonal=remove_diagonal,
                      gamma=gamma, margin=margin)
 
+def ctc(y_true, y_pred):
+    """Per-sample CTC loss as Keras' `losses.ctc`: blank/padding index 0, label lengths
+    counted as the non-zero entries of `y_true`, every frame of `y_pred` used.
+
+    Raises:
+        ValueError: when `y_true` is not (batch, max_length) or `y_pred` not
+            (batch, frames, classes).
+    """
+    labels = np.asarray(_data(y_true))
+    logits = _as_pred(y_pred)
+    if labels.ndim != 2:
+        raise ValueError("ctc: y_true must be integer labels of shape (batch_size, max_length); "
+                         f"got shape {labels.shape}.")
+    if logits.ndim != 3:
+        raise ValueError("ctc: y_pred must be logits of shape (batch_size, max_length, "
+                         f"num_classes); got shape {logits.shape}.")
+    frames = np.full(logits.shape[0], logits.shape[1], dtype=np.int64)
+    return nn.ctc_loss(labels, logits, (labels != 0).sum(axis=-1), frames, mask_index=0)
+
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 mape = MAPE = mean_absolute_percentage_error
@@ -927,7 +966,7 @@ _CLASSES = (BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrosse
             MeanSquaredLogarithmicError, LogCosh, KLDivergence, Poisson, Hinge, SquaredHinge,
             CategoricalHinge, CosineSimilarity, BinaryFocalCrossentropy,
             CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, Dice, Tversky,
-            Circle)
+            Circle, CTC)
 _FUNCTIONS = {
     "binary_crossentropy": binary_crossentropy, "categorical_crossentropy":
     categorical_crossentropy, "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
@@ -937,7 +976,7 @@ _FUNCTIONS = {
         mean_absolute_percentage_error, mean_squared_logarithmic_error, log_cosh, kl_divergence,
         poisson, cosine_similarity, hinge, squared_hinge, categorical_hinge,
         binary_focal_crossentropy, categorical_focal_crossentropy,
-        categorical_generalized_cross_entropy, dice, tversky, circle)},
+        categorical_generalized_cross_entropy, dice, tversky, circle, ctc)},
 }
 # name -> Loss class; get() of any of these names returns an instance of the class
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
@@ -962,7 +1001,7 @@ _BY_NAME.update({name: cls for name, cls in (
     ("cosine_similarity", CosineSimilarity), ("binary_focal_crossentropy", BinaryFocalCrossentropy),
     ("categorical_focal_crossentropy", CategoricalFocalCrossentropy),
     ("categorical_generalized_cross_entropy", CategoricalGeneralizedCrossEntropy),
-    ("dice", Dice), ("tversky", Tversky), ("circle", Circle))})
+    ("dice", Dice), ("tversky", Tversky), ("circle", Circle), ("ctc", CTC))})
 _CLASS_OF_FUNCTION = {id(fn): _BY_NAME[name] for name, fn in _FUNCTIONS.items()}
 
 

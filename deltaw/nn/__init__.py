@@ -58,6 +58,7 @@ from deltaw.nn.composed_losses import (
     squared_hinge,
     tversky,
 )
+from deltaw.nn.ctc import ctc_loss
 from deltaw.nn.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d, separable_conv2d
 from deltaw.nn.conv_fused import conv2d_bias_activation
 from deltaw.nn.dense import dense
@@ -109,7 +110,7 @@ __all__ = [
     "binary_focal_cross_entropy", "categorical_focal_cross_entropy",
     "categorical_generalized_cross_entropy", "categorical_hinge", "circle", "cosine_similarity",
     "dice", "hinge", "kl_divergence", "log_cosh", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "poisson", "squared_hinge", "tversky",
+    "mean_squared_logarithmic_error", "poisson", "squared_hinge", "tversky", "ctc_loss",
     # layers
     "dense",
     # regularization

@@ -99,3 +99,26 @@ def test_losses_train_a_weight():
         g = dw.grad(cls()([[0.2, 0.3, 0.5]], w * 1.0), [w])[0]
         after = float(cls()([[0.2, 0.3, 0.5]], w - 0.05 * g))
         assert after < before, cls.__name__
+
+
+def test_ctc_uniform_logits_by_hand():
+    # two frames, classes {blank, 1}, label [1]: paths 1-1, 1-blank, blank-1 each of prob 1/4
+    loss = losses.ctc(np.array([[1]]), np.zeros((1, 2, 2), dtype="float32"))
+    np.testing.assert_allclose(loss.numpy(), [-np.log(0.75)], rtol=1e-6)
+    assert isinstance(losses.get("ctc"), losses.CTC)
+
+
+def test_ctc_impossible_alignment_is_inf_with_zero_gradient():
+    logits = dw.tensor(np.zeros((2, 2, 3), dtype="float32"), requires_grad=True)
+    values = dw.nn.ctc_loss(np.array([[1, 1, 2], [1, 0, 0]]), logits, [3, 1], [2, 2])
+    assert np.isinf(values.numpy()[0]) and np.isfinite(values.numpy()[1])
+    values[1].backward()
+    assert np.all(np.isfinite(logits.grad.numpy()))
+    np.testing.assert_array_equal(logits.grad.numpy()[0], 0.0)
+
+
+def test_ctc_checks_ranks():
+    with pytest.raises(ValueError, match=r"ctc: y_true must be integer labels of shape"):
+        losses.ctc(np.ones(3), np.zeros((1, 2, 2)))
+    with pytest.raises(ValueError, match=r"ctc: y_pred must be logits of shape"):
+        losses.ctc(np.ones((1, 3)), np.zeros((2, 2)))

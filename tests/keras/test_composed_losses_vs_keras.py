@@ -25,6 +25,8 @@ EMB = RNG.normal(size=(6, 4)).astype("float32")
 EMB /= np.linalg.norm(EMB, axis=1, keepdims=True)
 SEG_T = (RNG.random((2, 4, 4, 1)) < 0.5).astype("float32")
 SEG_P = RNG.uniform(0.05, 0.95, (2, 4, 4, 1)).astype("float32")
+CTC_T = np.array([[1, 2, 2, 0], [3, 0, 0, 0], [2, 1, 3, 1], [1, 1, 0, 0]])
+CTC_P = RNG.normal(size=(4, 9, 4)).astype("float32")
 
 # (class name, constructor kwargs, y_true, y_pred)
 CASES = [
@@ -51,6 +53,7 @@ CASES = [
     ("Dice", {"axis": (1, 2, 3)}, SEG_T, SEG_P),
     ("Tversky", {"alpha": 0.7, "beta": 0.3}, SEG_T, SEG_P),
     ("Tversky", {"axis": (1, 2)}, SEG_T, SEG_P),
+    ("CTC", {}, CTC_T, CTC_P),
     ("Circle", {}, IDS, EMB),
     ("Circle", {"gamma": 10.0, "margin": 0.25, "remove_diagonal": False}, IDS, EMB),
 ]
@@ -104,7 +107,7 @@ FUNCTIONS = [
     ("binary_focal_crossentropy", {"gamma": 3.0}, BINARY, PROBS),
     ("categorical_focal_crossentropy", {"from_logits": True}, ONE_HOT, SIGNED),
     ("dice", {"axis": (1, 2)}, SEG_T, SEG_P), ("tversky", {"alpha": 0.2}, SEG_T, SEG_P),
-    ("circle", {"gamma": 20}, IDS, EMB),
+    ("circle", {"gamma": 20}, IDS, EMB), ("ctc", {}, CTC_T, CTC_P),
 ]
 
 

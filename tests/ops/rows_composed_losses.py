@@ -8,9 +8,12 @@ gradchecked as well where the loss is smooth in them.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 import deltaw as dw
+from deltaw.nn.ctc import _ctc_nll
 from tests.ops.op_table import OpSpec
 from tests.ops.rows_nn import _in_dtype
 from tests.ops.samples import ErrorCase, Sample
@@ -156,6 +159,40 @@ def _circle_samples(rng):
             Sample((np.array([0, 0, 1, 1, 2]), emb), name="gamma80")]
 
 
+def _ctc_brute(lp, labels, label_lengths, frame_lengths, blank=0):
+    """-log of the summed probability of every frame-wise path that collapses to the labels
+    (enumerated: fine for a handful of frames and classes)."""
+    out = []
+    for n in range(lp.shape[0]):
+        target = list(labels[n, :label_lengths[n]])
+        frames, total = frame_lengths[n], 0.0
+        for path in itertools.product(range(lp.shape[2]), repeat=frames):
+            collapsed = [c for i, c in enumerate(path) if c != blank and (i == 0 or
+                                                                        c != path[i - 1])]
+            if collapsed == target:
+                total += np.exp(sum(lp[n, t, c] for t, c in enumerate(path)))
+        out.append(-np.log(total) if total > 0 else np.inf)
+    return np.array(out)
+
+
+_CTC_LABELS = (np.array([[1, 2, 0], [2, 2, 0], [1, 0, 0]]), np.array([2, 2, 1]),
+               np.array([4, 5, 3]))
+
+
+def _ctc_samples(rng):
+    return [Sample((*_CTC_LABELS[:1], rng.normal(size=(3, 5, 3)), *_CTC_LABELS[1:]),
+                   name="3x5x3")]
+
+
+def _log_softmax(x):
+    return x - np.log(np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True)) - \
+        x.max(-1, keepdims=True)
+
+
+def _nll_samples(rng):
+    return [Sample((rng.normal(size=(3, 5, 3)) - 1.0,), name="3x5x3")]
+
+
 ROWS = [
     OpSpec("mean_absolute_percentage_error", nn.mean_absolute_percentage_error,
            _in_dtype(_mape), _samples(_uniform(0.5, 2), _uniform(2.5, 3)), grad_args=(0, 1)),
@@ -208,6 +245,18 @@ ROWS = [
            grad_args=(0, 1), variant="axis1"),
     OpSpec("tversky", nn.tversky, _in_dtype(_tversky),
            _samples(_binary, _uniform(0.05, 0.95), alpha=0.7, beta=0.3), grad_args=(0, 1)),
+    OpSpec("ctc_loss", nn.ctc_loss,
+           lambda t, x, tl, fl: _in_dtype(lambda x: _ctc_brute(_log_softmax(x), t, tl, fl))(x),
+           _ctc_samples, grad_args=(1,),
+           errors=(ErrorCase((np.ones((2, 1), int), np.zeros((2, 3)), [1, 1], [3, 3]),
+                             ValueError, r"ctc_loss: output must be \(batch, frames, classes\)"),
+                   ErrorCase((np.ones((1, 1), int), np.zeros((1, 3, 2)), [1], [4]),
+                             ValueError, r"ctc_loss: output_length must be in \[1, 3\]"),
+                   ErrorCase((np.full((1, 1), 5), np.zeros((1, 3, 2)), [1], [3]),
+                             ValueError, r"ctc_loss: labels must be class ids in \[0, 2\)"))),
+    OpSpec("ctc_negative_log_likelihood",
+           lambda lp: _ctc_nll(lp, *_CTC_LABELS),
+           _in_dtype(lambda lp: _ctc_brute(lp, *_CTC_LABELS)), _nll_samples),
     OpSpec("circle", nn.circle,
            lambda ids, emb, **kw: _in_dtype(lambda e: _circle(ids, e, **kw))(emb),
            _circle_samples, grad_args=(1,)),
