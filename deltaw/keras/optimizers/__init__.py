@@ -14,17 +14,18 @@ from deltaw.keras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from deltaw.keras.optimizers.nadam import Nadam
 from deltaw.keras.optimizers.optimizer import Optimizer
 from deltaw.keras.optimizers.rmsprop import RMSprop
+from deltaw.keras.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from deltaw.keras.optimizers.sgd import SGD
 
 __all__ = [
     "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Lamb", "Lion",
-    "LossScaleOptimizer", "Nadam", "Optimizer", "RMSprop", "deserialize", "get", "schedules",
-    "serialize",
+    "LossScaleOptimizer", "Nadam", "Optimizer", "RMSprop", "ScheduleFreeAdamW", "deserialize",
+    "get", "schedules", "serialize",
 ]
 
 _BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adadelta, Adagrad, Adam, AdamW, Nadam,
                                                    RMSprop, Adafactor, Adamax, Ftrl, Lamb, Lion,
-                                                   LossScaleOptimizer)}
+                                                   LossScaleOptimizer, ScheduleFreeAdamW)}
 
 
 def serialize(optimizer: Optimizer) -> dict:

@@ -100,6 +100,21 @@ def ref_adafactor(w, grads, lr, decay=-0.8, eps1=1e-30, eps2=1e-3, clip=1.0):
     return w
 
 
+def ref_schedule_free(w, grads, lr, b1=0.9, b2=0.999, eps=1e-8, warmup=0):
+    y = [x.copy() for x in w]
+    z, v = [x.copy() for x in w], [np.zeros_like(x) for x in w]
+    for t, gs in enumerate(grads, start=1):
+        lr_t = lr * min(t / warmup, 1.0) if warmup else lr
+        for i, g in enumerate(gs):
+            v[i] += (1 - b2) * (g * g - v[i])
+            z_new = z[i] - lr_t * g / (np.sqrt(v[i] / (1 - b2 ** t)) + eps)
+            x = (y[i] - (1 - b1) * z[i]) / b1
+            x = (1 - 1 / t) * x + (1 / t) * z_new
+            y[i] = (1 - b1) * z_new + b1 * x
+            z[i] = z_new
+    return y
+
+
 CASES = [
     (lambda: optimizers.Adamax(0.01), lambda w, g: ref_adamax(w, g, 0.01)),
     (lambda: optimizers.Adamax(0.1, beta_1=0.5, epsilon=1e-2),
@@ -114,6 +129,9 @@ CASES = [
                              l2_shrinkage_regularization_strength=0.02, beta=0.3),
      lambda w, g: ref_ftrl(w, g, 0.1, -0.7, 0.5, 0.05, 0.1, 0.02, 0.3)),
     (lambda: optimizers.Adafactor(0.01), lambda w, g: ref_adafactor(w, g, 0.01)),
+    (lambda: optimizers.ScheduleFreeAdamW(0.01), lambda w, g: ref_schedule_free(w, g, 0.01)),
+    (lambda: optimizers.ScheduleFreeAdamW(0.1, beta_1=0.7, warmup_steps=3, epsilon=1e-3),
+     lambda w, g: ref_schedule_free(w, g, 0.1, b1=0.7, eps=1e-3, warmup=3)),
     (lambda: optimizers.Adafactor(0.5, beta_2_decay=-0.6, clip_threshold=0.3),
      lambda w, g: ref_adafactor(w, g, 0.5, decay=-0.6, clip=0.3)),
 ]
@@ -181,6 +199,7 @@ def test_cosine_decay_restarts_restarts():
         schedules.CosineDecayRestarts(1.0, 0)
 
 
-@pytest.mark.parametrize("name", ["adamax", "lion", "lamb", "ftrl", "adafactor"])
+@pytest.mark.parametrize("name", ["adamax", "lion", "lamb", "ftrl", "adafactor",
+                                  "schedulefreeadamw"])
 def test_get_by_name(name):
     assert type(optimizers.get(name)).__name__.lower() == name
