@@ -115,6 +115,34 @@ def ref_schedule_free(w, grads, lr, b1=0.9, b2=0.999, eps=1e-8, warmup=0):
     return y
 
 
+def ref_muon(w, grads, lr, mom=0.95, wd=0.004, adam_wd=0.004, b1=0.9, b2=0.999, eps=1e-7,
+             rms=0.2, steps=5, abc=(3.4445, -4.775, 2.0315)):
+    w = [x.copy() for x in w]
+    m, v = [np.zeros_like(x) for x in w], [np.zeros_like(x) for x in w]
+
+    def ns(d):
+        tall = d.shape[0] > d.shape[1]
+        x = d.T if tall else d
+        x = x / (np.linalg.norm(x) + 1e-7)
+        for _ in range(steps):
+            a = x @ x.T
+            x = abc[0] * x + (abc[1] * a + abc[2] * a @ a) @ x
+        return x.T if tall else x
+    for t, gs in enumerate(grads, start=1):
+        for i, g in enumerate(gs):
+            muon = w[i].ndim == 2
+            w[i] -= w[i] * (wd if muon else adam_wd) * lr
+            if muon:
+                m[i] = mom * m[i] + g
+                w[i] -= lr * ns(g + mom * m[i]) * np.sqrt(max(w[i].shape)) * rms
+            else:
+                m[i] += (1 - b1) * (g - m[i])
+                v[i] += (1 - b2) * (g * g - v[i])
+                alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+                w[i] -= alpha * m[i] / (np.sqrt(v[i]) + eps)
+    return w
+
+
 CASES = [
     (lambda: optimizers.Adamax(0.01), lambda w, g: ref_adamax(w, g, 0.01)),
     (lambda: optimizers.Adamax(0.1, beta_1=0.5, epsilon=1e-2),
@@ -132,6 +160,7 @@ CASES = [
     (lambda: optimizers.ScheduleFreeAdamW(0.01), lambda w, g: ref_schedule_free(w, g, 0.01)),
     (lambda: optimizers.ScheduleFreeAdamW(0.1, beta_1=0.7, warmup_steps=3, epsilon=1e-3),
      lambda w, g: ref_schedule_free(w, g, 0.1, b1=0.7, eps=1e-3, warmup=3)),
+    (lambda: optimizers.Muon(0.02), lambda w, g: ref_muon(w, g, 0.02)),
     (lambda: optimizers.Adafactor(0.5, beta_2_decay=-0.6, clip_threshold=0.3),
      lambda w, g: ref_adafactor(w, g, 0.5, decay=-0.6, clip=0.3)),
 ]
@@ -142,6 +171,17 @@ def test_update_matches_the_documented_formula(make, ref):
     w0, grads = _problem()
     for got, expected in zip(_run(make(), w0, grads), ref(w0, grads), strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_muon_sends_embeddings_and_excluded_layers_to_adamw():
+    opt = optimizers.Muon(exclude_layers=["dense_2"])
+    names = ["embedding/embeddings", "dense_1/kernel", "dense_2/kernel", "dense_1/bias"]
+    vs = [dw.Variable(np.ones((3, 2) if "bias" not in n else (2,)), name=n) for n in names]
+    opt.build(vs)
+    assert [v.name for v in opt.variables[2:]] == [
+        "embedding_embeddings_momentum", "embedding_embeddings_velocity",
+        "dense_1_kernel_momentum", "dense_2_kernel_momentum", "dense_2_kernel_velocity",
+        "dense_1_bias_momentum", "dense_1_bias_velocity"]
 
 
 def test_lion_moves_every_element_by_the_learning_rate():
@@ -200,6 +240,6 @@ def test_cosine_decay_restarts_restarts():
 
 
 @pytest.mark.parametrize("name", ["adamax", "lion", "lamb", "ftrl", "adafactor",
-                                  "schedulefreeadamw"])
+                                  "schedulefreeadamw", "muon"])
 def test_get_by_name(name):
     assert type(optimizers.get(name)).__name__.lower() == name

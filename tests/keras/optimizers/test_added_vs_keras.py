@@ -37,6 +37,10 @@ CASES = [
                                       "clip_threshold": 0.5}),
     ("ScheduleFreeAdamW", {}), ("ScheduleFreeAdamW", {"learning_rate": 0.05, "warmup_steps": 3,
                                                       "beta_1": 0.8, "weight_decay": 0.01}),
+    ("Muon", {}), ("Muon", {"learning_rate": 0.02, "nesterov": False, "rms_rate": None,
+                            "weight_decay": 0.1, "adam_weight_decay": None, "ns_steps": 3,
+                            "adam_lr_ratio": 0.5}),
+    ("Muon", {"exclude_layers": ["kern"], "momentum": 0.8}),
 ]
 # Keras' torch backend recovers ScheduleFreeAdamW's average from the already-updated slot (an
 # in-place alias; see the class docstring), so only its first step can agree with the formula.
