@@ -11,6 +11,7 @@ from deltaw.keras.optimizers.ftrl import Ftrl
 from deltaw.keras.optimizers.lamb import Lamb
 from deltaw.keras.optimizers.lion import Lion
 from deltaw.keras.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from deltaw.keras.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
 from deltaw.keras.optimizers.muon import Muon
 from deltaw.keras.optimizers.nadam import Nadam
 from deltaw.keras.optimizers.optimizer import Optimizer
@@ -20,13 +21,15 @@ from deltaw.keras.optimizers.sgd import SGD
 
 __all__ = [
     "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Lamb", "Lion",
-    "LossScaleOptimizer", "Muon", "Nadam", "Optimizer", "RMSprop", "ScheduleFreeAdamW",
+    "LossScaleOptimizer", "MultiOptimizer", "Muon", "Nadam", "Optimizer", "OptimizerMap",
+    "RMSprop", "ScheduleFreeAdamW",
     "deserialize", "get", "schedules", "serialize",
 ]
 
 _BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adadelta, Adagrad, Adam, AdamW, Nadam,
                                                    RMSprop, Adafactor, Adamax, Ftrl, Lamb, Lion,
-                                                   LossScaleOptimizer, ScheduleFreeAdamW, Muon)}
+                                                   LossScaleOptimizer, ScheduleFreeAdamW, Muon,
+                                                   MultiOptimizer)}
 
 
 def serialize(optimizer: Optimizer) -> dict:

@@ -243,3 +243,35 @@ def test_cosine_decay_restarts_restarts():
                                   "schedulefreeadamw", "muon"])
 def test_get_by_name(name):
     assert type(optimizers.get(name)).__name__.lower() == name
+
+
+def test_optimizer_map_lookup_and_errors():
+    sgd, adam = optimizers.SGD(), optimizers.Adam()
+    m = optimizers.OptimizerMap(sgd, {"kernel": adam, "k.*": optimizers.Lion()})
+    assert m["kernel"] is adam and m["bias"] is sgd       # an exact key wins over a regex
+    m["ke.*"] = optimizers.Lion()
+    with pytest.raises(ValueError, match=r"OptimizerMap: several keys match variable 'kern'"):
+        m["kern"]
+    with pytest.raises(ValueError, match=r"OptimizerMap: key 'kernel' is already mapped"):
+        m["kernel"] = adam
+    with pytest.raises(ValueError, match=r"OptimizerMap: values must be plain Optimizers"):
+        m["x"] = optimizers.LossScaleOptimizer(optimizers.SGD())
+    with pytest.raises(TypeError, match=r"OptimizerMap: default_optimizer must be an Optimizer"):
+        optimizers.OptimizerMap("sgd")
+
+
+def test_multi_optimizer_with_a_selector_function_trains_a_model():
+    from deltaw.keras import layers, models
+
+    def selector(variable):
+        return adam if variable.name == "kernel" else sgd
+    adam, sgd = optimizers.Adam(0.01), optimizers.SGD(0.0)
+    dw.random.seed(0)
+    model = models.Sequential([layers.Input((3,)), layers.Dense(2)])
+    model.compile(optimizer=optimizers.MultiOptimizer(selector), loss="mse")
+    bias_before = model.layers[0].bias.numpy().copy()
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    history = model.fit(x, np.ones((8, 2), "float32"), epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    np.testing.assert_array_equal(model.layers[0].bias.numpy(), bias_before)   # lr 0
+    assert int(adam.iterations.numpy()) == 3 and int(sgd.iterations.numpy()) == 3

@@ -147,3 +147,27 @@ def test_cosine_decay_restarts_matches_keras(kwargs):
     for step in range(0, 60, 3):
         assert d_s(step) == pytest.approx(float(kr.to_numpy(k_s(step))), rel=1e-5, abs=1e-7)
     assert d_s.get_config() == k_s.get_config()
+
+
+def test_multi_optimizer_matches_keras():
+    w0, grads = _problem()
+
+    def build(lib):
+        O = lib.optimizers
+        return O.MultiOptimizer(O.OptimizerMap(O.SGD(0.1, momentum=0.5),
+                                               {"kernel": O.Adam(0.01), "d.*": O.Lion(0.02)}))
+    k_opt, d_opt = build(keras), build(dk)
+    k_w = _run_keras(k_opt, w0, grads)
+    d_w = _run_deltaw(d_opt, w0, grads)
+    for a, b in zip(d_w, k_w, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert [v.name for v in d_opt.variables] == [v.name for v in k_opt.variables]
+    for dv, kv in zip(d_opt.variables, k_opt.variables, strict=True):
+        np.testing.assert_allclose(np.asarray(dv.numpy(), np.float64),
+                                   kr.to_numpy(kv.value).astype(np.float64), rtol=1e-5,
+                                   atol=1e-6, err_msg=dv.name)
+    k_config, d_config = k_opt.get_config(), d_opt.get_config()
+    assert set(d_config) == set(k_config)
+    assert set(d_config["optimizer_map"]["config"]) == set(k_config["optimizer_map"]["config"])
+    with pytest.raises(AttributeError, match="MultiOptimizer: there is no single learning rate"):
+        _ = d_opt.learning_rate
