@@ -1,6 +1,6 @@
 """Keras optimizers: `get('adam')`, the optimizer classes, and `schedules`."""
 
-from deltaw.keras.optimizers import schedules
+from deltaw.keras.optimizers import legacy, schedules
 from deltaw.keras.optimizers.adadelta import Adadelta
 from deltaw.keras.optimizers.adafactor import Adafactor
 from deltaw.keras.optimizers.adagrad import Adagrad
@@ -23,7 +23,7 @@ __all__ = [
     "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Lamb", "Lion",
     "LossScaleOptimizer", "MultiOptimizer", "Muon", "Nadam", "Optimizer", "OptimizerMap",
     "RMSprop", "ScheduleFreeAdamW",
-    "deserialize", "get", "schedules", "serialize",
+    "deserialize", "get", "legacy", "schedules", "serialize",
 ]
 
 _BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adadelta, Adagrad, Adam, AdamW, Nadam,

@@ -275,3 +275,9 @@ def test_multi_optimizer_with_a_selector_function_trains_a_model():
     assert history.history["loss"][-1] < history.history["loss"][0]
     np.testing.assert_array_equal(model.layers[0].bias.numpy(), bias_before)   # lr 0
     assert int(adam.iterations.numpy()) == 3 and int(sgd.iterations.numpy()) == 3
+
+
+@pytest.mark.parametrize("name", ["Adagrad", "Adam", "Ftrl", "Optimizer", "RMSprop", "SGD"])
+def test_legacy_optimizers_are_refused_as_in_keras_3(name):
+    with pytest.raises(ImportError, match=rf"optimizers.legacy.{name}: the legacy \(Keras 2\) "):
+        getattr(optimizers.legacy, name)(learning_rate=0.1)
