@@ -17,7 +17,7 @@ per-sample values with `reduction="none"`). The per-sample math lives in `deltaw
 
 Module-level functions (`binary_crossentropy`, `mse`, ...) return per-sample values, as in Keras.
 
-The module passes 1000 lines because it holds every Keras loss class (33 public names) next to
+The module passes 1000 lines because it holds every Keras loss class (24 classes) next to
 the base class they share; each class is a short wrapper, so splitting it by family would only
 spread the lookup tables over several files.
 """
