@@ -18,6 +18,13 @@ pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning:keras"),
 RNG = np.random.default_rng(3)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_names():
+    keras.backend.clear_session()
+    dk.backend.clear_session()
+
+
+
 def _batches(kind, n=3):
     out = []
     for _ in range(n):
