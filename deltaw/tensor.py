@@ -195,13 +195,15 @@ class Variable(Tensor):
     still needs the old values raises instead of silently using the new ones.
     """
 
-    __slots__ = ("trainable",)
+    __slots__ = ("trainable", "constraint")
 
-    def __init__(self, initial_value, dtype=None, trainable=True, name=None):
+    def __init__(self, initial_value, dtype=None, trainable=True, name=None, constraint=None):
         super().__init__(initial_value, dtype=dtype, name=name)
         if self.data is initial_value or not self.data.flags.writeable:
             self.data = self.data.copy()
         self.trainable = bool(trainable)
+        # a callable w -> w that optimizers apply after each update (Keras' variable.constraint)
+        self.constraint = constraint
         self.requires_grad = self.trainable and self.data.dtype.kind == "f"
 
     @property

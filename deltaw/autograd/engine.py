@@ -23,16 +23,21 @@ def _reverse_topological(root: Node) -> list[Node]:
 
     Iterative, so a long chain cannot hit the recursion limit.
     """
-    order, visited, stack = [], {root}, [(root, False)]
+    # A node is marked when it is expanded, not when it is pushed: marking on push let a node
+    # reached by two paths (x in `x + f(x)`) be finished before a consumer still on the stack,
+    # so that consumer's gradient arrived after x had already passed its gradient on.
+    order, visited, stack = [], set(), [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
+        if node in visited:
+            continue
+        visited.add(node)
         stack.append((node, True))
         for parent in node.parents:
             if type(parent) is Node and parent not in visited:
-                visited.add(parent)
                 stack.append((parent, False))
     order.reverse()
     return order

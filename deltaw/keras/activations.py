@@ -28,11 +28,27 @@ from deltaw.nn.activations import (
     softsign,
     tanh,
 )
+from deltaw.nn.composed_activations import (
+    celu,
+    glu,
+    hard_shrink,
+    hard_tanh,
+    log_sigmoid,
+    soft_shrink,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    tanh_shrink,
+    threshold,
+)
 
 __all__ = [
     "deserialize", "elu", "exponential", "gelu", "get", "hard_sigmoid", "hard_silu", "hard_swish",
     "leaky_relu", "linear", "log_softmax", "mish", "relu", "relu6", "selu", "serialize",
     "sigmoid", "silu", "softmax", "softplus", "softsign", "swish", "tanh",
+    "celu", "glu", "hard_shrink", "hard_tanh", "log_sigmoid", "soft_shrink", "sparse_plus",
+    "sparse_sigmoid", "sparsemax", "squareplus", "tanh_shrink", "threshold",
 ]
 
 # Keras 3 exports these as second names of the same function.
@@ -45,6 +61,9 @@ _BY_NAME = {
     "linear": linear, "log_softmax": log_softmax, "mish": mish, "relu": relu, "relu6": relu6,
     "selu": selu, "sigmoid": sigmoid, "silu": silu, "softmax": softmax, "softplus": softplus,
     "softsign": softsign, "swish": silu, "tanh": tanh,
+    **{fn.__name__: fn for fn in (celu, glu, hard_shrink, hard_tanh, log_sigmoid, soft_shrink,
+                                  sparse_plus, sparse_sigmoid, sparsemax, squareplus,
+                                  tanh_shrink, threshold)},
 }
 # One canonical name per function (the first listed above wins), for serialize().
 _NAME_OF = {}

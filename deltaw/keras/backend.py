@@ -108,6 +108,10 @@ def unique_name(base: str) -> str:
 def clear_session(free_memory: bool = True) -> None:
     """Reset Keras' global state: the automatic-name counters start again ('dense', 'dense_1').
 
-    Existing layers and models keep their names and weights.
+    Existing layers and models keep their names and weights. The counters of optimizer and
+    metric names ('adam', 'adam_1') start again too, as in Keras.
     """
+    from deltaw.keras import utils  # the optimizer/metric counters; utils imports no backend
+
     _name_uids.clear()
+    utils._uids.clear()

@@ -24,6 +24,7 @@ __all__ = [
     "deserialize", "get", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity",
     "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
     "serialize", "truncated_normal", "variance_scaling", "zeros",
+    "IdentityInitializer", "OrthogonalInitializer", "STFT", "STFTInitializer", "stft",
 ]
 
 # The standard deviation of a standard normal truncated to [-2, 2]. Dividing by it makes a
@@ -321,15 +322,108 @@ class Orthogonal(RandomInitializer):
         return {"gain": self.gain, **super().get_config()}
 
 
+class STFT(Initializer):
+    """The kernel of a short-time Fourier transform as a convolution, shape
+    `(frame_length, 1, fft_length // 2 + 1)` (the real or imaginary part; Keras 3's
+    STFTInitializer, used by STFTSpectrogram).
+
+    With N = frame_length, F = 2 * (shape[-1] - 1), n the time index and k the frequency index:
+
+        kernel[n, 0, k] = cos(-2 * pi * n * k / F)   ("real")  or sin(...)  ("imag")
+
+    times the window w[n], divided by sqrt(sum(w**2)) ("density"), sum(|w|) ("spectrum") or 1
+    (None).
+
+    Args:
+        side: "real" or "imag".
+        window: A window name ("hann", "hamming", "blackman", "bartlett", "boxcar"), a 1-D
+            array of length frame_length, or None (no window). Keras accepts every
+            scipy.signal window name; deltaw computes these five itself, without scipy.
+        scaling: "density" (default), "spectrum" or None.
+        periodic: Periodic (DFT-even) instead of symmetric windows. Defaults to False.
+
+    Example:
+        >>> STFT(window=None, scaling=None)((2, 1, 2))[:, 0, :]
+        array([[ 1.,  1.],
+               [ 1., -1.]], dtype=float32)
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"STFT: side must be 'real' or 'imag'; got {side!r}.")
+        if isinstance(window, str) and window not in _WINDOWS:
+            raise ValueError(f"STFT: unknown window {window!r}; expected one of "
+                             f"{', '.join(sorted(_WINDOWS))}, an array or None.")
+        if scaling not in (None, "density", "spectrum"):
+            raise ValueError(f"STFT: scaling must be None, 'density' or 'spectrum'; got "
+                             f"{scaling!r}.")
+        self.side = side
+        self.window = window
+        self.scaling = scaling
+        self.periodic = periodic
+
+    def __call__(self, shape, dtype=None):
+        frame_length, _, bins = _shape(shape)
+        dtype = _dtype(dtype)
+        # in the weight's dtype and Keras' order of operations, so float32 kernels match its
+        # rounding of the angles
+        freq = np.arange(bins, dtype=dtype).reshape(1, 1, -1) / dtype.type((bins - 1) * 2)
+        time = np.arange(frame_length, dtype=dtype).reshape(-1, 1, 1)
+        angle = (dtype.type(-2) * time) * freq * np.arccos(dtype.type(-1))
+        kernel = np.cos(angle) if self.side == "real" else np.sin(angle)
+        if self.window is not None:
+            win = (_WINDOWS[self.window](frame_length, self.periodic)
+                   if isinstance(self.window, str) else np.asarray(self.window, np.float64))
+            if win.shape != (frame_length,):
+                raise ValueError(f"STFT: the window must have shape ({frame_length},); got "
+                                 f"{win.shape}.")
+            win = win.astype(dtype).reshape(-1, 1, 1)
+            scale = {"density": np.sqrt(np.sum(np.square(win))), "spectrum": np.sum(np.abs(win)),
+                     None: dtype.type(1)}[self.scaling]
+            kernel = kernel * win / scale
+        return kernel.astype(dtype)
+
+    def get_config(self):
+        window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
+        return {"side": self.side, "window": window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
+def _cosine_window(coefficients):
+    """A generalized cosine window sum_i (-1)**i a_i cos(2 pi i n / (M - 1)), as scipy's."""
+    def window(length, periodic):
+        m = length + 1 if periodic else length
+        if m == 1:
+            return np.ones(1)
+        n = np.arange(m)
+        w = sum((-1) ** i * a * np.cos(2 * np.pi * i * n / (m - 1))
+                for i, a in enumerate(coefficients))
+        return w[:length]
+    return window
+
+
+def _bartlett(length, periodic):
+    m = length + 1 if periodic else length
+    return (np.bartlett(m) if m > 1 else np.ones(1))[:length]
+
+
+_WINDOWS = {
+    "hann": _cosine_window((0.5, 0.5)), "hamming": _cosine_window((0.54, 0.46)),
+    "blackman": _cosine_window((0.42, 0.5, 0.08)), "bartlett": _bartlett,
+    "boxcar": lambda length, periodic: np.ones(length),
+}
+
+
 # ----- lookup
 _CLASSES = (Constant, Identity, Ones, Zeros, GlorotNormal, GlorotUniform, HeNormal, HeUniform,
             LecunNormal, LecunUniform, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal,
-            VarianceScaling)
+            VarianceScaling, STFT)
 
 
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({_to_snake_case(cls.__name__): cls for cls in _CLASSES})
 _BY_NAME.update({"IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal,
+                 "STFTInitializer": STFT,
                  "normal": RandomNormal, "uniform": RandomUniform, "one": Ones, "zero": Zeros})
 
 
@@ -340,6 +434,8 @@ glorot_normal, glorot_uniform, he_normal, he_uniform = GlorotNormal, GlorotUnifo
 lecun_normal, lecun_uniform, orthogonal = LecunNormal, LecunUniform, Orthogonal
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
 variance_scaling = VarianceScaling
+stft = STFTInitializer = STFT
+IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal
 
 
 def serialize(initializer) -> dict | str:

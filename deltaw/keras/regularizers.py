@@ -9,11 +9,14 @@ from __future__ import annotations
 import inspect
 import math
 
+import numpy as np
+
 import deltaw as dw
 from deltaw.keras.utils import _to_snake_case
 
 __all__ = [
-    "L1", "L1L2", "L2", "Regularizer", "deserialize", "get", "l1", "l1_l2", "l2", "serialize",
+    "L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer", "deserialize", "get", "l1",
+    "l1_l2", "l2", "orthogonal_regularizer", "serialize",
 ]
 
 
@@ -97,13 +100,54 @@ class L1L2(Regularizer):
         return {"l1": self.l1, "l2": self.l2}
 
 
-_CLASSES = (L1, L2, L1L2)
+class OrthogonalRegularizer(Regularizer):
+    """Pushes the rows (or columns) of a 2-D kernel towards orthogonality:
+
+        factor * 0.5 * sum(|U U^T - diag|) / (n (n - 1) / 2)
+
+    where U holds the L2-normalized rows (mode="rows") or columns ("columns") and n is their
+    number. Normalization is Keras': `x / sqrt(max(sum(x**2), 1e-14))`.
+
+    Args:
+        factor: Non-negative float. Defaults to 0.01.
+        mode: "rows" (default) or "columns".
+
+    Example:
+        >>> float(OrthogonalRegularizer(1.0)(dw.tensor([[1.0, 0.0], [1.0, 1.0]])))
+        0.7071067...
+    """
+
+    def __init__(self, factor=0.01, mode="rows"):
+        self.factor = _factor("OrthogonalRegularizer", "factor", factor, 0.01)
+        if mode not in ("rows", "columns"):
+            raise ValueError(f"OrthogonalRegularizer: mode must be 'rows' or 'columns'; got "
+                             f"mode={mode!r}.")
+        self.mode = mode
+
+    def __call__(self, x):
+        if x.ndim != 2:
+            raise ValueError(f"OrthogonalRegularizer: expected a rank-2 kernel; got shape "
+                             f"{tuple(x.shape)}.")
+        axis = 1 if self.mode == "rows" else 0
+        unit = x / dw.sqrt(dw.maximum(dw.sum(dw.square(x), axis=axis, keepdims=True), 1e-14))
+        product = unit @ unit.T if self.mode == "rows" else unit.T @ unit
+        size = product.shape[0]
+        off_diagonal = product * (1.0 - np.eye(size, dtype=product.dtype))
+        pairs = size * (size - 1.0) / 2.0
+        return self.factor * 0.5 * dw.sum(dw.abs(off_diagonal)) / pairs
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
+_CLASSES = (L1, L2, L1L2, OrthogonalRegularizer)
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({_to_snake_case(cls.__name__): cls for cls in _CLASSES})  # l1, l2, l1l2
 _BY_NAME["l1_l2"] = L1L2  # the name keras.regularizers exports
 
 # Keras exports the classes under lower-case names too: regularizers.l2(0.01)
 l1, l2, l1_l2 = L1, L2, L1L2
+orthogonal_regularizer = OrthogonalRegularizer
 
 
 def serialize(regularizer) -> dict:

@@ -27,6 +27,38 @@ from deltaw.nn.activations import (
     tanh,
 )
 from deltaw.nn.attention import scaled_dot_product_attention
+from deltaw.nn.composed_activations import (
+    celu,
+    glu,
+    hard_shrink,
+    hard_tanh,
+    log_sigmoid,
+    soft_shrink,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    tanh_shrink,
+    threshold,
+)
+from deltaw.nn.composed_losses import (
+    binary_focal_cross_entropy,
+    categorical_focal_cross_entropy,
+    categorical_generalized_cross_entropy,
+    categorical_hinge,
+    circle,
+    cosine_similarity,
+    dice,
+    hinge,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    squared_hinge,
+    tversky,
+)
+from deltaw.nn.ctc import ctc_loss
 from deltaw.nn.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d, separable_conv2d
 from deltaw.nn.conv_fused import conv2d_bias_activation
 from deltaw.nn.dense import dense
@@ -68,9 +100,17 @@ __all__ = [
     "elu", "exponential", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu",
     "linear", "log_softmax", "mish", "relu", "relu6", "selu", "sigmoid", "silu", "softmax",
     "softplus", "softsign", "swish", "tanh",
+    # activations composed of dw ops
+    "celu", "glu", "hard_shrink", "hard_tanh", "log_sigmoid", "soft_shrink", "sparse_plus",
+    "sparse_sigmoid", "sparsemax", "squareplus", "tanh_shrink", "threshold",
     # losses
     "binary_cross_entropy", "categorical_cross_entropy", "huber", "mae", "mean_absolute_error",
     "mean_squared_error", "mse", "sparse_categorical_cross_entropy",
+    # losses composed of dw ops
+    "binary_focal_cross_entropy", "categorical_focal_cross_entropy",
+    "categorical_generalized_cross_entropy", "categorical_hinge", "circle", "cosine_similarity",
+    "dice", "hinge", "kl_divergence", "log_cosh", "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error", "poisson", "squared_hinge", "tversky", "ctc_loss",
     # layers
     "dense",
     # regularization

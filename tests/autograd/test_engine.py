@@ -122,3 +122,13 @@ def test_inputs_that_do_not_require_grad_get_none():
     c = dw.tensor([3.0, 4.0])
     (x * c).sum().backward()
     assert c.grad is None
+
+
+def test_a_tensor_used_directly_and_through_a_later_op_gets_both_gradients():
+    # x + f(x) with x produced by an op: x must wait for f's node before passing its gradient on
+    t = dw.tensor(np.array([0.5, -1.2]), requires_grad=True)
+    p = dw.tensor(np.array([0.1, 0.3]), requires_grad=True)
+    x = p - t
+    (x + x * 2.0).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), [-3.0, -3.0])
+    np.testing.assert_array_equal(p.grad.numpy(), [3.0, 3.0])

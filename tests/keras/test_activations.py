@@ -46,7 +46,7 @@ def test_callables_pass_through_and_serialize_by_name():
 
 
 def test_unknown_name_lists_the_known_ones():
-    with pytest.raises(ValueError, match=r"unknown activation 'relux'\. Known: elu, "):
+    with pytest.raises(ValueError, match=r"unknown activation 'relux'\. Known: celu, elu, "):
         A.get("relux")
     with pytest.raises(ValueError, match="could not interpret activation 3"):
         A.get(3)

@@ -29,7 +29,9 @@ class OpSpec:
 
 def _rows():
     from tests.ops import rows_core, rows_nn, rows_vision
-    return [*rows_core.ROWS, *rows_nn.ROWS, *rows_vision.ROWS]
+    from tests.ops import rows_composed_activations, rows_composed_losses
+    return [*rows_core.ROWS, *rows_nn.ROWS, *rows_vision.ROWS, *rows_composed_losses.ROWS,
+            *rows_composed_activations.ROWS]
 
 
 OP_TABLE: list[OpSpec] = _rows()

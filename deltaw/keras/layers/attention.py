@@ -103,7 +103,7 @@ class MultiHeadAttention(Layer):
         kernel_initializer, bias_initializer: Defaults 'glorot_uniform' and 'zeros'.
         kernel_regularizer, bias_regularizer, activity_regularizer: Optional; as Keras 3, the
             activity regularizer applies to the output of every projection.
-        kernel_constraint, bias_constraint: Stored, not applied.
+        kernel_constraint, bias_constraint: Applied by the optimizer after each update.
         use_gate: Gate the attention output with sigmoid(query projection) (Keras 3.11+).
         seed: Optional int seed of the dropout masks.
         **kwargs: Base Layer arguments.

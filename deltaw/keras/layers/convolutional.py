@@ -199,7 +199,7 @@ class Conv1D(_Conv):
         kernel_initializer: Default 'glorot_uniform'.
         bias_initializer: Default 'zeros'.
         kernel_regularizer, bias_regularizer, activity_regularizer: Optional regularizers.
-        kernel_constraint, bias_constraint: Accepted and kept in the config, not applied.
+        kernel_constraint, bias_constraint: Applied by the optimizer after each update.
         **kwargs: Base Layer arguments.
 
     Input shape:
@@ -251,7 +251,7 @@ class Conv2D(_Conv):
         kernel_initializer: Default 'glorot_uniform'.
         bias_initializer: Default 'zeros'.
         kernel_regularizer, bias_regularizer, activity_regularizer: Optional regularizers.
-        kernel_constraint, bias_constraint: Accepted and kept in the config, not applied.
+        kernel_constraint, bias_constraint: Applied by the optimizer after each update.
         **kwargs: Base Layer arguments.
 
     Input shape:
@@ -432,7 +432,7 @@ class DepthwiseConv2D(_DepthwiseMixin, _BaseConv):
         depthwise_initializer: Default 'glorot_uniform'.
         bias_initializer: Default 'zeros'.
         depthwise_regularizer, bias_regularizer, activity_regularizer: Optional regularizers.
-        depthwise_constraint, bias_constraint: Accepted and kept in the config, not applied.
+        depthwise_constraint, bias_constraint: Applied by the optimizer after each update.
         **kwargs: Base Layer arguments.
 
     Output shape:
@@ -515,7 +515,7 @@ class SeparableConv2D(_DepthwiseMixin, _BaseConv):
         bias_initializer: Default 'zeros'.
         depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer:
             Optional regularizers.
-        depthwise_constraint, pointwise_constraint, bias_constraint: Accepted, not applied.
+        depthwise_constraint, pointwise_constraint, bias_constraint: Applied after updates.
         **kwargs: Base Layer arguments.
 
     Weights (Keras order): depthwise_kernel (kh, kw, channels, depth_multiplier),

@@ -46,8 +46,8 @@ class Dense(Layer):
         kernel_regularizer, bias_regularizer: Optional regularizers; their penalties join
             `losses`.
         activity_regularizer: Optional regularizer of the output.
-        kernel_constraint, bias_constraint: Accepted and kept in the config, but not applied:
-            deltaw's optimizers do not project weights after an update (documented deviation).
+        kernel_constraint, bias_constraint: Optional constraints (keras.constraints); the
+            optimizer projects the weight with them after each update.
         **kwargs: Base Layer arguments (name, dtype, trainable, input_shape, input_dim).
 
     Call arguments:

@@ -30,8 +30,8 @@ class Embedding(Layer):
         output_dim: Size of each vector.
         embeddings_initializer: Defaults to 'uniform' (Keras' RandomUniform(-0.05, 0.05)).
         embeddings_regularizer: Optional regularizer of the `(input_dim, output_dim)` matrix.
-        embeddings_constraint: Stored in the config, not applied (deltaw's optimizers do not
-            project weights).
+        embeddings_constraint: Optional constraint, applied by the optimizer after each
+            update.
         mask_zero: Treat id 0 as padding: the layer then produces the mask `ids != 0`, which
             Sequential and functional models pass to the following layers (an LSTM skips the
             masked steps). Id 0 is still looked up (and its row trained only by unmasked uses).

@@ -18,7 +18,7 @@ import numpy as np
 from deltaw.autograd import anomaly
 from deltaw.dtypes import as_array
 from deltaw.io.limits import charge
-from deltaw.keras import backend, initializers, regularizers
+from deltaw.keras import backend, constraints, initializers, regularizers
 from deltaw.keras.layers import arguments, call_context, nest, tracking
 from deltaw.keras.layers import keras_tensor as kt
 from deltaw.keras.layers.input_spec import assert_input_compatibility
@@ -454,7 +454,8 @@ class Layer:
             regularizer: Optional; its penalty on this weight joins `losses`.
             trainable: Whether training updates it (BatchNormalization's moving statistics don't).
             dtype: Defaults to the layer dtype.
-            constraint: Stored but not applied by deltaw's optimizers (documented deviation).
+            constraint: Name, Constraint or callable `w -> w`; optimizers apply it to the weight
+                after each update (as Keras).
         """
         spec = arguments.weight_args(type(self).__name__, args, kwargs)
         dtype = backend.standardize_dtype(spec.get("dtype") or self._dtype)
@@ -474,6 +475,7 @@ class Layer:
         if spec.get("regularizer") is not None:
             self._regularizers.append((var, regularizers.get(spec["regularizer"])))
         if spec.get("constraint") is not None:
+            var.constraint = constraints.get(spec["constraint"])
             self._constraints.append((var, spec["constraint"]))
         return var
 

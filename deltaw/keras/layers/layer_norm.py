@@ -78,7 +78,7 @@ class LayerNormalization(_AffineNorm):
         scale: Whether to learn the scale `gamma`. Default True.
         beta_initializer, gamma_initializer: Default 'zeros' and 'ones'.
         beta_regularizer, gamma_regularizer: Optional regularizers.
-        beta_constraint, gamma_constraint: Accepted, kept in the config, not applied.
+        beta_constraint, gamma_constraint: Applied by the optimizer after each update.
         **kwargs: Base Layer arguments. Keras' deprecated `rms_scaling` is accepted when False
             (as in saved configs); True raises.
 
@@ -154,7 +154,7 @@ class GroupNormalization(_AffineNorm):
         center, scale: Whether to learn beta and gamma. Default True.
         beta_initializer, gamma_initializer: Default 'zeros' and 'ones'.
         beta_regularizer, gamma_regularizer: Optional regularizers.
-        beta_constraint, gamma_constraint: Accepted, kept in the config, not applied.
+        beta_constraint, gamma_constraint: Applied by the optimizer after each update.
         **kwargs: Base Layer arguments.
 
     Raises:

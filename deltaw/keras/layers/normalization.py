@@ -44,7 +44,7 @@ class BatchNormalization(Layer):
         beta_initializer, gamma_initializer: Default 'zeros' and 'ones'.
         moving_mean_initializer, moving_variance_initializer: Default 'zeros' and 'ones'.
         beta_regularizer, gamma_regularizer: Optional regularizers.
-        beta_constraint, gamma_constraint: Accepted, kept in the config, not applied.
+        beta_constraint, gamma_constraint: Applied by the optimizer after each update.
         synchronized: Accepted for compatibility; statistics are those of the local batch.
         renorm: Batch renormalization is not supported (must be False).
         **kwargs: Base Layer arguments.

@@ -9,8 +9,18 @@ import inspect
 
 from deltaw.keras.losses import (
     binary_crossentropy,
+    binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_squared_logarithmic_error,
+    poisson,
     sparse_categorical_crossentropy,
+    squared_hinge,
 )
 from deltaw.keras.metrics.accuracy import (
     Accuracy,
@@ -35,13 +45,36 @@ from deltaw.keras.metrics.confusion import (
     TrueNegatives,
     TruePositives,
 )
+from deltaw.keras.metrics.f_score import F1Score, FBetaScore
+from deltaw.keras.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
+from deltaw.keras.metrics.loss_valued import (
+    CategoricalHinge,
+    ConcordanceCorrelation,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanSquaredLogarithmicError,
+    PearsonCorrelation,
+    Poisson,
+    SquaredHinge,
+    concordance_correlation,
+    pearson_correlation,
+)
 from deltaw.keras.metrics.metric import Mean, MeanMetricWrapper, Metric, Sum
+from deltaw.keras.metrics.operating_point import (
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
 from deltaw.keras.metrics.regression import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
     MeanSquaredError,
+    R2Score,
     RootMeanSquaredError,
     SparseCategoricalCrossentropy,
     mean_absolute_error,
@@ -53,6 +86,9 @@ from deltaw.keras.utils import _to_snake_case
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kullback_leibler_divergence = kl_divergence
+logcosh = log_cosh
 
 __all__ = [
     "AUC", "MAE", "MAPE", "MSE", "Accuracy", "BinaryAccuracy", "BinaryCrossentropy",
@@ -66,6 +102,15 @@ __all__ = [
     "mean_squared_error", "mse", "serialize", "sparse_categorical_accuracy",
     "sparse_categorical_crossentropy", "sparse_top_k_categorical_accuracy",
     "top_k_categorical_accuracy",
+    # added with the full Keras 3 set
+    "KLD", "MSLE", "BinaryIoU", "CategoricalHinge", "ConcordanceCorrelation", "CosineSimilarity",
+    "F1Score", "FBetaScore", "Hinge", "IoU", "KLDivergence", "LogCoshError", "MeanIoU",
+    "MeanSquaredLogarithmicError", "OneHotIoU", "OneHotMeanIoU", "PearsonCorrelation",
+    "Poisson", "PrecisionAtRecall", "R2Score", "RecallAtPrecision", "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity", "SquaredHinge", "binary_focal_crossentropy",
+    "categorical_focal_crossentropy", "categorical_hinge", "concordance_correlation", "hinge",
+    "huber", "kl_divergence", "kld", "kullback_leibler_divergence", "log_cosh", "logcosh",
+    "mean_squared_logarithmic_error", "msle", "pearson_correlation", "poisson", "squared_hinge",
 ]
 
 _CLASSES = (
@@ -74,13 +119,20 @@ _CLASSES = (
     MeanAbsolutePercentageError, MeanSquaredError, Precision, Recall, RootMeanSquaredError,
     SparseCategoricalAccuracy, SparseCategoricalCrossentropy, SparseTopKCategoricalAccuracy, Sum,
     TopKCategoricalAccuracy, TrueNegatives, TruePositives,
+    BinaryIoU, CategoricalHinge, ConcordanceCorrelation, CosineSimilarity, F1Score, FBetaScore,
+    Hinge, IoU, KLDivergence, LogCoshError, MeanIoU, MeanSquaredLogarithmicError, OneHotIoU,
+    OneHotMeanIoU, PearsonCorrelation, Poisson, PrecisionAtRecall, R2Score, RecallAtPrecision,
+    SensitivityAtSpecificity, SpecificityAtSensitivity, SquaredHinge,
 )
 # Keras 3's lookup table: class names, their snake-case names, and a few abbreviations.
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({_to_snake_case(cls.__name__): cls for cls in _CLASSES})
 _BY_NAME.update({"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "mse": MeanSquaredError,
                  "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
-                 "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError})
+                 "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+                 "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+                 "kld": KLDivergence, "KLD": KLDivergence, "logcosh": LogCoshError,
+                 "log_cosh": LogCoshError, "kullback_leibler_divergence": KLDivergence})
 # 'accuracy' is resolved by compile() from the shapes; see the module docstring.
 del _BY_NAME["accuracy"]
 _SHAPE_DEPENDENT = ("accuracy", "acc", "crossentropy", "ce")
@@ -89,7 +141,10 @@ _FUNCTIONS = {fn.__name__: fn for fn in (
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
     top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_squared_error,
     mean_absolute_error, mean_absolute_percentage_error, binary_crossentropy,
-    categorical_crossentropy, sparse_categorical_crossentropy)}
+    categorical_crossentropy, sparse_categorical_crossentropy, binary_focal_crossentropy,
+    categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+    mean_squared_logarithmic_error, poisson, squared_hinge, pearson_correlation,
+    concordance_correlation)}
 
 
 def serialize(metric) -> dict | str:

@@ -7,12 +7,15 @@ functions under `no_grad`, so metric and loss values agree exactly.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from deltaw.keras import losses as _losses
 from deltaw.keras.metrics.metric import (
     Mean,
     MeanMetricWrapper,
+    Metric,
     as_array,
     divide_no_nan,
     numpy_function,
@@ -22,7 +25,7 @@ from deltaw.keras.metrics.metric import (
 
 __all__ = [
     "BinaryCrossentropy", "CategoricalCrossentropy", "MeanAbsoluteError",
-    "MeanAbsolutePercentageError", "MeanSquaredError", "RootMeanSquaredError",
+    "MeanAbsolutePercentageError", "MeanSquaredError", "R2Score", "RootMeanSquaredError",
     "SparseCategoricalCrossentropy", "mean_absolute_error", "mean_absolute_percentage_error",
     "mean_squared_error",
 ]
@@ -168,3 +171,95 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
                 "axis": self.axis}
 
 
+
+
+class R2Score(Metric):
+    """Coefficient of determination `1 - SS_res / SS_tot` per output column, accumulated over
+    batches (Keras 3's R2Score).
+
+    Per column: `SS_res = sum(w * (y_true - y_pred)**2)` and
+    `SS_tot = sum(w * y_true**2) - sum(w * y_true)**2 / sum(w)`; a constant column
+    (`SS_tot = 0`) scores 0 instead of -inf, or NaN when it is also predicted exactly (0 / 0),
+    as in Keras.
+
+    Args:
+        class_aggregation: "uniform_average" (default: mean over columns),
+            "variance_weighted_average" (weighted by SS_tot) or None (one score per column).
+        num_regressors: p > 0 gives the adjusted score `1 - (1 - R2) (n - 1) / (n - p - 1)`,
+            with n the number of values seen (falls back to R2, with a warning, when
+            n - p - 1 <= 0).
+        name, dtype: As Metric.
+
+    Example:
+        >>> m = R2Score()
+        >>> m.update_state(np.array([[1.], [4.], [3.]]), np.array([[2.], [4.], [4.]]))
+        >>> round(m.result(), 4)
+        0.5714
+    """
+
+    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score",
+                 dtype=None):
+        if class_aggregation not in (None, "uniform_average", "variance_weighted_average"):
+            raise ValueError(f"R2Score: invalid class_aggregation {class_aggregation!r}; "
+                             "expected None, 'uniform_average' or 'variance_weighted_average'.")
+        if num_regressors < 0:
+            raise ValueError(f"R2Score: num_regressors must be >= 0; got {num_regressors}.")
+        super().__init__(name=name, dtype=dtype)
+        self.class_aggregation = class_aggregation
+        self.num_regressors = num_regressors
+        self.num_samples = self.add_variable(name="num_samples")
+        self._built = False
+
+    def _build(self, true_shape, pred_shape):
+        if len(pred_shape) != 2 or len(true_shape) != 2:
+            raise ValueError("R2Score: expected 2-D inputs of shape (batch_size, output_dim); "
+                             f"got y_true {true_shape} and y_pred {pred_shape}.")
+        n = pred_shape[-1]
+        self.squared_sum = self.add_variable((n,), name="squared_sum")
+        self.sum = self.add_variable((n,), name="sum")
+        self.total_mse = self.add_variable((n,), name="residual")
+        self.count = self.add_variable((n,), name="count")
+        self._built = True
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = _pair(y_true, y_pred)
+        y_true, y_pred = y_true.astype(np.float64), y_pred.astype(np.float64)
+        if not self._built:
+            self._build(y_true.shape, y_pred.shape)
+        w = np.asarray(1.0 if sample_weight is None else as_array(sample_weight, np.float64))
+        if w.ndim == 1:
+            w = w[:, None]
+        w = np.broadcast_to(w, y_true.shape)
+        self.sum.data += np.sum(y_true * w, axis=0)
+        self.squared_sum.data += np.sum(y_true * y_true * w, axis=0)
+        self.total_mse.data += np.sum((y_true - y_pred) ** 2 * w, axis=0)
+        self.count.data += np.sum(w, axis=0)
+        self.num_samples.data += y_true.size
+
+    def result(self):
+        if not self._built:
+            return 0.0
+        total = self.squared_sum.data - self.sum.data * divide_no_nan(self.sum.data,
+                                                                      self.count.data)
+        with np.errstate(divide="ignore", invalid="ignore"):  # SS_tot = 0: Keras' 0 below
+            raw = 1 - self.total_mse.data / total
+        raw = np.where(np.isinf(raw), 0.0, raw)
+        if self.class_aggregation == "uniform_average":
+            score = np.mean(raw)
+        elif self.class_aggregation == "variance_weighted_average":
+            score = np.sum(total * raw) / np.sum(total)
+        else:
+            score = raw
+        n, p = float(self.num_samples.data), self.num_regressors
+        if p:
+            if p >= n - 1:
+                warnings.warn("R2Score: the adjusted score needs num_samples - 1 > "
+                              f"num_regressors; got {int(n)} samples and {p} regressors. "
+                              "Falling back to the standard R2 score.", stacklevel=2)
+            else:
+                score = 1 - (1 - score) * (n - 1) / (n - p - 1)
+        return to_result(score)
+
+    def get_config(self):
+        return {**super().get_config(), "class_aggregation": self.class_aggregation,
+                "num_regressors": self.num_regressors}

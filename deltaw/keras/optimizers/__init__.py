@@ -1,22 +1,35 @@
 """Keras optimizers: `get('adam')`, the optimizer classes, and `schedules`."""
 
-from deltaw.keras.optimizers import schedules
+from deltaw.keras.optimizers import legacy, schedules
 from deltaw.keras.optimizers.adadelta import Adadelta
+from deltaw.keras.optimizers.adafactor import Adafactor
 from deltaw.keras.optimizers.adagrad import Adagrad
 from deltaw.keras.optimizers.adam import Adam
+from deltaw.keras.optimizers.adamax import Adamax
 from deltaw.keras.optimizers.adamw import AdamW
+from deltaw.keras.optimizers.ftrl import Ftrl
+from deltaw.keras.optimizers.lamb import Lamb
+from deltaw.keras.optimizers.lion import Lion
+from deltaw.keras.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from deltaw.keras.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from deltaw.keras.optimizers.muon import Muon
 from deltaw.keras.optimizers.nadam import Nadam
 from deltaw.keras.optimizers.optimizer import Optimizer
 from deltaw.keras.optimizers.rmsprop import RMSprop
+from deltaw.keras.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from deltaw.keras.optimizers.sgd import SGD
 
 __all__ = [
-    "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Nadam", "Optimizer", "RMSprop",
-    "deserialize", "get", "schedules", "serialize",
+    "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Lamb", "Lion",
+    "LossScaleOptimizer", "MultiOptimizer", "Muon", "Nadam", "Optimizer", "OptimizerMap",
+    "RMSprop", "ScheduleFreeAdamW",
+    "deserialize", "get", "legacy", "schedules", "serialize",
 ]
 
 _BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adadelta, Adagrad, Adam, AdamW, Nadam,
-                                                   RMSprop)}
+                                                   RMSprop, Adafactor, Adamax, Ftrl, Lamb, Lion,
+                                                   LossScaleOptimizer, ScheduleFreeAdamW, Muon,
+                                                   MultiOptimizer)}
 
 
 def serialize(optimizer: Optimizer) -> dict:

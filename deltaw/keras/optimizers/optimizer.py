@@ -9,7 +9,8 @@ order, once per `apply`:
     3. clip: `clipnorm` (per variable), else `global_clipnorm`, else `clipvalue`
     4. decoupled weight decay: `w <- w - w * weight_decay * lr` (variables not excluded)
     5. `prepare_step(lr)` once, then `update_step(grad, w, lr)` for each variable
-    6. EMA of the weights when `use_ema`; then `iterations += 1`
+    6. EMA of the weights when `use_ema`
+    7. each variable with a `constraint` is set to `constraint(variable)`; `iterations += 1`
 
 `lr` is the learning rate for this step: the float, or the schedule evaluated at `iterations`
 (before the increment, as Keras).
@@ -29,6 +30,7 @@ import warnings
 
 import numpy as np
 
+from deltaw.autograd.mode import no_grad
 from deltaw.keras.optimizers import schedules
 from deltaw.keras.utils import _auto_name
 from deltaw.tensor import Tensor, Variable
@@ -121,6 +123,7 @@ class Optimizer:
         self._flat: _FlatLayout | None = None
         self._exclude_ids: set[int] = set()
         self._exclude_pattern = None
+        self._constrained: list[Variable] = []
         self._iterations = self._track(Variable(np.array(0, dtype=np.int64), trainable=False,
                                                 name="iteration"))
         self._learning_rate = None
@@ -212,6 +215,7 @@ class Optimizer:
             self._by_array[id(v.data)] = slots
         if self._flat is not None:
             self._by_array[id(self._flat.params)] = self._flat.slots
+        self._constrained = [v for v in variables if getattr(v, "constraint", None) is not None]
         if self.use_ema:
             self._averages = self.add_slots(variables, "average")
         if self.gradient_accumulation_steps:
@@ -330,8 +334,20 @@ class Optimizer:
                 a[...] = 0
         if self.use_ema:
             self._update_ema()
+        if self._constrained:
+            self._apply_constraints(variables)
         self._iterations.data += 1
         self._iterations._version += 1
+
+    def _apply_constraints(self, variables):
+        """Keras: after the update, each updated variable with a constraint is set to
+        `constraint(variable)`."""
+        updated = {id(v) for v in variables}
+        with no_grad():
+            for v in self._constrained:
+                if id(v) in updated:
+                    value = v.constraint(v)
+                    v.assign(value.data if isinstance(value, Tensor) else np.asarray(value))
 
     def _apply_flat(self, grads, variables) -> bool:
         """The usual training step, in one update on the flat buffers.
@@ -339,12 +355,12 @@ class Optimizer:
         Taken when the gradients and variables are lists in build order, every gradient is an
         array of its variable's shape, the variables still hold their views of the flat
         parameters, and nothing else is asked for (clipping, decay, loss scaling, accumulation,
-        EMA). Returns False, having changed nothing, otherwise: the general path then handles,
-        checks and reports everything, with the same update.
+        EMA, constraints). Returns False, having changed nothing, otherwise: the general path
+        then handles, checks and reports everything, with the same update.
         """
         if (self.clipnorm or self.clipvalue or self.global_clipnorm or self.weight_decay
                 or self.loss_scale_factor is not None or self.gradient_accumulation_steps
-                or self.use_ema or type(grads) not in (list, tuple)
+                or self.use_ema or self._constrained or type(grads) not in (list, tuple)
                 or type(variables) not in (list, tuple)):
             return False
         flat = self._flat

@@ -12,7 +12,8 @@ import math
 import numpy as np
 
 __all__ = [
-    "CosineDecay", "ExponentialDecay", "InverseTimeDecay", "LearningRateSchedule",
+    "CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay",
+    "LearningRateSchedule",
     "PiecewiseConstantDecay", "PolynomialDecay", "deserialize", "get", "serialize",
 ]
 
@@ -238,8 +239,66 @@ class CosineDecay(_BuiltinSchedule):
         return _out(np.where(in_warmup, ramp, decayed), scalar)
 
 
+class CosineDecayRestarts(_BuiltinSchedule):
+    """Cosine decay with warm restarts (SGDR, Loshchilov & Hutter, 2016).
+
+    With `f = step / first_decay_steps`, period i (starting at 0) lasts `t_mul**i` times the
+    first one; i and the fraction `x` of period i already done are
+
+        t_mul == 1:  i = floor(f), x = f - i
+        otherwise:   i = floor(log(1 - f * (1 - t_mul)) / log(t_mul)),
+                     x = (f - (1 - t_mul**i) / (1 - t_mul)) / t_mul**i
+
+    and the rate is `initial_learning_rate * ((1 - alpha) * c + alpha)` with
+    `c = 0.5 * m_mul**i * (1 + cos(pi * x))`.
+
+    Args:
+        initial_learning_rate: Float.
+        first_decay_steps: Positive int: the length of the first period.
+        t_mul: Growth factor of the period length. Defaults to 2.0.
+        m_mul: Factor of the restart rate per period. Defaults to 1.0.
+        alpha: Floor as a fraction of the initial rate. Defaults to 0.0.
+        name: Defaults to "SGDRDecay".
+
+    Example:
+        >>> CosineDecayRestarts(1.0, first_decay_steps=10)(5)
+        0.5
+    """
+
+    _config_keys = ("initial_learning_rate", "first_decay_steps", "t_mul", "m_mul", "alpha",
+                    "name")
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
+                 alpha=0.0, name="SGDRDecay"):
+        if first_decay_steps <= 0:
+            raise ValueError("CosineDecayRestarts: first_decay_steps must be > 0; got "
+                             f"first_decay_steps={first_decay_steps}.")
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = first_decay_steps
+        self.t_mul = t_mul
+        self.m_mul = m_mul
+        self.alpha = alpha
+        self.name = name
+
+    def __call__(self, step):
+        step, scalar = _as_steps(step)
+        fraction = step / self.first_decay_steps
+        if self.t_mul == 1.0:
+            restart = np.floor(fraction)
+            fraction = fraction - restart
+        else:
+            restart = np.floor(np.log(1.0 - fraction * (1.0 - self.t_mul)) /
+                               math.log(self.t_mul))
+            done = (1.0 - self.t_mul ** restart) / (1.0 - self.t_mul)
+            fraction = (fraction - done) / self.t_mul ** restart
+        cosine = 0.5 * self.m_mul ** restart * (1.0 + np.cos(math.pi * fraction))
+        return _out(self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha),
+                    scalar)
+
+
 _SCHEDULES = {cls.__name__: cls for cls in (
-    ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, InverseTimeDecay, CosineDecay)}
+    ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, InverseTimeDecay, CosineDecay,
+    CosineDecayRestarts)}
 
 
 def serialize(schedule: LearningRateSchedule) -> dict:

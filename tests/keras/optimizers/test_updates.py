@@ -478,7 +478,10 @@ def test_names_are_unique_snake_case():
 
 def test_unknown_optimizer_name_lists_the_known_ones():
     with pytest.raises(ValueError, match=r"unknown optimizer 'adamm'\. Known: adadelta, "
-                                         r"adagrad, adam, adamw, nadam, rmsprop, sgd\."):
+                                         r"adafactor, adagrad, adam, adamax, adamw, ftrl, lamb, "
+                                         r"lion, lossscaleoptimizer, multioptimizer, muon, nadam, "
+                                         r"rmsprop, "
+                                         r"schedulefreeadamw, sgd\."):
         optimizers.get("adamm")
 
 

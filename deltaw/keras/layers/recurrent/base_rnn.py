@@ -73,8 +73,8 @@ class FusedRNN(Layer):
             'glorot_uniform', 'orthogonal', 'zeros'.
         kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer:
             Optional regularizers.
-        kernel_constraint, recurrent_constraint, bias_constraint: Stored in the config, not
-            applied (deltaw's optimizers do not project weights).
+        kernel_constraint, recurrent_constraint, bias_constraint: Optional constraints,
+            applied by the optimizer after each update.
         dropout: Fraction of the input features dropped in training, the same features at
             every time step (Keras' mask is drawn once per call).
         recurrent_dropout: Must be 0: dropout on the recurrent state would need a mask inside
