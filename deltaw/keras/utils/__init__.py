@@ -1,0 +1,43 @@
+"""keras.utils: data loading, preprocessing helpers and small conveniences, as Keras 3 names them.
+
+- files: `get_file` (download, cache, hash check, safe extraction);
+- sequences and arrays: `pad_sequences`, `to_categorical`, `normalize`;
+- datasets: `PyDataset` (alias `Sequence`), `timeseries_dataset_from_array`,
+  `image_dataset_from_directory`, `text_dataset_from_directory`, `split_dataset`;
+- images: `load_img`, `img_to_array`, `array_to_img`, `save_img` (Pillow, imported when used);
+- `Progbar`, `set_random_seed`, `pack_x_y_sample_weight`, `unpack_x_y_sample_weight`.
+
+Names other than those of `general` load on first use: layers and initializers import this
+package for naming helpers, and must not pull in the trainers (a circular import).
+"""
+
+import importlib
+
+from deltaw.keras.utils.general import (
+    _auto_name,
+    _to_snake_case,
+    normalize,
+    set_random_seed,
+    to_categorical,
+)
+
+_LAZY = {
+    "Progbar": "deltaw.keras.callbacks.progbar",
+    "pack_x_y_sample_weight": "deltaw.keras.trainers.data_adapter",
+    "unpack_x_y_sample_weight": "deltaw.keras.trainers.data_adapter",
+    "get_file": "deltaw.keras.utils.file_utils",
+}
+
+__all__ = ["normalize", "set_random_seed", "to_categorical", *_LAZY]
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'deltaw.keras.utils' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)
