@@ -23,9 +23,20 @@ from deltaw.keras.utils.general import (
 
 _LAZY = {
     "Progbar": "deltaw.keras.callbacks.progbar",
-    "pack_x_y_sample_weight": "deltaw.keras.trainers.data_adapter",
-    "unpack_x_y_sample_weight": "deltaw.keras.trainers.data_adapter",
+    "PyDataset": "deltaw.keras.utils.py_dataset",
+    "Sequence": "deltaw.keras.utils.py_dataset",
+    "array_to_img": "deltaw.keras.utils.image_utils",
     "get_file": "deltaw.keras.utils.file_utils",
+    "image_dataset_from_directory": "deltaw.keras.utils.directory_datasets",
+    "img_to_array": "deltaw.keras.utils.image_utils",
+    "load_img": "deltaw.keras.utils.image_utils",
+    "pack_x_y_sample_weight": "deltaw.keras.trainers.data_adapter",
+    "pad_sequences": "deltaw.keras.utils.sequence_utils",
+    "save_img": "deltaw.keras.utils.image_utils",
+    "split_dataset": "deltaw.keras.utils.dataset_utils",
+    "text_dataset_from_directory": "deltaw.keras.utils.directory_datasets",
+    "timeseries_dataset_from_array": "deltaw.keras.utils.dataset_utils",
+    "unpack_x_y_sample_weight": "deltaw.keras.trainers.data_adapter",
 }
 
 __all__ = ["normalize", "set_random_seed", "to_categorical", *_LAZY]
