@@ -96,8 +96,9 @@ def test_a_corrupted_download_is_refused_and_the_cache_kept(server, tmp_path):
     cached.parent.mkdir()
     cached.write_bytes(b"previous")
     with pytest.raises(ValueError, match=rf"get_file: the file downloaded from {server.url}"
-                                         rf"data.bin is incomplete or corrupted: its sha256 hash is \w+; "
-                                         rf"expected {SHA256}\. Nothing was stored"):
+                                         rf"data.bin is incomplete or corrupted: its sha256 "
+                                         rf"hash is \w+; expected {SHA256}\. Nothing was "
+                                         rf"stored"):
         get_file("data.bin", server.url + "data.bin", file_hash=SHA256, cache_dir=tmp_path,
                  force_download=True)
     assert cached.read_bytes() == b"previous"

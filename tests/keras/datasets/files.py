@@ -37,12 +37,16 @@ def idx(array: np.ndarray, magic: int) -> bytes:
     return gzip.compress(header + array.astype(np.uint8).tobytes())
 
 
-def cifar_batch(images: np.ndarray, **labels) -> bytes:
-    """A CIFAR batch: a protocol-2 pickle of a dict with bytes keys, as the Python 2 files."""
+def cifar_batch(images: np.ndarray, protocol=2, **labels) -> bytes:
+    """A CIFAR batch: a pickle of a dict with bytes keys, as the Python 2 files.
+
+    Protocol 2 stores bytes through `_codecs.encode` in Python 3; protocol 3 as BINBYTES (which
+    Keras' own restricted unpickler also accepts).
+    """
     batch = {b"batch_label": b"testing batch", b"data": images.reshape(len(images), -1),
              b"filenames": [f"img_{i}.png".encode() for i in range(len(images))]}
     batch.update({key.encode(): list(map(int, value)) for key, value in labels.items()})
-    return pickle.dumps(batch, protocol=2)
+    return pickle.dumps(batch, protocol=protocol)
 
 
 def tar_gz(members: dict) -> bytes:
@@ -59,23 +63,23 @@ def images(rng, n):
     return rng.integers(0, 256, size=(n, 3, 32, 32), dtype=np.uint8)
 
 
-def cifar10(rng, per_batch=4):
+def cifar10(rng, per_batch=4, protocol=2):
     """The archive and the arrays (channels first) of its 5 training batches and test batch."""
     members, xs, ys = {}, [], []
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         x, y = images(rng, per_batch), rng.integers(0, 10, per_batch)
-        members[f"cifar-10-batches-py/{name}"] = cifar_batch(x, labels=y)
+        members[f"cifar-10-batches-py/{name}"] = cifar_batch(x, protocol, labels=y)
         xs.append(x)
         ys.append(y)
     members["cifar-10-batches-py/batches.meta"] = pickle.dumps({b"label_names": []}, protocol=2)
     return tar_gz(members), np.concatenate(xs[:5]), np.concatenate(ys[:5]), xs[5], ys[5]
 
 
-def cifar100(rng, n_train=6, n_test=3):
+def cifar100(rng, n_train=6, n_test=3, protocol=2):
     members, parts = {}, {}
     for name, n in (("train", n_train), ("test", n_test)):
         x, fine, coarse = images(rng, n), rng.integers(0, 100, n), rng.integers(0, 20, n)
-        members[f"cifar-100-python/{name}"] = cifar_batch(x, fine_labels=fine,
+        members[f"cifar-100-python/{name}"] = cifar_batch(x, protocol, fine_labels=fine,
                                                           coarse_labels=coarse)
         parts[name] = (x, fine, coarse)
     return tar_gz(members), parts
