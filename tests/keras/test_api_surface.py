@@ -38,7 +38,7 @@ PROMISED = {
               "get_file", "PyDataset", "Sequence", "pad_sequences", "normalize", "Progbar",
               "timeseries_dataset_from_array", "image_dataset_from_directory",
               "text_dataset_from_directory", "split_dataset", "load_img", "img_to_array",
-              "array_to_img", "save_img"],
+              "array_to_img", "save_img", "plot_model"],
     "datasets": ["mnist", "breast_cancer", "digits", "iris",
                  "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters", "boston_housing",
                  "california_housing"],

@@ -1,6 +1,7 @@
 """keras.utils data helpers: PyDataset in fit/evaluate/predict, pad_sequences, time series,
 split_dataset, directory datasets and image helpers (behaviour and errors, without keras)."""
 
+import importlib.util
 import os
 import sys
 
@@ -330,3 +331,49 @@ def test_progbar_and_normalize_are_exported():
 
     assert utils.Progbar is Progbar
     np.testing.assert_allclose(utils.normalize([[3.0, 4.0]]), [[0.6, 0.8]])
+
+
+# ----------------------------------------------------------------------------- plot_model
+def _branching_model():
+    layers = keras.layers
+    inp = layers.Input((8,), name="features")
+    left = layers.Dense(4, activation="relu", name="left")(inp)
+    right = layers.Dense(4, name="right")(inp)
+    out = layers.Dense(1, name="out")(layers.Concatenate(name="cat")([left, right]))
+    return keras.Model(inp, out)
+
+
+def test_plot_model_layout_and_file(tmp_path):
+    image = pytest.importorskip("PIL.Image")
+    from deltaw.keras.utils.model_visualization import layout
+
+    model = _branching_model()
+    boxes, edges, size = layout(model, show_shapes=True, show_layer_names=True)
+    names = [lines[0] for lines, _ in boxes]
+    assert names == ["features (InputLayer)", "left (Dense)", "right (Dense)",
+                     "cat (Concatenate)", "out (Dense)"]
+    assert sorted(edges) == [(0, 1), (0, 2), (1, 3), (2, 3), (3, 4)]
+    assert boxes[3][0][1:] == ["Input shape: [(None, 4), (None, 4)]", "Output shape: (None, 8)"]
+    tops = [box[1] for _, box in boxes]
+    assert tops[1] == tops[2] and tops[0] < tops[1] < tops[3] < tops[4]   # ranked by depth
+    assert all(0 <= b[0] < b[2] <= size[0] and 0 <= b[1] < b[3] <= size[1] for _, b in boxes)
+    shown = utils.plot_model(model, tmp_path / "m.png", show_shapes=True)
+    assert (shown is None) == (importlib.util.find_spec("IPython") is None)
+    with image.open(tmp_path / "m.png") as img:
+        assert img.format == "PNG" and img.size[0] > 100 and img.size[1] > 100
+    sequential = keras.Sequential([keras.layers.Input((3,)), keras.layers.Dense(2),
+                                   keras.layers.Dense(1)])
+    boxes, edges, _ = layout(sequential, rankdir="LR")
+    assert edges == [(0, 1)] and boxes[0][1][2] < boxes[1][1][0]   # left to right
+    utils.plot_model(sequential, tmp_path / "s.jpg", rankdir="LR", dpi=100)
+    with image.open(tmp_path / "s.jpg") as img:
+        assert img.format == "JPEG"
+
+
+def test_plot_model_errors(tmp_path):
+    pytest.importorskip("PIL")
+    with pytest.raises(ValueError, match="plot_model: rankdir must be 'TB' or 'LR'; got "
+                                         "rankdir='BT'"):
+        utils.plot_model(_branching_model(), tmp_path / "x.png", rankdir="BT")
+    with pytest.raises(ValueError, match="plot_model: the model has no layers to plot"):
+        utils.plot_model(keras.Sequential(), tmp_path / "x.png")

@@ -5,6 +5,7 @@
 - datasets: `PyDataset` (alias `Sequence`), `timeseries_dataset_from_array`,
   `image_dataset_from_directory`, `text_dataset_from_directory`, `split_dataset`;
 - images: `load_img`, `img_to_array`, `array_to_img`, `save_img` (Pillow, imported when used);
+- `plot_model` (a picture of the layers, drawn with Pillow);
 - `Progbar`, `set_random_seed`, `pack_x_y_sample_weight`, `unpack_x_y_sample_weight`.
 
 Names other than those of `general` load on first use: layers and initializers import this
@@ -32,6 +33,7 @@ _LAZY = {
     "load_img": "deltaw.keras.utils.image_utils",
     "pack_x_y_sample_weight": "deltaw.keras.trainers.data_adapter",
     "pad_sequences": "deltaw.keras.utils.sequence_utils",
+    "plot_model": "deltaw.keras.utils.model_visualization",
     "save_img": "deltaw.keras.utils.image_utils",
     "split_dataset": "deltaw.keras.utils.dataset_utils",
     "text_dataset_from_directory": "deltaw.keras.utils.directory_datasets",
