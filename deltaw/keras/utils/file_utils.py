@@ -12,6 +12,7 @@ Keras 3's signature and cache layout (`~/.keras/datasets/`, or `$KERAS_HOME/data
   members with a warning). Tar archives also go through Python's `tarfile` "data" filter.
 - An archive is extracted when it is downloaded or when its extraction folder is missing; Keras
   extracts it again on every call.
+- A `cache_dir` that does not exist is created; Keras falls back to `/tmp/.keras` instead.
 
 A network failure raises `DownloadError` (an `OSError`) naming the URL and the path where the file
 can be put by hand, for machines without internet access.
