@@ -45,7 +45,7 @@ PROMISED = {
     "saving": ["load_model", "save_model"],
     "applications": ["VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2",
                      "ResNet101V2", "ResNet152V2", "vgg16", "vgg19", "resnet", "resnet_v2",
-                     "imagenet_utils"],
+                     "imagenet_utils", "DenseNet121", "DenseNet169", "DenseNet201", "densenet"],
     "backend": ["floatx", "epsilon", "clear_session"],
 }
 CASES = [(module, name) for module, names in PROMISED.items() for name in names]

@@ -110,3 +110,13 @@ def test_decode_predictions(server, tmp_path, monkeypatch):  # noqa: F811
     with pytest.raises(ValueError, match=r"decode_predictions: expected a batch of predictions "
                                          r"of shape \(samples, 1000\); got shape \(2, 10\)"):
         A.vgg16.decode_predictions(np.zeros((2, 10)))
+
+
+def test_densenet_structure():
+    model = A.DenseNet121(weights=None, include_top=False, pooling="avg", input_shape=(32, 32, 3))
+    names = [layer.name for layer in model.layers]
+    assert sum(n.endswith("_concat") for n in names) == 6 + 12 + 24 + 16
+    assert {"pool2_pool", "pool4_conv", "conv5_block16_concat", "bn", "avg_pool"} <= set(names)
+    # each transition halves the channels: 64 + 6*32 = 256 -> 128, 128 + 12*32 = 512 -> 256, ...
+    assert model.get_layer("pool2_conv").kernel.shape == (1, 1, 256, 128)
+    assert model.output_shape == (None, 1024)

@@ -13,14 +13,15 @@ kr.require_torch_backend(keras)
 
 import deltaw.keras as dk  # noqa: E402
 
-# ResNet101/152 and their V2s differ from these only in block counts (same code paths); left out
-# to keep the module's time down (building a 45-60M-weight model takes seconds in each library).
+# ResNet101/152, their V2s and DenseNet169/201 differ from these only in block counts (same code
+# paths); left out to keep the module's time down (a 45-60M-weight model takes seconds to build).
 CASES = [
     ("VGG16", {"include_top": False, "input_shape": (32, 32, 3)}),
     ("VGG19", {"include_top": False, "pooling": "avg", "input_shape": (32, 32, 3)}),
     ("ResNet50", {}),
     ("ResNet50", {"include_top": False, "pooling": "max", "input_shape": (64, 64, 3)}),
     ("ResNet50V2", {"classes": 7, "classifier_activation": None}),
+    ("DenseNet121", {"include_top": False, "pooling": "avg", "input_shape": (32, 32, 3)}),
 ]
 
 
@@ -35,19 +36,20 @@ def _build(name, kwargs):
 def test_structure_matches_keras(name, kwargs):
     ours, theirs = _build(name, kwargs)
     assert ours.name == theirs.name
-    # Keras names unnamed layers (the input, V2's stride pools) with global counters
+    # Keras names unnamed layers (inputs, V2's stride pools, DenseNet's paddings) with global
+    # counters, so only their kinds are compared
     named = [(type(layer).__name__, layer.name) for layer in theirs.layers]
     mine = [(type(layer).__name__, layer.name) for layer in ours.layers]
     assert [k for k, _ in mine] == [k for k, _ in named]
-    assert [n for (k, n) in mine if k not in ("InputLayer", "MaxPooling2D")] == \
-        [n for (k, n) in named if k not in ("InputLayer", "MaxPooling2D")]
+    unnamed = ("InputLayer", "MaxPooling2D", "ZeroPadding2D")
+    assert [n for (k, n) in mine if k not in unnamed] == [n for (k, n) in named if k not in unnamed]
     assert [(w.name, tuple(w.shape)) for w in ours.weights] == \
         [(w.name, tuple(w.shape)) for w in theirs.weights]
     assert ours.count_params() == theirs.count_params()
     assert ours.output_shape == theirs.output_shape
 
 
-@pytest.mark.parametrize("name", ["ResNet50", "ResNet50V2", "VGG16"])
+@pytest.mark.parametrize("name", ["ResNet50", "ResNet50V2", "VGG16", "DenseNet121"])
 def test_outputs_match_keras(name):
     kwargs = {"include_top": False, "pooling": "avg", "input_shape": (32, 32, 3)}
     ours, theirs = _build(name, kwargs)
