@@ -242,7 +242,8 @@ class SequenceData:
     """Batches read by index from a `keras.utils.PyDataset`: each iteration is a new pass.
 
     `shuffle` (set by the epoch iterator from fit's argument) visits the batches in a new order
-    each pass. `on_epoch_begin`/`on_epoch_end` of the dataset bracket every complete pass.
+    each pass. `on_epoch_begin`/`on_epoch_end` of the dataset bracket every complete pass. Batch
+    0 is read once more up front (`first`), to build and check the model before training.
     """
 
     num_samples = None

@@ -14,9 +14,9 @@ package for naming helpers, and must not pull in the trainers (a circular import
 
 import importlib
 
-from deltaw.keras.utils.general import (
-    _auto_name,
-    _to_snake_case,
+from deltaw.keras.utils.general import (  # the naming helpers are imported from here
+    _auto_name,  # noqa: F401
+    _to_snake_case,  # noqa: F401
     normalize,
     set_random_seed,
     to_categorical,
