@@ -7,9 +7,9 @@ Submodules load on first use, so importing deltaw stays fast.
 import importlib
 
 _SUBMODULES = (
-    "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
-    "metrics", "models", "optimizers", "regularizers", "saving", "utils",
-    "constraints",
+    "activations", "applications", "backend", "callbacks", "constraints", "datasets",
+    "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers",
+    "saving", "utils",
 )
 _NAMES = {"Input": "layers", "Model": "models", "Sequential": "models"}
 

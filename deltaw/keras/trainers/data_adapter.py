@@ -6,7 +6,8 @@ Accepted data, as in Keras 3:
 - lists or tuples of arrays (one per model input or output), dicts of arrays keyed by input or
   output name;
 - Python generators or other iterators of batches `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`,
-  used with `steps_per_epoch` (or run until exhausted).
+  used with `steps_per_epoch` (or run until exhausted);
+- a `keras.utils.PyDataset` (or `Sequence`): batches read by index, a full pass each epoch.
 
 Arrays are validated and converted once, up front: floating arrays become float32 (the layers'
 dtype), so no conversion happens per batch; integer and bool arrays keep their dtype (labels,
@@ -15,6 +16,7 @@ token ids). `validation_split` takes the LAST fraction of the samples, before an
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -27,6 +29,7 @@ from deltaw.tensor import Tensor
 __all__ = [
     "ArrayData",
     "GeneratorData",
+    "SequenceData",
     "adapt",
     "adapt_validation_data",
     "check_finite",
@@ -235,6 +238,47 @@ class GeneratorData:
         return next(self._iterator)
 
 
+class SequenceData:
+    """Batches read by index from a `keras.utils.PyDataset`: each iteration is a new pass.
+
+    `shuffle` (set by the epoch iterator from fit's argument) visits the batches in a new order
+    each pass. `on_epoch_begin`/`on_epoch_end` of the dataset bracket every complete pass. Batch
+    0 is read once more up front (`first`), to build and check the model before training.
+    """
+
+    num_samples = None
+
+    def __init__(self, dataset, where: str):
+        self.dataset = dataset
+        self.num_batches = dataset.num_batches
+        if self.num_batches is not None:
+            self.num_batches = int(self.num_batches)
+            if self.num_batches <= 0:
+                raise ValueError(f"{where}: the PyDataset has {self.num_batches} batches; "
+                                 "expected at least 1.")
+        self.first = dataset[0]
+        self.shuffle = False
+
+    def __iter__(self):
+        from deltaw import random
+
+        n = self.num_batches
+        self.dataset.on_epoch_begin()
+        if n is None:
+            order = itertools.count()
+        else:
+            order = random.generator().permutation(n) if self.shuffle else range(n)
+        for index in order:
+            yield self.dataset[int(index)]
+        self.dataset.on_epoch_end()
+
+
+def _is_py_dataset(value) -> bool:
+    from deltaw.keras.utils.py_dataset import PyDataset
+
+    return isinstance(value, PyDataset)
+
+
 def _is_generator(value) -> bool:
     return hasattr(value, "__next__") or (
         hasattr(value, "__iter__") and not isinstance(value, list | tuple | dict | np.ndarray)
@@ -259,6 +303,11 @@ def adapt(where: str, x, y=None, sample_weight=None, class_weight=None):
     if x is None:
         raise ValueError(f"{where}: x is None; expected input data (an array, a list or dict "
                          "of arrays, or a generator of batches).")
+    if _is_py_dataset(x):
+        if y is not None or sample_weight is not None or class_weight is not None:
+            raise ValueError(f"{where}: y, sample_weight and class_weight must be None when x is "
+                             "a PyDataset (its batches are (x, y) or (x, y, sample_weight)).")
+        return SequenceData(x, where)
     if _is_generator(x):
         if y is not None or sample_weight is not None:
             raise ValueError(f"{where}: y and sample_weight must be None when x is a generator "
@@ -368,7 +417,7 @@ def make_fit_data(x, y, sample_weight, class_weight, validation_split, validatio
 def adapt_validation_data(validation_data):
     """`(x_val, y_val)`, `(x_val, y_val, val_sample_weight)` or a generator of batches."""
     where = "fit (validation_data)"
-    if _is_generator(validation_data):
+    if _is_generator(validation_data) or _is_py_dataset(validation_data):
         return adapt(where, validation_data)
     if not isinstance(validation_data, list | tuple) or len(validation_data) not in (2, 3):
         got = (f"a {type(validation_data).__name__} of length {len(validation_data)}"

@@ -23,7 +23,7 @@ import numbers
 import warnings
 
 from deltaw import random
-from deltaw.keras.trainers.data_adapter import ArrayData
+from deltaw.keras.trainers.data_adapter import ArrayData, SequenceData
 
 __all__ = ["EpochIterator"]
 
@@ -61,6 +61,10 @@ class EpochIterator:
         else:
             self.batch_size = batch_size
             self._batches_per_pass = None
+        self.is_sequence = isinstance(data, SequenceData)
+        if self.is_sequence:   # a PyDataset: a new pass (and order) on every iteration
+            data.shuffle = bool(shuffle)
+            self._batches_per_pass = data.num_batches
         self._pass = None            # the current pass over the data (kept with steps_per_epoch)
         self._seen = 0               # batches taken from the current pass
         self._order = None           # the current pass's permutation (or batch starts), if shuffled
@@ -131,7 +135,7 @@ class EpochIterator:
                 for step, batch in enumerate(self.data, start=first):
                     self.step = step
                     yield step, batch
-                self.ran_out = True
+                self.ran_out = not self.is_sequence
                 return
             self._seen = position
             try:
@@ -143,11 +147,13 @@ class EpochIterator:
                 self._end_pass()
             return
         if position:
-            self._pass = self._array_pass(order, position) if self.is_array else self.data
+            self._pass = (self._array_pass(order, position) if self.is_array else
+                          iter(self.data) if self.is_sequence else self.data)
             self._seen = position
         for step in range(first, self.steps_per_epoch):
             if self._pass is None:
-                self._pass, self._seen = (self._array_pass() if self.is_array else self.data), 0
+                self._pass, self._seen = (self._array_pass() if self.is_array else
+                                          iter(self.data) if self.is_sequence else self.data), 0
             elif self.is_array and self._seen >= self._batches_per_pass:
                 self._end_pass()             # Keras ends the epoch early rather than wrap around
                 warnings.warn(_RAN_OUT, UserWarning, stacklevel=3)
@@ -155,6 +161,13 @@ class EpochIterator:
             try:
                 batch = next(self._pass)
             except StopIteration:
+                if self.is_sequence:   # a PyDataset starts its next pass, as in Keras
+                    self._pass, self._seen = iter(self.data), 0
+                    batch = next(self._pass)
+                    self._seen += 1
+                    self.step = step
+                    yield step, batch
+                    continue
                 self._end_pass()
                 self.ran_out = True
                 warnings.warn(_RAN_OUT, UserWarning, stacklevel=3)

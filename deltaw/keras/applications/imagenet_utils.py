@@ -1,0 +1,170 @@
+"""What Keras' ImageNet models share: input preprocessing, prediction decoding, input shapes and
+the `weights` argument.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+import numpy as np
+
+__all__ = ["decode_predictions", "obtain_input_shape", "preprocess_input"]
+
+CLASS_INDEX_PATH = ("https://storage.googleapis.com/download.tensorflow.org/data/"
+                    "imagenet_class_index.json")
+CLASS_INDEX_HASH = "c2c37ea517e94d9795004a39431a14cb"
+_CLASS_INDEX = None
+_CAFFE_MEAN = (103.939, 116.779, 123.68)          # BGR means of ImageNet, Keras' constants
+_TORCH_MEAN, _TORCH_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def preprocess_input(x, data_format=None, mode="caffe"):
+    """Scales a batch of RGB images (values 0..255) the way a model's ImageNet weights expect.
+
+    Args:
+        x: Array of shape `(..., height, width, 3)` (or channels first), values in [0, 255].
+            A float array is modified in place, as in Keras; pass a copy to keep it.
+        data_format: `"channels_last"` or `"channels_first"`; default `image_data_format()`.
+        mode: `"caffe"` (RGB to BGR, then minus ImageNet's channel means), `"tf"` (to [-1, 1])
+            or `"torch"` (to [0, 1], then ImageNet's mean and std per channel).
+
+    Returns:
+        The preprocessed float array.
+
+    Example:
+        >>> preprocess_input(np.full((1, 1, 3), 255.0), mode="tf")
+        array([[[1., 1., 1.]]])
+    """
+    if mode not in ("caffe", "tf", "torch"):
+        raise ValueError(f"preprocess_input: mode must be 'caffe', 'tf' or 'torch'; got "
+                         f"mode={mode!r}.")
+    if data_format is None:
+        from deltaw.keras.backend import image_data_format
+
+        data_format = image_data_format()
+    if data_format not in ("channels_first", "channels_last"):
+        raise ValueError(f"preprocess_input: data_format must be 'channels_first' or "
+                         f"'channels_last'; got data_format={data_format!r}.")
+    x = x.numpy() if hasattr(x, "numpy") else x
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float32)
+    if mode == "tf":
+        x /= 127.5
+        x -= 1.0
+        return x
+    axis = (-3 if x.ndim >= 3 else 0) if data_format == "channels_first" else -1
+    shape = [1] * x.ndim
+    shape[axis] = 3
+    if mode == "torch":
+        x /= 255.0
+        x -= np.reshape(_TORCH_MEAN, shape).astype(x.dtype)
+        x /= np.reshape(_TORCH_STD, shape).astype(x.dtype)
+        return x
+    x = np.flip(x, axis=axis)                              # RGB -> BGR
+    return x - np.reshape(_CAFFE_MEAN, shape).astype(x.dtype)
+
+
+def decode_predictions(preds, top=5):
+    """The `top` ImageNet classes of each prediction: `[(class_id, name, score), ...]` per row.
+
+    The class index (`imagenet_class_index.json`) is downloaded once with `get_file` into
+    `~/.keras/models/`.
+
+    Raises:
+        ValueError: `preds` is not of shape `(samples, 1000)`.
+    """
+    global _CLASS_INDEX
+    preds = np.asarray(preds.numpy() if hasattr(preds, "numpy") else preds)
+    if preds.ndim != 2 or preds.shape[1] != 1000:
+        raise ValueError(f"decode_predictions: expected a batch of predictions of shape "
+                         f"(samples, 1000); got shape {preds.shape}.")
+    if _CLASS_INDEX is None:
+        from deltaw.keras.utils.file_utils import get_file
+
+        path = get_file("imagenet_class_index.json", CLASS_INDEX_PATH, cache_subdir="models",
+                        file_hash=CLASS_INDEX_HASH)
+        with open(path, encoding="utf-8") as f:
+            _CLASS_INDEX = json.load(f)
+    results = []
+    for pred in preds:
+        best = pred.argsort()[-top:][::-1]
+        results.append(sorted((tuple(_CLASS_INDEX[str(i)]) + (pred[i],) for i in best),
+                              key=lambda row: row[2], reverse=True))
+    return results
+
+
+def obtain_input_shape(input_shape, default_size, min_size, data_format, require_flatten,
+                       weights=None, where="applications"):
+    """The model's input shape from `input_shape` and `include_top`, with Keras' checks."""
+    channels_first = data_format == "channels_first"
+    default = (3, default_size, default_size) if channels_first else (default_size,
+                                                                       default_size, 3)
+    if weights != "imagenet" and input_shape and len(input_shape) == 3:
+        channels = input_shape[0] if channels_first else input_shape[-1]
+        if channels not in (1, 3):
+            warnings.warn(f"{where}: this model usually expects 1 or 3 input channels; got "
+                          f"input_shape={input_shape}.", UserWarning, stacklevel=3)
+        default = ((channels, default_size, default_size) if channels_first
+                   else (default_size, default_size, channels))
+    if weights == "imagenet" and require_flatten:
+        if input_shape is not None and tuple(input_shape) != default:
+            raise ValueError(f"{where}: with include_top=True and ImageNet weights, input_shape "
+                             f"must be {default}; got input_shape={input_shape}.")
+        return default
+    if input_shape:
+        if len(input_shape) != 3:
+            raise ValueError(f"{where}: input_shape must be a tuple of three integers; got "
+                             f"input_shape={input_shape}.")
+        sizes = input_shape[1:] if channels_first else input_shape[:2]
+        if any(s is not None and s < min_size for s in sizes):
+            raise ValueError(f"{where}: input size must be at least {min_size}x{min_size}; got "
+                             f"input_shape={input_shape}.")
+        input_shape = tuple(input_shape)
+    elif require_flatten:
+        input_shape = default
+    else:
+        input_shape = (3, None, None) if channels_first else (None, None, 3)
+    if require_flatten and None in input_shape:
+        raise ValueError(f"{where}: include_top=True needs a static input_shape; got "
+                         f"input_shape={input_shape}.")
+    return input_shape
+
+
+def check_weights(where, weights, include_top, classes):
+    """Keras' checks of `weights`, and deltaw's refusal of 'imagenet' (no HDF5 reader yet)."""
+    if not (weights in ("imagenet", None) or os.path.exists(os.fspath(weights))):
+        raise ValueError(f"{where}: weights must be None (random initialization), 'imagenet' or "
+                         f"the path of a weights file; got weights={weights!r}.")
+    if weights == "imagenet" and include_top and classes != 1000:
+        raise ValueError(f"{where}: with ImageNet weights and include_top=True, classes must be "
+                         f"1000; got classes={classes}.")
+    if weights == "imagenet":
+        raise NotImplementedError(
+            f"{where}: weights='imagenet' needs Keras' HDF5 weight files, which deltaw cannot "
+            "read yet; use weights=None, or the path of weights saved by deltaw's "
+            "model.save_weights.")
+
+
+def input_layer(input_tensor, input_shape):
+    from deltaw.keras.layers import Input
+    from deltaw.keras.layers.keras_tensor import is_keras_tensor
+
+    if input_tensor is None:
+        return Input(shape=input_shape)
+    if not is_keras_tensor(input_tensor):
+        raise ValueError(f"applications: input_tensor must be a Keras tensor (from Input); got "
+                         f"{type(input_tensor).__name__}.")
+    return input_tensor
+
+
+def finish(inputs, x, name, weights):
+    """The functional model, with the weights file loaded if one was given."""
+    from deltaw.keras.models import Model
+
+    model = Model(inputs, x, name=name)
+    if weights is not None:
+        model.load_weights(weights)
+    return model
