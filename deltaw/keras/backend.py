@@ -111,7 +111,7 @@ def clear_session(free_memory: bool = True) -> None:
     Existing layers and models keep their names and weights. The counters of optimizer and
     metric names ('adam', 'adam_1') start again too, as in Keras.
     """
-    from deltaw.keras import utils  # the optimizer/metric counters; utils imports no backend
+    from deltaw.keras.utils import general  # the optimizer/metric counters; no backend import
 
     _name_uids.clear()
-    utils._uids.clear()
+    general._uids.clear()
