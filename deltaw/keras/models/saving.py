@@ -42,6 +42,7 @@ import warnings
 
 import numpy as np
 
+from deltaw.io import formats
 from deltaw.io import safetensors as st
 from deltaw.io.atomic import atomic_write
 from deltaw.io.errors import ModelFileError
@@ -53,6 +54,8 @@ FORMAT_VERSION = 1
 METADATA_KEY = "deltaw"
 _BUDGET_SLACK = 1 << 16  # bytes a rebuilt model may create beyond the file's weights
 _OBJECT_KEYS = {"class_name", "config"}
+KERAS_SUFFIX, H5_SUFFIX = ".keras", ".h5"  # Keras' formats; any other name: deltaw's own
+NATIVE_SUFFIX = ".safetensors"  # the documented suffix of deltaw's own format
 
 
 # ----------------------------------------------------------------------------------------------
@@ -125,12 +128,24 @@ def _to_json(info: dict, model, where: str) -> str:
                         "strings, lists and dicts.") from None
 
 
+def _write_bytes(path: str, blob: bytes, overwrite: bool) -> None:
+    if not overwrite and os.path.exists(path) and not _ask_to_overwrite(path):
+        return
+    atomic_write(path, blob)
+
+
 def _write(filepath, tensors: dict, info: dict, model, overwrite: bool, where: str) -> None:
     path = os.fspath(filepath)
     if not overwrite and os.path.exists(path) and not _ask_to_overwrite(path):
         return
     blob = st.serialize(tensors, {METADATA_KEY: _to_json(info, model, where)})
     atomic_write(path, blob)
+
+
+def _keras_format():
+    from deltaw.keras.saving import keras_format
+
+    return keras_format
 
 
 def _weight_paths(model) -> dict[int, str]:
@@ -171,6 +186,10 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
     """
     where = "save_model"
     _check_kwargs(where, kwargs, save_format=(None, "keras", "h5", "deltaw"))
+    path = os.fspath(filepath)
+    if str(path).endswith(KERAS_SUFFIX):
+        _keras_format().save_keras(model, path, include_optimizer, overwrite)
+        return
     arrays, names = _weights_and_names(model)
     tensors = {f"weights/{i:04d}": a for i, a in enumerate(arrays)}
     compile_config = _compile_config(model, where) if include_optimizer else None
@@ -195,6 +214,10 @@ def save_weights(model, filepath, overwrite=True):
     Raises:
         OSError: The folder is missing or not writable (the old file is then left intact).
     """
+    path = os.fspath(filepath)
+    if str(path).endswith(H5_SUFFIX):
+        _keras_format().save_weights_h5(model, path, overwrite)
+        return
     arrays, names = _weights_and_names(model)
     info = {"format_version": FORMAT_VERSION, "kind": "weights", "deltaw_version": _version(),
             "weight_names": names}
@@ -442,8 +465,21 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return _load_model_bytes(data, f"load_model: {path!r}", custom_objects, compile)
 
 
+def _wrong_file(label: str, kind: str, call: str):
+    raise ModelFileError(f"{label}: this is {kind}; expected {call}")
+
+
 def _load_model_bytes(data, label: str, custom_objects=None, compile=True):
-    """`load_model` on a file's bytes (the corpus tests feed thousands of variants this way)."""
+    """`load_model` on a file's bytes (the corpus tests feed thousands of variants this way).
+
+    The format comes from the first bytes: a zip is a Keras 3 `.keras` file, an HDF5 file is a
+    Keras weights file (refused with a hint) and anything else goes to deltaw's own parser.
+    """
+    kind = formats.sniff(data)
+    if kind == formats.KERAS_ZIP:
+        return _keras_format().load_model_bytes(data, label, custom_objects, compile)
+    if kind == formats.HDF5:
+        _refuse_hdf5_model(data, label)
     tensors, metadata = st.deserialize(data, where=label)
     info = _read_info(metadata, label, need_model=True)
     weights, slots = _split_tensors(tensors, info, label)
@@ -486,7 +522,34 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     if not model.built:
         raise ValueError(f"load_weights: model '{model.name}' is not built; expected a built "
                          "model. Hint: call the model on a batch, or give it an Input, first.")
-    tensors, metadata = st.load_file(path, where="load_weights")
+    with open(path, "rb") as f:
+        data = f.read()
+    _load_weights_bytes(model, data, label, skip_mismatch)
+
+
+def _refuse_hdf5_model(data, label: str):
+    from deltaw.io.hdf5 import H5Reader
+
+    keras_format = _keras_format()
+    with H5Reader(data, where=label) as reader:
+        kind = keras_format.hdf5_kind(reader)
+    if kind == keras_format.KERAS_WEIGHTS:
+        _wrong_file(label, "a Keras 3 weights file (.weights.h5, weights only)", "a whole-model "
+                    "file. Hint: build the model and call model.load_weights(path).")
+    if kind in (keras_format.LEGACY_MODEL, keras_format.LEGACY_WEIGHTS):
+        keras_format._refuse_legacy(kind, label)
+    _wrong_file(label, "an HDF5 file without Keras' layout", "a '.keras' file or a deltaw "
+                "model file.")
+
+
+def _load_weights_bytes(model, data, label: str, skip_mismatch=False) -> None:
+    """`load_weights` on a file's bytes; the format comes from the first bytes."""
+    kind = formats.sniff(data)
+    if kind in (formats.KERAS_ZIP, formats.HDF5):
+        _keras_format().load_weights_bytes(model, data, label, skip_mismatch,
+                                           from_zip=kind == formats.KERAS_ZIP)
+        return
+    tensors, metadata = st.deserialize(data, where=label)
     info = _read_info(metadata, label, need_model=False)
     weights, _ = _split_tensors(tensors, info, label)
     variables = list(model.weights)
