@@ -18,7 +18,6 @@ problem raises `ModelFileError` naming the file.
 
 from __future__ import annotations
 
-import datetime
 import json
 import warnings
 
@@ -70,9 +69,8 @@ def save_keras(model, path: str, include_optimizer: bool, overwrite: bool) -> No
     build_config = model.get_build_config() if hasattr(model, "get_build_config") else None
     record = keras_layout.model_record(model, build_config,
                                        keras_layout.compile_record(compile_config))
-    metadata = {"keras_version": keras_layout.KERAS_VERSION,
-                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
-                "deltaw_version": saving._version()}
+    # No "date_saved" (Keras writes one; no reader needs it): the same model gives the same bytes.
+    metadata = {"keras_version": keras_layout.KERAS_VERSION, "deltaw_version": saving._version()}
     blob = keras_zip.write_archive({
         METADATA: json.dumps(metadata).encode(),
         CONFIG: saving._to_json(record, model, where).encode(),
