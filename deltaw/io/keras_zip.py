@@ -28,7 +28,7 @@ __all__ = ["MAX_MEMBERS", "MAX_RATIO", "MAX_TOTAL_BYTES", "ZIP_SIGNATURE", "read
 ZIP_SIGNATURE = b"PK\x03\x04"
 MAX_MEMBERS = 1_000
 MAX_TOTAL_BYTES = 8 << 30  # 8 GiB of uncompressed members
-MAX_RATIO = 1_000  # Keras stores members uncompressed; deflate rarely passes 1:100 on weights
+MAX_RATIO = 200  # Keras stores members uncompressed; deflated JSON and weights stay far below
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 
