@@ -223,8 +223,12 @@ def test_weights_h5_mismatch_raises_or_skips(tmp_path):
 def test_by_name_is_refused_as_in_keras_3(tmp_path):
     model = dense_stack()
     model.save_weights(tmp_path / "m.weights.h5")
-    with pytest.raises(TypeError, match="by_name"):
-        model.load_weights(tmp_path / "m.weights.h5", by_name=True)
+    model.save(tmp_path / "m.keras")
+    for name in ("m.weights.h5", "m.keras"):
+        with pytest.raises(ValueError, match="by_name=True works only with legacy HDF5"):
+            model.load_weights(tmp_path / name, by_name=True)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'by_nam'"):
+        model.load_weights(tmp_path / "m.keras", by_nam=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,30 +263,6 @@ def test_weights_file_given_to_load_model_says_what_to_call(tmp_path):
     with pytest.raises(ModelFileError, match=r"m.weights.h5.*Keras 3 weights file.*"
                                              r"load_weights"):
         load_model(tmp_path / "m.weights.h5")
-
-
-def legacy_file(path, with_config=True):
-    with h5py.File(path, "w") as f:
-        if with_config:
-            f.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": {}})
-            f.attrs["keras_version"] = "2.15.0"
-            group = f.create_group("model_weights")
-        else:
-            group = f
-        group.attrs["layer_names"] = np.array([b"dense"])
-        g = group.create_group("dense")
-        g.attrs["weight_names"] = np.array([b"dense/kernel:0"])
-        g.create_dataset("dense/kernel:0", data=np.zeros((4, 6), np.float32))
-
-
-@pytest.mark.parametrize("with_config", [True, False], ids=["model", "weights"])
-def test_legacy_h5_is_named_and_refused(with_config, tmp_path):
-    legacy_file(tmp_path / "old.h5", with_config)
-    with pytest.raises(ModelFileError, match=r"old.h5.*legacy HDF5"):
-        if with_config:
-            load_model(tmp_path / "old.h5")
-        else:
-            dense_stack().load_weights(tmp_path / "old.h5")
 
 
 def test_a_safetensors_file_from_elsewhere_names_its_problem(tmp_path):

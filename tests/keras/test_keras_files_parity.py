@@ -7,6 +7,7 @@ state, and training continues alike. deltaw writes, Keras reads it with `keras.s
 
 from tests.keras import keras_reference as kr  # selects the torch backend; import before keras
 
+import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -171,3 +172,20 @@ def test_weights_h5_both_ways(family, tmp_path):
         k_fresh = FAMILIES[family][0](keras)
         k_fresh.load_weights(tmp_path / "d.weights.h5")
     assert_close_outputs(predictions(k_fresh, x), predictions(d_model, x))
+
+
+@pytest.mark.parametrize("family", ["dense", "vision", "recurrent", "merging"])
+def test_keras_legacy_h5_writer_deltaw_reads(family, tmp_path):
+    k_model, x = trained(keras, family)
+    with kr.quiet():
+        k_model.save(tmp_path / "k.h5")  # Keras 3's legacy HDF5 writer
+        from keras.src.legacy.saving import legacy_h5_format
+
+        with h5py.File(tmp_path / "w.h5", "w") as f:
+            legacy_h5_format.save_weights_to_hdf5_group(f, k_model)
+    d_model = dk.models.load_model(tmp_path / "k.h5")
+    assert_close_outputs(predictions(d_model, x), predictions(k_model, x))
+    assert_same_optimizer(k_model, d_model)
+    d_fresh = FAMILIES[family][0](dk)
+    d_fresh.load_weights(tmp_path / "w.h5")
+    assert_close_outputs(predictions(d_fresh, x), predictions(k_model, x))

@@ -479,7 +479,10 @@ def _load_model_bytes(data, label: str, custom_objects=None, compile=True):
     if kind == formats.KERAS_ZIP:
         return _keras_format().load_model_bytes(data, label, custom_objects, compile)
     if kind == formats.HDF5:
-        _refuse_hdf5_model(data, label)
+        model = _keras_format().load_legacy_model_bytes(data, label, custom_objects, compile)
+        if not isinstance(model, str):
+            return model
+        _refuse_hdf5_model(model, label)
     tensors, metadata = st.deserialize(data, where=label)
     info = _read_info(metadata, label, need_model=True)
     weights, slots = _split_tensors(tensors, info, label)
@@ -516,7 +519,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         ValueError: The model is not built.
         ModelFileError: The file is corrupted, or its weights do not fit the model.
     """
-    _check_kwargs("load_weights", kwargs)
+    _check_kwargs("load_weights", kwargs, by_name=(True, False))
     path = os.fspath(filepath)
     label = f"load_weights: {path!r}"
     if not model.built:
@@ -524,31 +527,30 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
                          "model. Hint: call the model on a batch, or give it an Input, first.")
     with open(path, "rb") as f:
         data = f.read()
-    _load_weights_bytes(model, data, label, skip_mismatch)
+    _load_weights_bytes(model, data, label, skip_mismatch, kwargs.get("by_name", False))
 
 
-def _refuse_hdf5_model(data, label: str):
-    from deltaw.io.hdf5 import H5Reader
-
+def _refuse_hdf5_model(kind: str, label: str):
     keras_format = _keras_format()
-    with H5Reader(data, where=label) as reader:
-        kind = keras_format.hdf5_kind(reader)
     if kind == keras_format.KERAS_WEIGHTS:
         _wrong_file(label, "a Keras 3 weights file (.weights.h5, weights only)", "a whole-model "
                     "file. Hint: build the model and call model.load_weights(path).")
-    if kind in (keras_format.LEGACY_MODEL, keras_format.LEGACY_WEIGHTS):
+    if kind == keras_format.LEGACY_WEIGHTS:
         keras_format._refuse_legacy(kind, label)
     _wrong_file(label, "an HDF5 file without Keras' layout", "a '.keras' file or a deltaw "
                 "model file.")
 
 
-def _load_weights_bytes(model, data, label: str, skip_mismatch=False) -> None:
+def _load_weights_bytes(model, data, label: str, skip_mismatch=False, by_name=False) -> None:
     """`load_weights` on a file's bytes; the format comes from the first bytes."""
     kind = formats.sniff(data)
     if kind in (formats.KERAS_ZIP, formats.HDF5):
         _keras_format().load_weights_bytes(model, data, label, skip_mismatch,
-                                           from_zip=kind == formats.KERAS_ZIP)
+                                           from_zip=kind == formats.KERAS_ZIP, by_name=by_name)
         return
+    if by_name:
+        raise ValueError(f"{label}: by_name=True works only with legacy HDF5 files (as in "
+                         "Keras 3); expected by_name=False for a deltaw file.")
     tensors, metadata = st.deserialize(data, where=label)
     info = _read_info(metadata, label, need_model=False)
     weights, _ = _split_tensors(tensors, info, label)

@@ -27,10 +27,10 @@ from deltaw.io import keras_zip
 from deltaw.io import safetensors as st
 from deltaw.io.errors import ModelFileError
 from deltaw.io.hdf5 import H5Reader, write_h5
-from deltaw.keras.saving import keras_layout
+from deltaw.keras.saving import keras_layout, legacy_h5
 
-__all__ = ["hdf5_kind", "load_model_bytes", "load_weights_bytes", "save_keras",
-           "save_weights_h5"]
+__all__ = ["hdf5_kind", "load_legacy_model_bytes", "load_model_bytes", "load_weights_bytes",
+           "save_keras", "save_weights_h5"]
 
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 KERAS_WEIGHTS, LEGACY_MODEL, LEGACY_WEIGHTS, OTHER = ("keras weights", "legacy model",
@@ -101,9 +101,9 @@ def hdf5_kind(reader: H5Reader) -> str:
 
 
 def _refuse_legacy(kind: str, label: str):
-    _fail(label, f"this is a tf.keras 2 legacy HDF5 {kind.split()[-1]} file, which deltaw does "
-                 "not read yet; expected a Keras 3 '.keras' or '.weights.h5' file. Hint: open it "
-                 "in Keras 3 and save it again as '.keras'.")
+    _fail(label, f"this is a legacy HDF5 {kind.split()[-1]} file (tf.keras 2 layout), which "
+                 "holds weights only; expected a whole-model file. Hint: build the model and "
+                 "call model.load_weights(path).")
 
 
 def _guard(value, label: str, layer: str = "?", depth: int = 0) -> None:
@@ -241,16 +241,32 @@ def load_model_bytes(data, label: str, custom_objects=None, compile=True):
     return model
 
 
-def load_weights_bytes(model, data, label: str, skip_mismatch=False, from_zip=False) -> None:
+def load_weights_bytes(model, data, label: str, skip_mismatch=False, from_zip=False,
+                       by_name=False) -> None:
     """Load Keras 3 weights (a `.weights.h5` file, or a `.keras` zip's) into a built model."""
     if from_zip:
+        if by_name:
+            raise ValueError(f"{label}: by_name=True works only with legacy HDF5 files (as in "
+                             "Keras 3); expected by_name=False for a '.keras' file.")
         members = keras_zip.read_archive(data, where=label, wanted={WEIGHTS})
         if WEIGHTS not in members:
             _fail(label, f"the archive has no {WEIGHTS}; expected a Keras 3 '.keras' file.")
         data = members[WEIGHTS]
     with H5Reader(data, where=label) as reader:
-        kind = hdf5_kind(reader)
-        if kind in (LEGACY_MODEL, LEGACY_WEIGHTS):
-            _refuse_legacy(kind, label)
+        if hdf5_kind(reader) in (LEGACY_MODEL, LEGACY_WEIGHTS):
+            legacy_h5.load_weights(reader, model, label, skip_mismatch, by_name)
+            return
+        if by_name:
+            raise ValueError(f"{label}: by_name=True works only with legacy HDF5 files (as in "
+                             "Keras 3); expected by_name=False for a Keras 3 weights file.")
         variables, arrays = _model_weights(reader, model, label, skip_mismatch)
     _assign(variables, arrays)
+
+
+def load_legacy_model_bytes(data, label: str, custom_objects=None, compile=True):
+    """A model from a legacy whole-model `.h5` file's bytes (see `legacy_h5`)."""
+    with H5Reader(data, where=label) as reader:
+        kind = hdf5_kind(reader)
+        if kind == LEGACY_MODEL:
+            return legacy_h5.load_model(reader, label, custom_objects, compile)
+    return kind
