@@ -1,11 +1,26 @@
-"""Saving and loading whole models and their weights: one file, a JSON description and raw arrays.
+"""Saving and loading whole models and their weights, in Keras' formats and deltaw's own.
 
 `model.save(path)` / `load_model(path)` keep the architecture, the weights and the training state
 (compile arguments and every optimizer variable: iteration count, learning rate, slots), so that
 training continues after loading exactly as it would have without saving. `model.save_weights` /
-`model.load_weights` keep the weights only. Any file name works (`"model"`, `"model.keras"`,
-`"model.h5"`): the content is always the safetensors layout (see `deltaw.io.safetensors`), never a
-Keras zip or HDF5 file.
+`model.load_weights` keep the weights only.
+
+Which format is written depends on the name, as in Keras 3:
+
+- `"*.keras"`: Keras 3's zip (metadata.json, config.json, model.weights.h5), which real Keras
+  loads (`deltaw.keras.saving.keras_format`);
+- `save_weights("*.h5")` (so `"*.weights.h5"`): Keras 3's HDF5 weight layout;
+- any other name, documented as `"*.safetensors"`: deltaw's own format, described below (a
+  `save` to `"*.h5"` also writes it: deltaw has no legacy-HDF5 writer).
+
+Which format is read depends on the file's first bytes, never on its name
+(`deltaw.io.formats.sniff`): a zip is a `.keras` file, an HDF5 file is a Keras 3 weights file
+or a legacy tf.keras 2 `.h5` file (`deltaw.keras.saving.legacy_h5`), anything else goes to
+deltaw's own parser; so every file saved before keeps loading under any name. A file of a kind
+the function cannot use (a weights file given to `load_model`) gets an error naming its kind and
+the function to call.
+
+deltaw's own format:
 
 File content: tensors `weights/0000`, `weights/0001`, ... (`model.get_weights()` order) and
 `optimizer/0000`, ... (`model.optimizer.variables` order), plus one metadata entry "deltaw", a
@@ -29,9 +44,10 @@ and every weight and optimizer variable is checked before the first value is ass
 load never leaves a half-loaded model; `load_weights` into an existing model is all-or-nothing.
 Writes are atomic (`deltaw.io.atomic_write`): a crash mid-save leaves the previous file intact.
 
-Differences from Keras 3 (deliberate): `save` accepts any file name and `zipped` is ignored (the
-file is never a zip); `safe_mode=False` enables nothing, since deltaw files hold no code; a
-custom loss or metric *function* is saved by its `__name__` and needs `custom_objects` to load.
+Differences from Keras 3 (deliberate): `save` accepts any file name (not only `.keras`/`.h5`)
+and `zipped` is ignored; `safe_mode=False` enables nothing, since no file format deltaw reads is
+allowed to carry code (Keras' Lambda bytecode is refused); a custom loss or metric *function*
+is saved by its `__name__` and needs `custom_objects` to load.
 """
 
 from __future__ import annotations
@@ -174,9 +190,10 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
 
     Args:
         model: The model (Sequential, functional or subclassed with get_config/from_config).
-        filepath: Path (str or os.PathLike); any name, with or without an extension.
+        filepath: Path (str or os.PathLike). '.keras' writes Keras 3's zip (real Keras loads
+            it); any other name deltaw's own format ('.safetensors' by convention).
         overwrite: When False and the file exists, ask on stdin first (Keras 3's prompt).
-        zipped: Accepted for Keras 3 compatibility and ignored: the file is never a zip.
+        zipped: Accepted for Keras 3 compatibility and ignored.
         include_optimizer: Also save the compile arguments and optimizer variables.
         **kwargs: Only `save_format` (None, "keras", "h5" or "deltaw"; ignored).
 
@@ -209,7 +226,8 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
 
 
 def save_weights(model, filepath, overwrite=True):
-    """Save only the model's weights (`get_weights()` order) to one file; any name works.
+    """Save only the model's weights to one file: Keras 3's `.weights.h5` layout for names
+    ending in '.h5', deltaw's own format (`get_weights()` order) for any other name.
 
     Raises:
         OSError: The folder is missing or not writable (the old file is then left intact).
@@ -439,13 +457,16 @@ def _assign(variables, arrays, indices) -> None:
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Load a model saved by `model.save` / `save_model`, ready to predict or continue training.
 
+    Reads Keras 3 `.keras` files, legacy tf.keras 2 whole-model `.h5` files and deltaw's own
+    files, whichever the name: the format comes from the file's first bytes.
+
     Args:
         filepath: Path of the file (any name).
         custom_objects: Dict of name -> class or function for custom layers, losses, metrics and
             optimizers; the only way a class outside deltaw's registries can be named by a file.
         compile: Also compile the model with the saved arguments and restore the optimizer state.
-        safe_mode: Accepted for Keras 3 compatibility; deltaw files never contain code, so
-            loading is always safe.
+        safe_mode: Accepted for Keras 3 compatibility and ignored: loading is always safe
+            (no code from a file is ever run, whatever the file or its config says).
 
     Returns:
         The model, with its weights (and, when compiled, its optimizer variables) restored.
@@ -506,13 +527,16 @@ def _load_model_bytes(data, label: str, custom_objects=None, compile=True):
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     """Load weights saved by `save_weights` or `save` into an existing, built model.
 
-    All-or-nothing: every weight's shape and dtype is checked before the first is assigned.
+    Reads Keras 3 `.weights.h5` and `.keras` files, legacy tf.keras 2 `.h5` files and deltaw's
+    own files (the format comes from the first bytes). All-or-nothing: every weight's shape and
+    dtype is checked before the first is assigned.
 
     Args:
         model: A built model with the saved architecture.
         filepath: Path of the file (any name; a whole-model file works too).
         skip_mismatch: Skip (with a warning) weights whose shape or dtype differ, instead of
-            raising. A different number of weights always raises.
+            raising. A different number of weights always raises (except with by_name).
+        **kwargs: `by_name` (legacy HDF5 files only, as in Keras 3): match layers by name.
 
     Raises:
         FileNotFoundError: `filepath` does not exist.
