@@ -191,3 +191,50 @@ def config_variants(base: bytes, mutations):
             out = {**out, "compile_config": result.get("compile_config")}
             text = json.dumps(out)
         yield f"config-{label}", _with(members, config=text.encode())
+
+
+def legacy_variants(base: bytes, mutations, seed: int = 0):
+    """Variants of a legacy tf.keras 2 whole-model `.h5` file (`base`, HDF5 bytes)."""
+    rng = np.random.default_rng(seed)
+    for cut in sorted(set(range(0, 16)) | set(range(16, len(base), 32))):
+        yield f"legacy-truncate@{cut}", base[:cut]
+    for i in range(40):
+        yield f"flip-legacy-{i}", _flip(base, rng)
+    source = h5py.File(io.BytesIO(base), "r")
+    config = json.loads(source.attrs["model_config"])
+    layer = source["model_weights"].attrs["layer_names"][0].decode()
+    weight = source[f"model_weights/{layer}"].attrs["weight_names"][0].decode()
+    kernel = f"model_weights/{layer}/{weight}"
+    shape = source[kernel].shape
+    source.close()
+    edits = {
+        "legacy-config-not-json": lambda f: f.attrs.__setitem__("model_config", "{not json"),
+        "legacy-config-number": lambda f: f.attrs.__setitem__("model_config", np.arange(3)),
+        "legacy-config-deep": lambda f: f.attrs.__setitem__("model_config",
+                                                            "[" * 5000 + "]" * 5000),
+        "legacy-training-config-bad": lambda f: f.attrs.__setitem__(
+            "training_config", json.dumps({"optimizer_config": "os.system"})),
+        "legacy-layer-names-missing-group": lambda f: f["model_weights"].attrs.__setitem__(
+            "layer_names", np.array([b"nowhere", b"dense_1"])),
+        "legacy-weight-names-missing-dataset": lambda f: f[f"model_weights/{layer}"].attrs
+        .__setitem__("weight_names", np.array([b"nothing:0", b"nothing_else:0"])),
+        "legacy-soft-link": lambda f: (f.__delitem__(kernel),
+                                       f.__setitem__(kernel, h5py.SoftLink("/model_weights"))),
+        "legacy-external-link": lambda f: (f.__delitem__(kernel), f.__setitem__(
+            kernel, h5py.ExternalLink("/etc/passwd", "/x"))),
+        "legacy-wrong-shape": _replace(kernel, data=np.zeros((shape[0] + 1, *shape[1:]), "f4")),
+        "legacy-string-weight": _replace(kernel, data=np.array([b"x"] * int(np.prod(shape)))),
+        "legacy-huge-weight": _replace(kernel, shape=(2**20, 2**20), dtype="f8", chunks=(1, 1)),
+    }
+    for label, edit in edits.items():
+        yield label, _edited(base, edit)
+    for label, mutate in mutations:
+        info = json.loads(json.dumps({"model_config": config, "compile_config": None,
+                                      "format_version": 1, "kind": "model"}))
+        try:
+            result = mutate(info)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            continue
+        text = result if isinstance(result, str) else json.dumps(result.get("model_config"))
+        yield f"legacy-config-{label}", _edited(
+            base, lambda f, text=text: f.attrs.__setitem__("model_config", text))

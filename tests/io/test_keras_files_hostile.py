@@ -200,7 +200,7 @@ def test_cve_2026_1462_config_pointing_at_an_external_model_loads_nothing(entry,
 # The corpus
 
 
-def run(items, sentinel):
+def run(items, sentinel, always_refused=("zip-", "hdf5-", "config-raw")):
     count, refused, worst, worst_label = 0, 0, 0.0, ""
     for label, blob in items:
         count += 1
@@ -218,8 +218,8 @@ def run(items, sentinel):
             worst, worst_label = elapsed, label
         assert elapsed < MAX_SECONDS, f"{label}: took {elapsed:.3f} s"
         if model is not None:
-            assert not label.startswith(("zip-", "hdf5-", "config-raw")), \
-                f"{label}: loaded a broken file"
+            assert not label.startswith(always_refused) or label.startswith(
+                "legacy-config-"), f"{label}: loaded a broken file"
             shape = (2, *model.inputs[0].shape[1:])
             outputs = model.predict(np.ones(shape, np.float32), verbose=0)
             assert outputs.shape[0] == 2
@@ -235,6 +235,25 @@ def test_keras_zip_corpus(base_file, tmp_path):
     print(f"\nkeras corpus: {count} variants, {refused} refused; slowest {worst * 1e3:.1f} ms "
           f"({worst_label})")
     assert count >= 1000
+
+
+@pytest.fixture(scope="module")
+def legacy_base(tmp_path_factory) -> bytes:
+    from tests.keras import test_legacy_h5 as legacy
+
+    path = tmp_path_factory.mktemp("legacy") / "base.h5"
+    twin = legacy.deltaw_twin("sequential")
+    legacy.write_tf2(path, legacy.tf2_sequential(), legacy.weight_table(twin, legacy.SEQ_NAMES))
+    return path.read_bytes()
+
+
+def test_legacy_h5_corpus(legacy_base, tmp_path):
+    sentinel = tmp_path / "ran"
+    items = list(keras_corpus.legacy_variants(legacy_base, hostile_descriptions(str(sentinel))))
+    count, refused, worst, worst_label = run(items, sentinel, always_refused=("legacy-",))
+    print(f"\nlegacy corpus: {count} variants, {refused} refused; slowest {worst * 1e3:.1f} ms "
+          f"({worst_label})")
+    assert count >= 300
 
 
 def test_a_zip_bomb_fails_in_well_under_a_second(base_file):
