@@ -189,3 +189,32 @@ def test_keras_legacy_h5_writer_deltaw_reads(family, tmp_path):
     d_fresh = FAMILIES[family][0](dk)
     d_fresh.load_weights(tmp_path / "w.h5")
     assert_close_outputs(predictions(d_fresh, x), predictions(k_model, x))
+
+
+def compiled_with_objects(L):
+    model = L.Sequential([L.Input((4,)), L.layers.Dense(3)])
+    schedule = L.optimizers.schedules.ExponentialDecay(0.05, decay_steps=10, decay_rate=0.9)
+    model.compile(optimizer=L.optimizers.SGD(schedule, momentum=0.9, nesterov=True),
+                  loss=L.losses.MeanSquaredError(),
+                  metrics=[L.metrics.MeanAbsoluteError(), "mse",
+                           L.metrics.RootMeanSquaredError(name="rmse")])
+    return model
+
+
+@pytest.mark.parametrize("writer", ["keras", "deltaw"])
+def test_compile_objects_schedules_and_metrics_cross_over(writer, tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = rng.random((6, 4), np.float32), rng.random((6, 3), np.float32)
+    source = compiled_with_objects(keras if writer == "keras" else dk)
+    with kr.quiet():
+        source.fit(x, y, batch_size=3, verbose=0)
+        source.save(tmp_path / "m.keras")
+        loaded = (dk.models.load_model if writer == "keras" else keras.saving.load_model)(
+            tmp_path / "m.keras")
+        logs = [m.evaluate(x, y, verbose=0, return_dict=True) for m in (source, loaded)]
+        steps = [np.ravel(m.train_on_batch(x, y)) for m in (source, loaded)]
+    assert logs[0].keys() == logs[1].keys() == {"loss", "mean_absolute_error", "mse", "rmse"}
+    for key in logs[0]:
+        assert logs[1][key] == pytest.approx(logs[0][key], rel=1e-5)
+    np.testing.assert_allclose(steps[1], steps[0], rtol=1e-5)
+    assert loaded.optimizer.get_config()["learning_rate"]["class_name"] == "ExponentialDecay"
