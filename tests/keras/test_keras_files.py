@@ -269,3 +269,24 @@ def test_a_safetensors_file_from_elsewhere_names_its_problem(tmp_path):
     st.save_file({"w": np.zeros(3, np.float32)}, tmp_path / "x.safetensors")
     with pytest.raises(ModelFileError, match="no 'deltaw' metadata"):
         load_model(tmp_path / "x.safetensors")
+
+
+def test_custom_layers_and_subclassed_models_through_keras_zip(tmp_path):
+    from tests.keras.test_saving import Scale, TwoLayer, custom_model
+
+    x, y = data(), data((8, 3), seed=1)
+    model = custom_model()
+    model.save(tmp_path / "custom.keras")
+    record = json.loads(members(tmp_path / "custom.keras")["config.json"])
+    scale = record["config"]["layers"][1]
+    assert (scale["class_name"], scale["registered_name"]) == ("Scale", "Scale")
+    with pytest.raises(ModelFileError, match=r"custom.keras.*Scale"):
+        load_model(tmp_path / "custom.keras")
+    loaded = load_model(tmp_path / "custom.keras", custom_objects={"Scale": Scale})
+    assert loaded.predict(x, verbose=0).tobytes() == model.predict(x, verbose=0).tobytes()
+    sub = TwoLayer()
+    sub.compile(optimizer="adam", loss="mse")
+    sub.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    sub.save(tmp_path / "sub.keras")
+    loaded = load_model(tmp_path / "sub.keras", custom_objects={"TwoLayer": TwoLayer})
+    assert_same_state(loaded, sub)
