@@ -123,8 +123,9 @@ def test_functional_several_inputs_outputs_nested_and_merging(tmp_path):
 
 
 def test_a_layer_without_onnx_form_is_named(tmp_path):
-    model = models.Sequential([layers.Input((4, 3)), layers.LSTM(2)])
-    with pytest.raises(ValueError, match=r"export: layer 'lstm\w*' \(LSTM\) has no ONNX form"):
+    model = models.Sequential([layers.Input((4, 3)), layers.GroupNormalization(1)])
+    with pytest.raises(ValueError, match=r"export: layer 'group_normalization\w*' "
+                                         r"\(GroupNormalization\) has no ONNX form"):
         model.export(tmp_path / "m.onnx", format="onnx")
     assert not (tmp_path / "m.onnx").exists()
 
@@ -150,3 +151,31 @@ def test_missing_onnx_says_what_to_install(tmp_path, monkeypatch):
     model = models.Sequential([layers.Input((4,)), layers.Dense(2)])
     with pytest.raises(ImportError, match=r"pip install 'deltaw\[onnx\]'"):
         model.export(tmp_path / "m.onnx", format="onnx")
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "SimpleRNN"])
+def test_recurrent_layers(kind, tmp_path):
+    cls = getattr(layers, kind)
+    extra = {"reset_after": False} if kind == "GRU" else {}
+    model = models.Sequential([
+        layers.Input((7, 3)), cls(4, return_sequences=True),
+        layers.Bidirectional(cls(3, return_sequences=True, **extra)),
+        layers.TimeDistributed(layers.Dense(3)),
+        layers.Bidirectional(cls(2), merge_mode="sum"), layers.Dense(2)])
+    check(model, tmp_path, floats(7, 3))
+
+
+def test_recurrent_last_output_backwards_and_cropping(tmp_path):
+    model = models.Sequential([layers.Input((6, 5, 2)), layers.Cropping2D(((1, 0), (1, 2))),
+                               layers.Reshape((5, 4)), layers.GRU(3, go_backwards=True),
+                               layers.Dense(2)])
+    check(model, tmp_path, floats(6, 5, 2))
+
+
+def test_recurrent_settings_without_onnx_form(tmp_path):
+    for layer in (layers.LSTM(2, return_sequences=True, go_backwards=True),
+                  layers.SimpleRNN(2, activation="linear"),
+                  layers.Bidirectional(layers.LSTM(2), merge_mode="mul")):
+        model = models.Sequential([layers.Input((4, 3)), layer])
+        with pytest.raises(ValueError, match=rf"export: .*'{layer.name}'"):
+            model.export(tmp_path / "m.onnx", format="onnx")

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from deltaw.keras import activations
+from deltaw.keras.export.onnx_recurrent import RECURRENT_CONVERTERS
 
 __all__ = ["CONVERTERS", "activation"]
 
@@ -308,3 +309,29 @@ CONVERTERS = {
     "Maximum": _chain("Max"), "Minimum": _chain("Min"), "Average": _average,
     "Concatenate": _concatenate,
 }
+
+
+def _time_distributed(b, layer, inputs, shapes):
+    # Dense, Activation and Dropout act on the last axis only: the wrapper changes nothing.
+    inner = layer.layer
+    if type(inner).__name__ not in ("Dense", "Activation", "Dropout"):
+        raise ValueError(f"export: TimeDistributed '{layer.name}' wraps a "
+                         f"{type(inner).__name__}; expected Dense, Activation or Dropout to "
+                         "have an ONNX form in deltaw.")
+    return CONVERTERS[type(inner).__name__](b, inner, inputs, shapes)
+
+
+def _cropping_2d(b, layer, inputs, shapes):
+    _check_channels_last(layer)
+    (top, bottom), (left, right) = layer.get_config()["cropping"]
+    starts = np.array([top, left], np.int64)
+    ends = np.array([-bottom if bottom else np.iinfo(np.int64).max,
+                     -right if right else np.iinfo(np.int64).max], np.int64)
+    return b.op("Slice", [inputs[0], b.const(starts, f"{layer.name}_starts"),
+                          b.const(ends, f"{layer.name}_ends"),
+                          b.const(np.array([1, 2], np.int64), f"{layer.name}_axes")],
+                layer.name)
+
+
+CONVERTERS.update(TimeDistributed=_time_distributed, Cropping2D=_cropping_2d,
+                  **RECURRENT_CONVERTERS)
