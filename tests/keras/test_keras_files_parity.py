@@ -78,10 +78,25 @@ def merging(L):
     return L.Model([a, b], [out1, out2])
 
 
+def misc(L):
+    x = L.Input((6, 4), name="seq")
+    h = L.layers.SpatialDropout1D(0.0)(x)
+    h = L.layers.Attention()([h, h])
+    pooled = L.layers.GlobalAveragePooling1D()(h)
+    out = L.layers.Minimum()([L.layers.Dense(2)(pooled), L.layers.Dense(2)(pooled)])
+    return L.Model(x, out)
+
+
+def masked(L):  # Sequential: Keras 3.15 records keras.ops calls of Masking in functional graphs
+    return L.Sequential([L.Input((6, 4)), L.layers.Masking(0.0), L.layers.LSTM(3),
+                         L.layers.Dense(2)])
+
+
 FAMILIES = {"dense": (dense, [(5,)], [(3,)]), "vision": (vision, [(8, 8, 2)], [(3,)]),
             "sequence_1d": (sequence_1d, [(10, 3)], [(2,)]),
             "recurrent": (recurrent, [(6,)], [(2,)]), "attention": (attention, [(5, 6)], [(2,)]),
-            "merging": (merging, [(4,), (4,)], [(2,), (2, 2)])}
+            "merging": (merging, [(4,), (4,)], [(2,), (2, 2)]),
+            "misc": (misc, [(6, 4)], [(2,)]), "masked": (masked, [(6, 4)], [(2,)])}
 
 
 def batch(shapes, seed, n=6):
@@ -218,3 +233,29 @@ def test_compile_objects_schedules_and_metrics_cross_over(writer, tmp_path):
         assert logs[1][key] == pytest.approx(logs[0][key], rel=1e-5)
     np.testing.assert_allclose(steps[1], steps[0], rtol=1e-5)
     assert loaded.optimizer.get_config()["learning_rate"]["class_name"] == "ExponentialDecay"
+
+
+LAYER_ARGS = {"Dense": (2,), "Conv1D": (2, 2), "Conv2D": (2, 2), "Conv2DTranspose": (2, 2),
+              "DepthwiseConv2D": (2,), "SeparableConv2D": (2, 2), "Embedding": (4, 2),
+              "LSTM": (2,), "GRU": (2,), "SimpleRNN": (2,), "MultiHeadAttention": (2, 2),
+              "Activation": ("relu",), "Dropout": (0.1,), "SpatialDropout1D": (0.1,),
+              "SpatialDropout2D": (0.1,), "Reshape": ((2,),), "GroupNormalization": (1,),
+              "AveragePooling1D": (2,), "AveragePooling2D": (2,)}
+
+
+def test_keras_builds_every_layer_from_the_config_deltaw_writes():
+    from deltaw.keras.saving import keras_layout
+
+    for name in sorted(dk.layers.LAYERS):
+        if name in ("Layer", "InputLayer", "Bidirectional", "TimeDistributed"):
+            continue
+        args = LAYER_ARGS.get(name, ())
+        record = keras_layout._keras_keys({"class_name": name,
+                                           "config": getattr(dk.layers, name)(*args)
+                                           .get_config()})
+        with kr.quiet():
+            layer = getattr(keras.layers, name).from_config(record["config"])
+            expected = getattr(keras.layers, name)(*args).get_config()
+        got = layer.get_config()
+        assert {k: got[k] for k in expected if k != "name"} == \
+            {k: v for k, v in expected.items() if k != "name"}, name

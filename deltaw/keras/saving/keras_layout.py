@@ -9,16 +9,16 @@ the attribute that holds them. deltaw's layers hold some weights differently fro
 `_query_dense`), so this module is the one place that translates: `weight_paths(model)` gives,
 for each of `model.weights`, its Keras path. Every writer and reader of Keras' layout uses it.
 
-The same goes for configs: deltaw's `get_config` already writes Keras 3's keys, so the only
-translation left is the top-level wrapping (`model_record`) and compile arguments
-(`compile_record` / `plain_compile_config`).
+The same goes for configs: deltaw's `get_config` writes Keras 3's keys, so what is left to
+translate is the top-level wrapping (`model_record`), the keys Keras refuses (`KERAS_REFUSES`)
+and the compile arguments (`compile_record` / `plain_compile_config`).
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["KERAS_VERSION", "compile_record", "model_record", "plain_compile_config",
+__all__ = ["KERAS_REFUSES", "KERAS_VERSION", "compile_record", "model_record", "plain_compile_config",
            "snake_case", "weight_paths"]
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose file layout deltaw writes (and was tested on)
@@ -117,11 +117,29 @@ def weight_paths(model) -> tuple[list[str], dict[str, dict]]:
 # ----------------------------------------------------------------------------------- configs
 
 
+# Keys deltaw's get_config writes that Keras 3's constructor of the class refuses (found by
+# comparing both libraries' configs of every layer class; tests/keras/test_keras_files_parity.py).
+KERAS_REFUSES = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",)}
+
+
+def _keras_keys(value):
+    if isinstance(value, list):
+        return [_keras_keys(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _keras_keys(v) for k, v in value.items()}
+    refused = KERAS_REFUSES.get(out.get("class_name")) if isinstance(out.get("config"),
+                                                                    dict) else None
+    if refused:
+        out["config"] = {k: v for k, v in out["config"].items() if k not in refused}
+    return out
+
+
 def model_record(model, build_config, compile_config) -> dict:
     """config.json's content: the model serialized as Keras 3 writes it."""
     from deltaw.keras.models.config import serialize_layer
 
-    record = serialize_layer(model)
+    record = _keras_keys(serialize_layer(model))
     if record["registered_name"] is None and type(model).__name__ == "Functional":
         # Keras writes its functional class by its source module, with a registered name.
         record.update(module="keras.src.models.functional", registered_name="Functional")
