@@ -179,3 +179,30 @@ def test_recurrent_settings_without_onnx_form(tmp_path):
         model = models.Sequential([layers.Input((4, 3)), layer])
         with pytest.raises(ValueError, match=rf"export: .*'{layer.name}'"):
             model.export(tmp_path / "m.onnx", format="onnx")
+
+
+@pytest.mark.parametrize("call", ["positional", "keywords", "with-key"])
+def test_multi_head_attention_block(call, tmp_path):
+    x = layers.Input((6, 8), name="tokens")
+    other = layers.Input((4, 5), name="memory")
+    attention = layers.MultiHeadAttention(2, 3, value_dim=4, output_shape=7)
+    if call == "positional":
+        h = attention(x, x)
+    elif call == "keywords":
+        h = attention(x, value=other)
+    else:
+        h = attention(x, other, layers.Dense(5)(other))
+    h = layers.LayerNormalization()(layers.Dense(8)(h))
+    model = models.Model([x, other], layers.Dense(2)(layers.Flatten()(layers.Add()([x, h]))))
+
+    def make(batch):
+        return [RNG.standard_normal((batch, 6, 8)).astype(np.float32),
+                RNG.standard_normal((batch, 4, 5)).astype(np.float32)]
+    check(model, tmp_path, make)
+
+
+def test_attention_masks_have_no_onnx_form(tmp_path):
+    x = layers.Input((6, 8))
+    model = models.Model(x, layers.MultiHeadAttention(2, 3)(x, x, use_causal_mask=True))
+    with pytest.raises(ValueError, match=r"MultiHeadAttention '\w+': masks \(\['use_causal"):
+        model.export(tmp_path / "m.onnx", format="onnx")

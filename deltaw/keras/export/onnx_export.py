@@ -14,8 +14,11 @@ import os
 import numpy as np
 
 from deltaw.io.atomic import atomic_write
+from deltaw.keras.export.onnx_attention import multi_head_attention
 from deltaw.keras.export.onnx_graph import GraphBuilder, import_onnx
 from deltaw.keras.export.onnx_layers import CONVERTERS
+from deltaw.keras.layers import nest
+from deltaw.keras.layers.keras_tensor import KerasTensor
 
 __all__ = ["DEFAULT_OPSET", "export_onnx"]
 
@@ -28,14 +31,34 @@ def _is_model(layer) -> bool:
     return isinstance(layer, Model)
 
 
-def _convert_layer(b, layer, inputs, shapes):
+def _convert_layer(b, layer, inputs, shapes, named=None):
+    if type(layer).__name__ == "MultiHeadAttention":
+        return [multi_head_attention(b, layer, inputs, named or {}, shapes)]
+    if named:
+        raise ValueError(f"export: layer '{layer.name}' receives tensors by keyword "
+                         f"({sorted(named)}); expected positional inputs.")
     if _is_model(layer):
         return _convert_model(b, layer, inputs)
     convert = CONVERTERS.get(type(layer).__name__)
     if convert is None:
         raise ValueError(f"export: layer '{layer.name}' ({type(layer).__name__}) has no ONNX "
-                         f"form in deltaw; expected layers of: {', '.join(sorted(CONVERTERS))}.")
+                         f"form in deltaw; expected layers of: "
+                         f"{', '.join(sorted([*CONVERTERS, 'MultiHeadAttention']))}.")
     return [convert(b, layer, inputs, shapes)]
+
+
+def _named_arguments(node, names: dict) -> dict:
+    """The tensors (by graph name) and flags a layer call received by keyword."""
+    named = {}
+    for key, value in node.call_kwargs.items():
+        if isinstance(value, KerasTensor):
+            named[key] = names[id(value)]
+        elif any(isinstance(t, KerasTensor) for t in nest.flatten(value)):
+            raise ValueError(f"export: layer '{node.operation.name}' receives nested tensors "
+                             f"by keyword ({key!r}); expected positional inputs.")
+        elif key == "use_causal_mask" and value:
+            named[key] = True
+    return named
 
 
 def _convert_model(b, model, inputs: list[str]) -> list[str]:
@@ -51,9 +74,11 @@ def _convert_model(b, model, inputs: list[str]) -> list[str]:
                          "Sequential or functional model (its graph is what ONNX stores).")
     names = {id(t): name for t, name in zip(model._flat_inputs, inputs, strict=True)}
     for node in model._exec_nodes:
-        ins = [names[id(t)] for t in node.input_tensors]
+        positional = [t for t in nest.flatten(list(node.call_args)) if isinstance(t, KerasTensor)]
+        ins = [names[id(t)] for t in positional]
+        named = _named_arguments(node, names)
         shapes = [tuple(t.shape) for t in node.input_tensors]
-        outs = _convert_layer(b, node.operation, ins, shapes)
+        outs = _convert_layer(b, node.operation, ins, shapes, named)
         if len(outs) != len(node.output_tensors):
             raise ValueError(f"export: layer '{node.operation.name}' gives "
                              f"{len(node.output_tensors)} outputs; expected one.")
