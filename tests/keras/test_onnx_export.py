@@ -206,3 +206,13 @@ def test_attention_masks_have_no_onnx_form(tmp_path):
     model = models.Model(x, layers.MultiHeadAttention(2, 3)(x, x, use_causal_mask=True))
     with pytest.raises(ValueError, match=r"MultiHeadAttention '\w+': masks \(\['use_causal"):
         model.export(tmp_path / "m.onnx", format="onnx")
+
+
+@pytest.mark.parametrize("kernel, strides, padding", [(3, 2, "same"), (2, 2, "same"),
+                                                      (3, 1, "same"), (1, 3, "same"),
+                                                      (3, 2, "valid"), (4, 3, "valid")])
+def test_conv_2d_transpose(kernel, strides, padding, tmp_path):
+    model = models.Sequential([layers.Input((5, 6, 2)),
+                               layers.Conv2DTranspose(3, kernel, strides=strides,
+                                                      padding=padding, activation="relu")])
+    check(model, tmp_path, floats(5, 6, 2))

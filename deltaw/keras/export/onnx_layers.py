@@ -333,5 +333,31 @@ def _cropping_2d(b, layer, inputs, shapes):
                 layer.name)
 
 
+def _conv_transpose(b, layer, inputs, shapes):
+    _check_channels_last(layer)
+    config = layer.get_config()
+    if config.get("output_padding") is not None:
+        raise ValueError(f"export: Conv2DTranspose '{layer.name}' with output_padding has no "
+                         "ONNX form in deltaw; expected output_padding=None.")
+    kernel = _array(layer.kernel)  # (kh, kw, out, in)
+    size = list(kernel.shape[:2])
+    strides, dilation = _per_axis(config["strides"], 2), _per_axis(config["dilation_rate"], 2)
+    begin, end, extra = [0, 0], [0, 0], [0, 0]
+    if config["padding"] == "same":  # the transpose of a "same" convolution: output in * s
+        for i in range(2):
+            effective = (size[i] - 1) * dilation[i] + 1
+            total = max(effective - strides[i], 0)
+            begin[i], end[i] = total // 2, total - total // 2
+            extra[i] = max(strides[i] - effective, 0)
+    inputs = [_channels_first(b, inputs[0], 4, layer.name),
+              b.const(np.transpose(kernel, (3, 2, 0, 1)), f"{layer.name}_kernel")]
+    if layer.use_bias:
+        inputs.append(b.const(_array(layer.bias), f"{layer.name}_bias"))
+    x = b.op("ConvTranspose", inputs, layer.name, kernel_shape=size, strides=strides,
+             dilations=dilation, pads=begin + end, output_padding=extra)
+    return activation(b, _channels_last(b, x, 4, layer.name), layer.activation, layer.name)
+
+
 CONVERTERS.update(TimeDistributed=_time_distributed, Cropping2D=_cropping_2d,
+                  Conv2DTranspose=_conv_transpose,
                   **RECURRENT_CONVERTERS)
