@@ -123,9 +123,9 @@ def test_functional_several_inputs_outputs_nested_and_merging(tmp_path):
 
 
 def test_a_layer_without_onnx_form_is_named(tmp_path):
-    model = models.Sequential([layers.Input((4, 3)), layers.GroupNormalization(1)])
-    with pytest.raises(ValueError, match=r"export: layer 'group_normalization\w*' "
-                                         r"\(GroupNormalization\) has no ONNX form"):
+    model = models.Sequential([layers.Input((4, 3)), layers.Masking()])
+    with pytest.raises(ValueError, match=r"export: layer 'masking\w*' \(Masking\) has no "
+                                         r"ONNX form"):
         model.export(tmp_path / "m.onnx", format="onnx")
     assert not (tmp_path / "m.onnx").exists()
 
@@ -216,3 +216,13 @@ def test_conv_2d_transpose(kernel, strides, padding, tmp_path):
                                layers.Conv2DTranspose(3, kernel, strides=strides,
                                                       padding=padding, activation="relu")])
     check(model, tmp_path, floats(5, 6, 2))
+
+
+def test_group_normalization_and_dot_attention(tmp_path):
+    x = layers.Input((5, 6), name="seq")
+    h = layers.GroupNormalization(3)(layers.Dense(6)(x))
+    scaled = layers.Attention(use_scale=True)([h, x])
+    plain = layers.Attention()([x, h, layers.Dense(6)(h)])
+    image = layers.Reshape((5, 6, 1))(layers.Add()([scaled, plain]))
+    out = layers.GroupNormalization(1)(layers.Conv2D(4, 2)(image))
+    check(models.Model(x, layers.Flatten()(out)), tmp_path, floats(5, 6))

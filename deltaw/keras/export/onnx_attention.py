@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-__all__ = ["multi_head_attention"]
+__all__ = ["dot_product_attention", "multi_head_attention"]
 
 _MASKS = ("query_mask", "value_mask", "key_mask", "attention_mask", "mask")
 
@@ -46,3 +46,19 @@ def multi_head_attention(b, layer, positional, named, shapes):
     probs = b.op("Softmax", [scores], hint, axis=-1)
     context = b.op("Einsum", [probs, v], hint, equation="bhts,bshv->bthv")
     return _project(b, context, layer._output_dense, "bthv,hvo->bto", f"{hint}_output")
+
+
+def dot_product_attention(b, layer, inputs, shapes):
+    """Keras' Attention layer (score_mode 'dot'): softmax(scale * q k^T) v."""
+    config = layer.get_config()
+    if config["score_mode"] != "dot":
+        raise ValueError(f"export: Attention '{layer.name}' score_mode={config['score_mode']!r} "
+                         "has no ONNX form in deltaw; expected 'dot'.")
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    hint = layer.name
+    scores = b.op("MatMul", [query, b.op("Transpose", [key], hint, perm=[0, 2, 1])], hint)
+    if config["use_scale"]:
+        scale = np.asarray(layer.scale.data, np.float32)
+        scores = b.op("Mul", [scores, b.const(scale, f"{hint}_scale")], hint)
+    return b.op("MatMul", [b.op("Softmax", [scores], hint, axis=-1), value], hint)

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from deltaw.keras import activations
+from deltaw.keras.export.onnx_attention import dot_product_attention
 from deltaw.keras.export.onnx_recurrent import RECURRENT_CONVERTERS
 
 __all__ = ["CONVERTERS", "activation"]
@@ -358,6 +359,32 @@ def _conv_transpose(b, layer, inputs, shapes):
     return activation(b, _channels_last(b, x, 4, layer.name), layer.activation, layer.name)
 
 
+def _group_normalization(b, layer, inputs, shapes):
+    config, shape = layer.get_config(), shapes[0]
+    rank, channels, groups = len(shape), shape[-1], layer.get_config()["groups"]
+    if config["axis"] % rank != rank - 1 or any(d is None for d in shape[1:]):
+        raise ValueError(f"export: GroupNormalization '{layer.name}' needs the channels last "
+                         "and static sizes to have an ONNX form in deltaw.")
+    hint = layer.name
+    grouped = np.array([0, *shape[1:-1], groups, channels // groups], np.int64)
+    x = b.op("Reshape", [inputs[0], b.const(grouped, f"{hint}_grouped")], hint)
+    axes = [*range(1, rank - 1), rank]  # the spatial axes and each group's channels
+    mean = b.op("ReduceMean", [x], hint, axes=axes, keepdims=1)
+    centered = b.op("Sub", [x, mean], hint)
+    variance = b.op("ReduceMean", [b.op("Mul", [centered, centered], hint)], hint, axes=axes,
+                    keepdims=1)
+    eps = b.const(np.float32(config["epsilon"]), f"{hint}_epsilon")
+    x = b.op("Div", [centered, b.op("Sqrt", [b.op("Add", [variance, eps], hint)], hint)], hint)
+    x = b.op("Reshape", [x, b.const(np.array([0, *shape[1:]], np.int64), f"{hint}_shape")],
+             hint)
+    if layer.gamma is not None:
+        x = b.op("Mul", [x, b.const(_array(layer.gamma), f"{hint}_gamma")], hint)
+    if layer.beta is not None:
+        x = b.op("Add", [x, b.const(_array(layer.beta), f"{hint}_beta")], hint)
+    return x
+
+
 CONVERTERS.update(TimeDistributed=_time_distributed, Cropping2D=_cropping_2d,
-                  Conv2DTranspose=_conv_transpose,
+                  Conv2DTranspose=_conv_transpose, GroupNormalization=_group_normalization,
+                  Attention=dot_product_attention,
                   **RECURRENT_CONVERTERS)
