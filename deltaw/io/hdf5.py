@@ -62,7 +62,7 @@ class H5Reader:
         self.datasets: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
         self.groups: set[str] = {""}
         try:
-            self._walk(h5py, self._file, "")
+            self._walk(h5py)
         except ModelFileError:
             self.close()
             raise
@@ -74,7 +74,7 @@ class H5Reader:
     def _fail(self, what: str):
         raise ModelFileError(f"{self.where}: {what}")
 
-    def _walk(self, h5py, _group, _prefix: str) -> None:
+    def _walk(self, h5py) -> None:
         # Visit the links with the low-level API (a tenth of the high-level cost per object);
         # H5Lvisit never follows soft or external links, and it stops when the callback returns
         # non-None, which is how the object count is capped.

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["KERAS_REFUSES", "KERAS_VERSION", "compile_record", "model_record", "plain_compile_config",
-           "snake_case", "weight_paths"]
+__all__ = ["KERAS_REFUSES", "KERAS_VERSION", "compile_record", "model_record",
+           "plain_compile_config", "snake_case", "weight_paths"]
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose file layout deltaw writes (and was tested on)
 _RECURRENT = {"LSTM": "lstm_cell", "GRU": "gru_cell", "SimpleRNN": "simple_rnn_cell"}
