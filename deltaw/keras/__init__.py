@@ -8,8 +8,8 @@ import importlib
 
 _SUBMODULES = (
     "activations", "applications", "backend", "callbacks", "constraints", "datasets",
-    "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers",
-    "saving", "utils",
+    "export", "initializers", "layers", "losses", "metrics", "models", "optimizers",
+    "regularizers", "saving", "utils",
 )
 _NAMES = {"Input": "layers", "Model": "models", "Sequential": "models"}
 

@@ -127,8 +127,8 @@ def model_base_file(tmp_path) -> bytes:
     rng = np.random.default_rng(0)
     model.fit(rng.standard_normal((8, 4)).astype(np.float32),
               rng.standard_normal((8, 2)).astype(np.float32), epochs=1, verbose=0)
-    model.save(tmp_path / "base.keras")
-    return (tmp_path / "base.keras").read_bytes()
+    model.save(tmp_path / "base.safetensors")  # deltaw's own format
+    return (tmp_path / "base.safetensors").read_bytes()
 
 
 def hostile_descriptions(sentinel: str):

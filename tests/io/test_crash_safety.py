@@ -68,8 +68,9 @@ HELPER = """
 import os, sys, time
 path, refs = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
-save_a(os.path.join(refs, "A"))
-save_b(os.path.join(refs, "B"))
+suffix = os.path.splitext(path)[1]  # the same name as the target: '.keras' is Keras' zip
+save_a(os.path.join(refs, "A" + suffix))
+save_b(os.path.join(refs, "B" + suffix))
 pair = time.perf_counter() - start  # how long one A-B round of saves takes
 save_a(path)
 print("ready", pair, flush=True)
@@ -118,7 +119,7 @@ def test_sigkill_at_random_instants_leaves_a_whole_old_or_new_file(kind, tmp_pat
     try:
         ready, pair = helper.stdout.readline().split()
         assert ready == "ready"
-        versions = {tag: (refs / tag).read_bytes() for tag in "AB"}
+        versions = {tag: (refs / (tag + target.suffix)).read_bytes() for tag in "AB"}
         assert len(versions["A"]) != len(versions["B"])
         for _ in range(KILLS):
             helper.stdin.write("go\n")

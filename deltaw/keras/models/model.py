@@ -175,11 +175,43 @@ class Model(Trainer, Layer):
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save the whole model (architecture, weights, optimizer state) to one file.
 
-        Any file name works; see `deltaw.keras.models.saving.save_model`.
+        '.keras' writes Keras 3's zip; any other name deltaw's own format; see
+        `deltaw.keras.models.saving.save_model`.
         """
         from deltaw.keras.models import saving
 
         saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Write the model for another runtime: deltaw writes `format="onnx"` (Keras 3's name).
+
+        Args:
+            filepath: Where to write ('m.onnx').
+            format: "onnx"; Keras' other formats ("tf_saved_model", "openvino", "litert")
+                need TensorFlow or OpenVINO and are refused.
+            verbose: Accepted for Keras 3 compatibility (deltaw prints nothing).
+            input_signature: Accepted only as None: the inputs are the model's own, with a
+                dynamic batch dimension.
+            **kwargs: `opset_version` (17 or newer; default 17).
+
+        Raises:
+            ValueError: Another format, or a layer without an ONNX form (named).
+            ImportError: onnx is not installed (pip install 'deltaw[onnx]').
+        """
+        if format != "onnx":
+            raise ValueError(f"export: format={format!r} is not available in deltaw; expected "
+                             "format='onnx' (the other Keras formats need TensorFlow).")
+        if input_signature is not None:
+            raise ValueError("export: input_signature is not supported; expected None (the "
+                             "model's own inputs, with a dynamic batch dimension).")
+        unknown = set(kwargs) - {"opset_version"}
+        if unknown:
+            raise TypeError(f"export: unexpected keyword argument {sorted(unknown)[0]!r}; "
+                            "expected opset_version.")
+        from deltaw.keras.export import export_onnx
+
+        export_onnx(self, filepath, **kwargs)
 
     def save_weights(self, filepath, overwrite=True):
         """Save the weights only; see `deltaw.keras.models.saving.save_weights`."""

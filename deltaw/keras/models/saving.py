@@ -1,11 +1,26 @@
-"""Saving and loading whole models and their weights: one file, a JSON description and raw arrays.
+"""Saving and loading whole models and their weights, in Keras' formats and deltaw's own.
 
 `model.save(path)` / `load_model(path)` keep the architecture, the weights and the training state
 (compile arguments and every optimizer variable: iteration count, learning rate, slots), so that
 training continues after loading exactly as it would have without saving. `model.save_weights` /
-`model.load_weights` keep the weights only. Any file name works (`"model"`, `"model.keras"`,
-`"model.h5"`): the content is always the safetensors layout (see `deltaw.io.safetensors`), never a
-Keras zip or HDF5 file.
+`model.load_weights` keep the weights only.
+
+Which format is written depends on the name, as in Keras 3:
+
+- `"*.keras"`: Keras 3's zip (metadata.json, config.json, model.weights.h5), which real Keras
+  loads (`deltaw.keras.saving.keras_format`);
+- `save_weights("*.h5")` (so `"*.weights.h5"`): Keras 3's HDF5 weight layout;
+- any other name, documented as `"*.safetensors"`: deltaw's own format, described below (a
+  `save` to `"*.h5"` also writes it: deltaw has no legacy-HDF5 writer).
+
+Which format is read depends on the file's first bytes, never on its name
+(`deltaw.io.formats.sniff`): a zip is a `.keras` file, an HDF5 file is a Keras 3 weights file
+or a legacy tf.keras 2 `.h5` file (`deltaw.keras.saving.legacy_h5`), anything else goes to
+deltaw's own parser; so every file saved before keeps loading under any name. A file of a kind
+the function cannot use (a weights file given to `load_model`) gets an error naming its kind and
+the function to call.
+
+deltaw's own format:
 
 File content: tensors `weights/0000`, `weights/0001`, ... (`model.get_weights()` order) and
 `optimizer/0000`, ... (`model.optimizer.variables` order), plus one metadata entry "deltaw", a
@@ -29,9 +44,10 @@ and every weight and optimizer variable is checked before the first value is ass
 load never leaves a half-loaded model; `load_weights` into an existing model is all-or-nothing.
 Writes are atomic (`deltaw.io.atomic_write`): a crash mid-save leaves the previous file intact.
 
-Differences from Keras 3 (deliberate): `save` accepts any file name and `zipped` is ignored (the
-file is never a zip); `safe_mode=False` enables nothing, since deltaw files hold no code; a
-custom loss or metric *function* is saved by its `__name__` and needs `custom_objects` to load.
+Differences from Keras 3 (deliberate): `save` accepts any file name (not only `.keras`/`.h5`)
+and `zipped` is ignored; `safe_mode=False` enables nothing, since no file format deltaw reads is
+allowed to carry code (Keras' Lambda bytecode is refused); a custom loss or metric *function*
+is saved by its `__name__` and needs `custom_objects` to load.
 """
 
 from __future__ import annotations
@@ -42,6 +58,7 @@ import warnings
 
 import numpy as np
 
+from deltaw.io import formats
 from deltaw.io import safetensors as st
 from deltaw.io.atomic import atomic_write
 from deltaw.io.errors import ModelFileError
@@ -53,6 +70,8 @@ FORMAT_VERSION = 1
 METADATA_KEY = "deltaw"
 _BUDGET_SLACK = 1 << 16  # bytes a rebuilt model may create beyond the file's weights
 _OBJECT_KEYS = {"class_name", "config"}
+KERAS_SUFFIX, H5_SUFFIX = ".keras", ".h5"  # Keras' formats; any other name: deltaw's own
+NATIVE_SUFFIX = ".safetensors"  # the documented suffix of deltaw's own format
 
 
 # ----------------------------------------------------------------------------------------------
@@ -125,12 +144,24 @@ def _to_json(info: dict, model, where: str) -> str:
                         "strings, lists and dicts.") from None
 
 
+def _write_bytes(path: str, blob: bytes, overwrite: bool) -> None:
+    if not overwrite and os.path.exists(path) and not _ask_to_overwrite(path):
+        return
+    atomic_write(path, blob)
+
+
 def _write(filepath, tensors: dict, info: dict, model, overwrite: bool, where: str) -> None:
     path = os.fspath(filepath)
     if not overwrite and os.path.exists(path) and not _ask_to_overwrite(path):
         return
     blob = st.serialize(tensors, {METADATA_KEY: _to_json(info, model, where)})
     atomic_write(path, blob)
+
+
+def _keras_format():
+    from deltaw.keras.saving import keras_format
+
+    return keras_format
 
 
 def _weight_paths(model) -> dict[int, str]:
@@ -159,9 +190,10 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
 
     Args:
         model: The model (Sequential, functional or subclassed with get_config/from_config).
-        filepath: Path (str or os.PathLike); any name, with or without an extension.
+        filepath: Path (str or os.PathLike). '.keras' writes Keras 3's zip (real Keras loads
+            it); any other name deltaw's own format ('.safetensors' by convention).
         overwrite: When False and the file exists, ask on stdin first (Keras 3's prompt).
-        zipped: Accepted for Keras 3 compatibility and ignored: the file is never a zip.
+        zipped: Accepted for Keras 3 compatibility and ignored.
         include_optimizer: Also save the compile arguments and optimizer variables.
         **kwargs: Only `save_format` (None, "keras", "h5" or "deltaw"; ignored).
 
@@ -171,6 +203,10 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
     """
     where = "save_model"
     _check_kwargs(where, kwargs, save_format=(None, "keras", "h5", "deltaw"))
+    path = os.fspath(filepath)
+    if str(path).endswith(KERAS_SUFFIX):
+        _keras_format().save_keras(model, path, include_optimizer, overwrite)
+        return
     arrays, names = _weights_and_names(model)
     tensors = {f"weights/{i:04d}": a for i, a in enumerate(arrays)}
     compile_config = _compile_config(model, where) if include_optimizer else None
@@ -190,11 +226,16 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
 
 
 def save_weights(model, filepath, overwrite=True):
-    """Save only the model's weights (`get_weights()` order) to one file; any name works.
+    """Save only the model's weights to one file: Keras 3's `.weights.h5` layout for names
+    ending in '.h5', deltaw's own format (`get_weights()` order) for any other name.
 
     Raises:
         OSError: The folder is missing or not writable (the old file is then left intact).
     """
+    path = os.fspath(filepath)
+    if str(path).endswith(H5_SUFFIX):
+        _keras_format().save_weights_h5(model, path, overwrite)
+        return
     arrays, names = _weights_and_names(model)
     info = {"format_version": FORMAT_VERSION, "kind": "weights", "deltaw_version": _version(),
             "weight_names": names}
@@ -416,13 +457,16 @@ def _assign(variables, arrays, indices) -> None:
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Load a model saved by `model.save` / `save_model`, ready to predict or continue training.
 
+    Reads Keras 3 `.keras` files, legacy tf.keras 2 whole-model `.h5` files and deltaw's own
+    files, whichever the name: the format comes from the file's first bytes.
+
     Args:
         filepath: Path of the file (any name).
         custom_objects: Dict of name -> class or function for custom layers, losses, metrics and
             optimizers; the only way a class outside deltaw's registries can be named by a file.
         compile: Also compile the model with the saved arguments and restore the optimizer state.
-        safe_mode: Accepted for Keras 3 compatibility; deltaw files never contain code, so
-            loading is always safe.
+        safe_mode: Accepted for Keras 3 compatibility and ignored: loading is always safe
+            (no code from a file is ever run, whatever the file or its config says).
 
     Returns:
         The model, with its weights (and, when compiled, its optimizer variables) restored.
@@ -442,8 +486,24 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return _load_model_bytes(data, f"load_model: {path!r}", custom_objects, compile)
 
 
+def _wrong_file(label: str, kind: str, call: str):
+    raise ModelFileError(f"{label}: this is {kind}; expected {call}")
+
+
 def _load_model_bytes(data, label: str, custom_objects=None, compile=True):
-    """`load_model` on a file's bytes (the corpus tests feed thousands of variants this way)."""
+    """`load_model` on a file's bytes (the corpus tests feed thousands of variants this way).
+
+    The format comes from the first bytes: a zip is a Keras 3 `.keras` file, an HDF5 file is a
+    Keras weights file (refused with a hint) and anything else goes to deltaw's own parser.
+    """
+    kind = formats.sniff(data)
+    if kind == formats.KERAS_ZIP:
+        return _keras_format().load_model_bytes(data, label, custom_objects, compile)
+    if kind == formats.HDF5:
+        model = _keras_format().load_legacy_model_bytes(data, label, custom_objects, compile)
+        if not isinstance(model, str):
+            return model
+        _refuse_hdf5_model(model, label)
     tensors, metadata = st.deserialize(data, where=label)
     info = _read_info(metadata, label, need_model=True)
     weights, slots = _split_tensors(tensors, info, label)
@@ -467,26 +527,55 @@ def _load_model_bytes(data, label: str, custom_objects=None, compile=True):
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     """Load weights saved by `save_weights` or `save` into an existing, built model.
 
-    All-or-nothing: every weight's shape and dtype is checked before the first is assigned.
+    Reads Keras 3 `.weights.h5` and `.keras` files, legacy tf.keras 2 `.h5` files and deltaw's
+    own files (the format comes from the first bytes). All-or-nothing: every weight's shape and
+    dtype is checked before the first is assigned.
 
     Args:
         model: A built model with the saved architecture.
         filepath: Path of the file (any name; a whole-model file works too).
         skip_mismatch: Skip (with a warning) weights whose shape or dtype differ, instead of
-            raising. A different number of weights always raises.
+            raising. A different number of weights always raises (except with by_name).
+        **kwargs: `by_name` (legacy HDF5 files only, as in Keras 3): match layers by name.
 
     Raises:
         FileNotFoundError: `filepath` does not exist.
         ValueError: The model is not built.
         ModelFileError: The file is corrupted, or its weights do not fit the model.
     """
-    _check_kwargs("load_weights", kwargs)
+    _check_kwargs("load_weights", kwargs, by_name=(True, False))
     path = os.fspath(filepath)
     label = f"load_weights: {path!r}"
     if not model.built:
         raise ValueError(f"load_weights: model '{model.name}' is not built; expected a built "
                          "model. Hint: call the model on a batch, or give it an Input, first.")
-    tensors, metadata = st.load_file(path, where="load_weights")
+    with open(path, "rb") as f:
+        data = f.read()
+    _load_weights_bytes(model, data, label, skip_mismatch, kwargs.get("by_name", False))
+
+
+def _refuse_hdf5_model(kind: str, label: str):
+    keras_format = _keras_format()
+    if kind == keras_format.KERAS_WEIGHTS:
+        _wrong_file(label, "a Keras 3 weights file (.weights.h5, weights only)", "a whole-model "
+                    "file. Hint: build the model and call model.load_weights(path).")
+    if kind == keras_format.LEGACY_WEIGHTS:
+        keras_format._refuse_legacy(kind, label)
+    _wrong_file(label, "an HDF5 file without Keras' layout", "a '.keras' file or a deltaw "
+                "model file.")
+
+
+def _load_weights_bytes(model, data, label: str, skip_mismatch=False, by_name=False) -> None:
+    """`load_weights` on a file's bytes; the format comes from the first bytes."""
+    kind = formats.sniff(data)
+    if kind in (formats.KERAS_ZIP, formats.HDF5):
+        _keras_format().load_weights_bytes(model, data, label, skip_mismatch,
+                                           from_zip=kind == formats.KERAS_ZIP, by_name=by_name)
+        return
+    if by_name:
+        raise ValueError(f"{label}: by_name=True works only with legacy HDF5 files (as in "
+                         "Keras 3); expected by_name=False for a deltaw file.")
+    tensors, metadata = st.deserialize(data, where=label)
     info = _read_info(metadata, label, need_model=False)
     weights, _ = _split_tensors(tensors, info, label)
     variables = list(model.weights)
