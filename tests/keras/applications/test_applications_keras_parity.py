@@ -26,6 +26,9 @@ CASES = [
 
 
 def _build(name, kwargs):
+    # both name unnamed layers from global counters: start them alike
+    keras.backend.clear_session()
+    dk.backend.clear_session()
     with kr.quiet():
         theirs = getattr(keras.applications, name)(weights=None, **kwargs)
     ours = getattr(dk.applications, name)(weights=None, **kwargs)
