@@ -37,6 +37,25 @@ from deltaw.keras.layers.merging import (
     subtract,
 )
 from deltaw.keras.layers.normalization import BatchNormalization
+from deltaw.keras.layers.preprocessing import (
+    CategoryEncoding,
+    CenterCrop,
+    Discretization,
+    Hashing,
+    IntegerLookup,
+    Normalization,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+    Resizing,
+    StringLookup,
+    TextVectorization,
+)
 from deltaw.keras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -68,6 +87,10 @@ _CLASSES = (
     # sequence layers
     Embedding, Masking, SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed,
     MultiHeadAttention, Attention,
+    # preprocessing layers
+    Normalization, Rescaling, Resizing, CenterCrop, RandomFlip, RandomRotation, RandomZoom,
+    RandomTranslation, RandomCrop, RandomContrast, RandomBrightness, Discretization,
+    CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -96,4 +119,9 @@ __all__ = [
     # sequence layers
     "Attention", "Bidirectional", "Embedding", "GRU", "LSTM", "Masking", "MultiHeadAttention",
     "SimpleRNN", "TimeDistributed",
+    # preprocessing layers
+    "CenterCrop", "Normalization", "RandomBrightness", "RandomContrast", "RandomCrop",
+    "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
+    "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
+    "TextVectorization",
 ]

@@ -1,0 +1,131 @@
+"""Projective warping of image batches on arrays: the sampler behind RandomRotation, RandomZoom
+and RandomTranslation (Keras 3 `ops.image.affine_transform`'s semantics).
+
+Works on NumPy arrays and records nothing: Keras' augmentation layers are not differentiated
+(they sit before the trainable layers), so deltaw's warping layers return constants.
+
+Each transform is 8 numbers `[a0, a1, a2, b0, b1, b2, c0, c1]` mapping an OUTPUT pixel (x, y)
+(x the column, y the row) to the INPUT point
+    x_in = (a0 x + a1 y + a2) / k,  y_in = (b0 x + b1 y + b2) / k,  k = c0 x + c1 y + 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["FILL_MODES", "INTERPOLATIONS", "affine_transform", "fix_indices", "rotation_matrices",
+           "translation_matrices", "zoom_matrices"]
+
+FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
+INTERPOLATIONS = ("nearest", "bilinear")
+
+
+def fix_indices(index, size, fill_mode):
+    """Integer indices outside [0, size) brought inside as `fill_mode` extends the image.
+
+    'reflect' mirrors about the edge, repeating the edge pixel (d c b a | a b c d | d c b a);
+    'mirror' mirrors about the edge pixel (d c b | a b c d | c b a); 'wrap' tiles the image;
+    'nearest' and 'constant' clamp (constant's outside points are replaced by the fill value
+    afterwards).
+    """
+    if fill_mode == "wrap":
+        return np.mod(index, size)
+    if fill_mode == "mirror":
+        if size == 1:
+            return np.zeros_like(index)
+        period = 2 * (size - 1)
+        return (size - 1) - np.abs(np.mod(index, period) - (size - 1))
+    if fill_mode == "reflect":
+        folded = np.mod(index, 2 * size)
+        return np.where(folded < size, folded, 2 * size - 1 - folded)
+    return np.clip(index, 0, size - 1)
+
+
+def _check(transforms, images, interpolation, fill_mode):
+    if images.ndim != 4:
+        raise ValueError("affine_transform: expected images of shape (batch, height, width, "
+                         f"channels); got shape {images.shape}.")
+    if transforms.ndim != 2 or transforms.shape[1] != 8 or \
+            transforms.shape[0] not in (1, images.shape[0]):
+        raise ValueError("affine_transform: expected transforms of shape (batch, 8) or (1, 8); "
+                         f"got shape {transforms.shape} for {images.shape[0]} images.")
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"affine_transform: interpolation must be one of {INTERPOLATIONS}; "
+                         f"got {interpolation!r}.")
+    if fill_mode not in FILL_MODES:
+        raise ValueError(f"affine_transform: fill_mode must be one of {FILL_MODES}; got "
+                         f"{fill_mode!r}.")
+
+
+def affine_transform(images, transforms, interpolation="bilinear", fill_mode="constant",
+                     fill_value=0.0):
+    """Warp `images` (batch, height, width, channels) by one transform per image.
+
+    Args:
+        images: Array of shape (batch, height, width, channels).
+        transforms: Array (batch, 8) or (1, 8) (the same transform for every image); see the
+            module docstring.
+        interpolation: 'bilinear' (the four neighbours, weighted) or 'nearest' (the point
+            rounded half to even).
+        fill_mode: How points outside the image are read: 'constant' (`fill_value`),
+            'nearest', 'wrap', 'mirror' or 'reflect' (see `fix_indices`).
+        fill_value: The value of outside points for 'constant'.
+
+    Returns:
+        An array of the images' shape and dtype (integer images are rounded).
+    """
+    images = np.asarray(images)
+    transforms = np.asarray(transforms, dtype=np.float64)
+    _check(transforms, images, interpolation, fill_mode)
+    n, height, width, _ = images.shape
+    t = np.broadcast_to(transforms, (n, 8))[:, :, None, None]
+    y, x = np.meshgrid(np.arange(height, dtype=np.float64), np.arange(width, dtype=np.float64),
+                       indexing="ij")
+    k = t[:, 6] * x + t[:, 7] * y + 1.0
+    x_in = (t[:, 0] * x + t[:, 1] * y + t[:, 2]) / k
+    y_in = (t[:, 3] * x + t[:, 4] * y + t[:, 5]) / k
+    batch = np.arange(n)[:, None, None]
+    work = images.astype(np.float64)
+
+    def sample(rows, cols):
+        value = work[batch, fix_indices(rows, height, fill_mode),
+                     fix_indices(cols, width, fill_mode)]
+        if fill_mode != "constant":
+            return value
+        inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        return np.where(inside[..., None], value, fill_value)
+
+    if interpolation == "nearest":
+        out = sample(np.rint(y_in).astype(np.int64), np.rint(x_in).astype(np.int64))
+    else:
+        y0, x0 = np.floor(y_in), np.floor(x_in)
+        wy, wx = (y_in - y0)[..., None], (x_in - x0)[..., None]
+        y0, x0 = y0.astype(np.int64), x0.astype(np.int64)
+        out = ((1 - wy) * ((1 - wx) * sample(y0, x0) + wx * sample(y0, x0 + 1))
+               + wy * ((1 - wx) * sample(y0 + 1, x0) + wx * sample(y0 + 1, x0 + 1)))
+    if images.dtype.kind in "iub":
+        out = np.rint(out)
+    return out.astype(images.dtype)
+
+
+def rotation_matrices(angles, height, width):
+    """Transforms rotating images by `angles` (radians, one per image) about their centre."""
+    cos, sin = np.cos(angles), np.sin(angles)
+    cx, cy = 0.5 * (width - 1), 0.5 * (height - 1)
+    zeros = np.zeros_like(angles)
+    return np.stack([cos, -sin, cx - cx * cos + cy * sin, sin, cos, cy - cx * sin - cy * cos,
+                     zeros, zeros], axis=1)
+
+
+def zoom_matrices(width_zoom, height_zoom, height, width):
+    """Transforms zooming images about their centre (a factor > 1 shows more of the image,
+    i.e. zooms out)."""
+    zeros = np.zeros_like(width_zoom)
+    return np.stack([width_zoom, zeros, (width - 1) / 2 * (1 - width_zoom), zeros, height_zoom,
+                     (height - 1) / 2 * (1 - height_zoom), zeros, zeros], axis=1)
+
+
+def translation_matrices(dx, dy):
+    """Transforms shifting images by `dx` columns right and `dy` rows down."""
+    ones, zeros = np.ones_like(dx), np.zeros_like(dx)
+    return np.stack([ones, zeros, -dx, zeros, ones, -dy, zeros, zeros], axis=1)

@@ -1,0 +1,43 @@
+"""Inputs of the token layers (Hashing, StringLookup, IntegerLookup, TextVectorization).
+
+deltaw has no string tensors: string inputs are NumPy arrays or (nested) lists of `str` (or
+UTF-8 `bytes`), and string outputs are NumPy arrays of `str`. These layers therefore take
+their inputs as arrays, unconverted by `Layer.__call__`, and are used eagerly (on data before
+`fit`, or as the first step of a model called on arrays).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deltaw.tensor import Tensor
+
+__all__ = ["ArrayInputs", "as_array_input", "as_string_array"]
+
+
+def as_array_input(inputs) -> np.ndarray:
+    """A Tensor's data, or any array-like as a NumPy array (strings as `str`)."""
+    if isinstance(inputs, Tensor):
+        return inputs.data
+    array = np.asarray(inputs)
+    if array.dtype.kind in "SO":
+        return as_string_array(array)
+    return array
+
+
+def as_string_array(array) -> np.ndarray:
+    """An array of `str`: bytes are decoded as UTF-8, other objects are converted with str()."""
+    array = np.asarray(array)
+    if array.dtype.kind == "U":
+        return array
+    flat = [item.decode("utf-8") if isinstance(item, bytes) else str(item)
+            for item in array.ravel().tolist()]
+    return np.array(flat, dtype=str).reshape(array.shape) if flat else \
+        np.zeros(array.shape, dtype=str)
+
+
+class ArrayInputs:
+    """Mixin: `Layer.__call__` hands `call` a NumPy array instead of converting to a Tensor."""
+
+    def _convert_inputs(self, inputs):
+        return as_array_input(inputs)

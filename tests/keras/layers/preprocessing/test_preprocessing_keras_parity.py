@@ -1,0 +1,250 @@
+"""Preprocessing layers against Keras 3 (PyTorch backend): outputs, adapt results and configs.
+
+Deterministic layers are compared output to output. Random layers are compared with draws
+made deterministic (a factor range of one value: a fixed zoom, shift, rotation, brightness)
+and by behaviour; the warping sampler is compared with `keras.ops.image.affine_transform` on
+fixed matrices. Hashing, the lookups and TextVectorization need TensorFlow in Keras, so they
+are compared in test_text_and_lookup.py with the outputs Keras documents. Skipped without
+keras/torch.
+"""
+
+import numpy as np
+import pytest
+
+import deltaw.keras as dk
+from deltaw.keras.layers.preprocessing import image_transform as it
+from tests.keras import keras_reference as kr
+
+with kr.quiet():
+    keras = pytest.importorskip("keras", reason=kr.SKIP_REASON)
+kr.require_torch_backend(keras)
+
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore::UserWarning")]
+
+RNG = np.random.default_rng(0)
+IMAGES = RNG.uniform(0, 255, (2, 7, 9, 3)).astype(np.float32)
+
+
+def _both(cls_name, kwargs, x, **call):
+    k_layer = getattr(keras.layers, cls_name)(**kwargs)
+    d_layer = getattr(dk.layers, cls_name)(**kwargs)
+    with kr.quiet():
+        expected = kr.to_numpy(k_layer(x, **call))
+    return k_layer, d_layer, expected, d_layer(x, **call).numpy()
+
+
+DETERMINISTIC = [
+    ("rescaling", "Rescaling", {"scale": 1 / 255, "offset": -0.5}, IMAGES),
+    ("rescaling-per-channel", "Rescaling", {"scale": [0.5, 1.0, 2.0]}, IMAGES),
+    ("resizing-down", "Resizing", {"height": 4, "width": 5}, IMAGES),
+    ("resizing-up", "Resizing", {"height": 11, "width": 13}, IMAGES),
+    ("resizing-nearest", "Resizing", {"height": 5, "width": 12, "interpolation": "nearest"},
+     IMAGES),
+    ("resizing-crop", "Resizing", {"height": 4, "width": 4, "crop_to_aspect_ratio": True},
+     IMAGES),
+    ("resizing-pad", "Resizing", {"height": 6, "width": 3, "pad_to_aspect_ratio": True,
+                                  "fill_value": 7.0}, IMAGES),
+    ("resizing-unbatched", "Resizing", {"height": 3, "width": 4}, IMAGES[0]),
+    ("resizing-channels-first", "Resizing", {"height": 3, "width": 4,
+                                             "data_format": "channels_first"},
+     IMAGES.transpose(0, 3, 1, 2)),
+    ("center-crop", "CenterCrop", {"height": 4, "width": 5}, IMAGES),
+    ("center-crop-upscale", "CenterCrop", {"height": 9, "width": 4}, IMAGES),
+    ("normalization-given", "Normalization", {"mean": [1.0, 2.0, 3.0],
+                                              "variance": [4.0, 0.0, 9.0]}, IMAGES),
+    ("normalization-invert", "Normalization", {"mean": 3.0, "variance": 2.0, "invert": True},
+     IMAGES),
+    ("discretization", "Discretization", {"bin_boundaries": [50.0, 100.0, 200.0]}, IMAGES[0]),
+    ("discretization-one-hot", "Discretization",
+     {"bin_boundaries": [0.0, 1.0], "output_mode": "one_hot"}, np.array([-1.0, 0.5, 3.0])),
+    ("discretization-count", "Discretization",
+     {"bin_boundaries": [0.0, 1.0], "output_mode": "count"},
+     np.array([[-1.0, 0.5, 3.0, 0.2]])),
+    ("category-multi-hot", "CategoryEncoding", {"num_tokens": 5},
+     np.array([[0, 1, 1, 4], [3, 3, 3, 3]])),
+    ("category-count", "CategoryEncoding", {"num_tokens": 5, "output_mode": "count"},
+     np.array([[0, 1, 1, 4], [3, 3, 3, 3]])),
+    ("category-one-hot", "CategoryEncoding", {"num_tokens": 4, "output_mode": "one_hot"},
+     np.array([[0], [3], [2]])),
+    ("category-one-hot-rank1", "CategoryEncoding", {"num_tokens": 4, "output_mode": "one_hot"},
+     np.array([1, 3])),
+    ("category-multi-hot-rank1", "CategoryEncoding", {"num_tokens": 4},
+     np.array([1, 3, 3])),
+    # random layers with a one-value range: deterministic draws
+    ("zoom-fixed", "RandomZoom", {"height_factor": (0.25, 0.25), "width_factor": (-0.2, -0.2),
+                                  "fill_mode": "constant", "fill_value": 3.0}, IMAGES),
+    ("zoom-fixed-reflect", "RandomZoom", {"height_factor": (0.5, 0.5)}, IMAGES),
+    ("zoom-fixed-nearest-wrap", "RandomZoom", {"height_factor": (0.4, 0.4), "fill_mode": "wrap",
+                                               "interpolation": "nearest"}, IMAGES),
+    ("translation-fixed", "RandomTranslation", {"height_factor": (0.3, 0.3),
+                                                "width_factor": (-0.2, -0.2),
+                                                "fill_mode": "nearest"}, IMAGES),
+    ("rotation-fixed", "RandomRotation", {"factor": (0.1, 0.1)}, IMAGES),
+    ("rotation-fixed-constant", "RandomRotation", {"factor": (-0.3, -0.3),
+                                                   "fill_mode": "constant"}, IMAGES),
+    ("brightness-fixed", "RandomBrightness", {"factor": (0.2, 0.2)}, IMAGES),
+    ("brightness-fixed-range", "RandomBrightness", {"factor": (-0.5, -0.5),
+                                                    "value_range": (0, 1)}, IMAGES / 255),
+    ("crop-smaller-input", "RandomCrop", {"height": 9, "width": 9}, IMAGES),
+]
+
+
+@pytest.mark.parametrize("cls_name, kwargs, x", [c[1:] for c in DETERMINISTIC],
+                         ids=[c[0] for c in DETERMINISTIC])
+def test_output_matches_keras(cls_name, kwargs, x):
+    k_layer, d_layer, expected, got = _both(cls_name, kwargs, x)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+    shape = (None, *x.shape[1:])
+    assert tuple(d_layer.compute_output_shape(shape)) == tuple(k_layer.compute_output_shape(shape))
+
+
+CONFIGS = [
+    ("Normalization", {"axis": (1, 2)}), ("Normalization", {"mean": [1.0], "variance": [2.0]}),
+    ("Rescaling", {"scale": 0.5, "offset": 1.0}),
+    ("Resizing", {"height": 3, "width": 4, "interpolation": "nearest"}),
+    ("CenterCrop", {"height": 3, "width": 4}), ("RandomFlip", {"mode": "vertical", "seed": 3}),
+    ("RandomRotation", {"factor": 0.2, "fill_mode": "constant"}),
+    ("RandomRotation", {"factor": (-0.1, 0.3)}),
+    ("RandomZoom", {"height_factor": 0.2, "width_factor": (-0.1, 0.1)}),
+    ("RandomTranslation", {"height_factor": 0.1, "width_factor": (0.0, 0.2)}),
+    ("RandomCrop", {"height": 3, "width": 4, "seed": 5}),
+    ("RandomContrast", {"factor": 0.3}), ("RandomContrast", {"factor": (0.1, 0.4)}),
+    ("RandomBrightness", {"factor": 0.2, "value_range": (0, 1)}),
+    ("Discretization", {"bin_boundaries": [0.0, 1.0], "output_mode": "count"}),
+    ("Discretization", {"num_bins": 4, "epsilon": 0.05}),
+    ("CategoryEncoding", {"num_tokens": 3, "output_mode": "one_hot"}),
+]
+
+
+@pytest.mark.parametrize("cls_name, kwargs", CONFIGS,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CONFIGS)])
+def test_config_matches_keras(cls_name, kwargs):
+    with kr.quiet():
+        k_config = getattr(keras.layers, cls_name)(**kwargs).get_config()
+    d_config = getattr(dk.layers, cls_name)(**kwargs).get_config()
+    assert set(d_config) == set(k_config)
+    for key, value in k_config.items():
+        if key not in ("name", "dtype"):
+            assert d_config[key] == (list(value) if isinstance(value, tuple) and
+                                     isinstance(d_config[key], list) else value), key
+    restored = getattr(dk.layers, cls_name).from_config(k_config)  # Keras' config loads
+    assert {k: v for k, v in restored.get_config().items() if k != "name"} == \
+        {k: v for k, v in d_config.items() if k != "name"}
+
+
+@pytest.mark.parametrize("axis", [-1, (1, 2), None])
+def test_normalization_adapt_matches_keras(axis):
+    data = RNG.normal(3.0, 2.0, (20, 4, 3)).astype(np.float32)
+    k_layer, d_layer = keras.layers.Normalization(axis=axis), dk.layers.Normalization(axis=axis)
+    k_layer.adapt(data)
+    d_layer.adapt(data)
+    kr.copy_weights(k_layer, d_layer)     # same names, shapes and order
+    d_fresh = dk.layers.Normalization(axis=axis)
+    d_fresh.adapt(data)
+    for got, expected in zip(d_fresh.get_weights(), k_layer.get_weights(), strict=True):
+        np.testing.assert_allclose(got, kr.to_numpy(expected), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(d_fresh(data).numpy(), kr.to_numpy(k_layer(data)), rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_normalization_adapt_on_batches_matches_keras():
+    batches = [RNG.normal(size=(n, 3)).astype(np.float32) for n in (5, 8, 3)]
+    # Keras' adapt on an iterable needs TensorFlow; its pooled statistics are those of the
+    # whole data, which Keras computes from the concatenated array
+    k_layer, d_layer = keras.layers.Normalization(), dk.layers.Normalization()
+    k_layer.adapt(np.concatenate(batches))
+    d_layer.adapt(iter(batches))
+    for got, expected in zip(d_layer.get_weights(), k_layer.get_weights(), strict=True):
+        np.testing.assert_allclose(got, kr.to_numpy(expected), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("num_bins, epsilon, sizes", [(4, 0.01, (50,)), (3, 0.1, (40, 25)),
+                                                      (5, 0.01, (300, 7))])
+def test_discretization_adapt_matches_keras(num_bins, epsilon, sizes):
+    # Keras' adapt needs tf.data; its update_state/finalize_state (what adapt calls per
+    # batch) are NumPy and run here
+    batches = [RNG.gamma(2.0, size=n).astype(np.float32) for n in sizes]
+    k_layer = keras.layers.Discretization(num_bins=num_bins, epsilon=epsilon)
+    for batch in batches:
+        k_layer.update_state(batch)
+    k_layer.finalize_state()
+    d_layer = dk.layers.Discretization(num_bins=num_bins, epsilon=epsilon)
+    d_layer.adapt(batches)
+    np.testing.assert_allclose(d_layer.bin_boundaries, k_layer.bin_boundaries, rtol=1e-6)
+    x = np.concatenate(batches)
+    np.testing.assert_array_equal(d_layer(x).numpy(), kr.to_numpy(k_layer(x)))
+
+
+@pytest.mark.parametrize("fill_mode", ["constant", "nearest", "wrap", "mirror", "reflect"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_affine_transform_matches_keras_ops(fill_mode, interpolation):
+    images = RNG.uniform(0, 1, (3, 6, 7, 2)).astype(np.float32)
+    # (no point lands exactly half-way between pixels, where "nearest" rounding is a tie)
+    transforms = np.array([
+        [1.3137, 0.2291, -1.4719, -0.2877, 0.9143, 2.1731, 0.0, 0.0],  # shear, scale, shift
+        [np.cos(0.7), -np.sin(0.7), 2.0, np.sin(0.7), np.cos(0.7), -1.0, 0.0, 0.0],
+        [1.0, 0.0, 4.61, 0.0, 1.0, -3.33, 0.0, 0.0],        # far outside: exercises fill_mode
+    ], dtype=np.float32)
+    expected = kr.to_numpy(keras.ops.image.affine_transform(
+        images, transforms, interpolation=interpolation, fill_mode=fill_mode, fill_value=0.5))
+    got = it.affine_transform(images, transforms, interpolation, fill_mode, fill_value=0.5)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["horizontal", "vertical", "horizontal_and_vertical"])
+def test_random_flip_flips_as_keras(mode):
+    # each output image is the input or its flip along the mode's axes (both axes at once for
+    # 'horizontal_and_vertical', as Keras), and a large batch gets both
+    x = RNG.uniform(size=(40, 3, 4, 1)).astype(np.float32)
+    axes = {"horizontal": (2,), "vertical": (1,), "horizontal_and_vertical": (1, 2)}[mode]
+    flipped = np.flip(x, axis=axes)
+    for out in (dk.layers.RandomFlip(mode, seed=1)(x).numpy(),
+                kr.to_numpy(keras.layers.RandomFlip(mode, seed=1)(x))):
+        same = np.all(out == x, axis=(1, 2, 3))
+        flip = np.all(out == flipped, axis=(1, 2, 3))
+        assert np.all(same | flip) and same.any() and flip.any()
+
+
+@pytest.mark.parametrize("cls_name, kwargs", [
+    ("RandomFlip", {}), ("RandomRotation", {"factor": 0.2}), ("RandomZoom", {"height_factor": 0.2}),
+    ("RandomTranslation", {"height_factor": 0.2, "width_factor": 0.2}),
+    ("RandomContrast", {"factor": 0.5}), ("RandomBrightness", {"factor": 0.5})])
+def test_inference_is_identity_as_keras(cls_name, kwargs):
+    _, _, expected, got = _both(cls_name, kwargs, IMAGES, training=False)
+    np.testing.assert_array_equal(expected, IMAGES)
+    np.testing.assert_array_equal(got, IMAGES)
+
+
+def test_random_contrast_range_as_keras():
+    # Keras 3 stores factor=f as (0, f): the contrast factor is drawn from [1, 1 + f]
+    x = RNG.uniform(0, 1, (60, 4, 4, 1)).astype(np.float32)
+    for layer in (dk.layers.RandomContrast(0.5, value_range=(-10, 10), seed=2),
+                  keras.layers.RandomContrast(0.5, value_range=(-10, 10), seed=2)):
+        out = kr.to_numpy(layer(x)) if not isinstance(layer, dk.layers.Layer) else \
+            layer(x).numpy()
+        mean = x.mean(axis=(1, 2), keepdims=True)
+        factor = ((out - mean) / (x - mean)).reshape(60, -1)
+        np.testing.assert_allclose(factor, factor[:, :1] * np.ones_like(factor), rtol=1e-3)
+        assert factor.min() >= 1 - 1e-4 and factor.max() <= 1.5 + 1e-4
+
+
+def test_preprocessing_model_fit_matches_keras():
+    x = RNG.uniform(0, 255, (32, 6, 6, 1)).astype(np.float32)
+    y = RNG.uniform(size=(32, 1)).astype(np.float32)
+
+    def build(lib):
+        return lib.Sequential([lib.Input((6, 6, 1)), lib.layers.Rescaling(1 / 255),
+                               lib.layers.Resizing(4, 4), lib.layers.CenterCrop(3, 3),
+                               lib.layers.Flatten(), lib.layers.Dense(1)])
+
+    k_model, d_model = kr.build_both(build)
+    with kr.quiet():
+        k_model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    d_model.compile(optimizer=dk.optimizers.SGD(0.1), loss="mse")
+    kwargs = dict(epochs=2, batch_size=16, shuffle=False, verbose=0)
+    with kr.quiet():
+        k_hist = k_model.fit(x, y, **kwargs).history
+    d_hist = d_model.fit(x, y, **kwargs).history
+    np.testing.assert_allclose(d_hist["loss"], k_hist["loss"], rtol=1e-5)
