@@ -1,0 +1,150 @@
+"""The random augmentation layers and the warping sampler without Keras: training switch,
+seeded reproducibility, the transforms' geometry, fill modes, shapes, configs and errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+import deltaw as dw
+import deltaw.keras as dk
+from deltaw.keras.layers.preprocessing import image_transform as it
+
+L = dk.layers
+RNG = np.random.default_rng(0)
+X = RNG.uniform(0, 255, (4, 6, 7, 2)).astype(np.float32)
+
+RANDOM_LAYERS = [
+    (L.RandomFlip, {}), (L.RandomFlip, {"mode": "vertical"}),
+    (L.RandomRotation, {"factor": 0.2}), (L.RandomZoom, {"height_factor": 0.3}),
+    (L.RandomZoom, {"height_factor": (-0.2, 0.3), "width_factor": 0.1}),
+    (L.RandomTranslation, {"height_factor": 0.2, "width_factor": (-0.1, 0.3)}),
+    (L.RandomCrop, {"height": 4, "width": 5}), (L.RandomContrast, {"factor": 0.5}),
+    (L.RandomBrightness, {"factor": 0.3}),
+]
+IDS = [f"{c.__name__}-{i}" for i, (c, _) in enumerate(RANDOM_LAYERS)]
+
+
+@pytest.mark.parametrize("cls, kwargs", RANDOM_LAYERS, ids=IDS)
+def test_seeded_layers_are_reproducible_and_fresh_per_call(cls, kwargs):
+    a, b = cls(**kwargs, seed=7), cls(**kwargs, seed=7)
+    first = a(X).numpy()
+    np.testing.assert_array_equal(first, b(X).numpy())
+    assert first.dtype == np.float32
+    assert not np.array_equal(first, a(X).numpy())      # the next call draws again
+
+
+@pytest.mark.parametrize("cls, kwargs", RANDOM_LAYERS, ids=IDS)
+def test_global_seed_makes_unseeded_layers_reproducible(cls, kwargs):
+    dw.random.seed(3)
+    first = cls(**kwargs)(X).numpy()
+    dw.random.seed(3)
+    np.testing.assert_array_equal(cls(**kwargs)(X).numpy(), first)
+
+
+@pytest.mark.parametrize("cls, kwargs", [c for c in RANDOM_LAYERS if c[0] is not L.RandomCrop],
+                         ids=[i for i, c in zip(IDS, RANDOM_LAYERS, strict=True)
+                              if c[0] is not L.RandomCrop])
+def test_identity_unless_training_and_config_round_trip(cls, kwargs):
+    layer = cls(**kwargs, seed=1)
+    np.testing.assert_array_equal(layer(X, training=False).numpy(), X)
+    np.testing.assert_array_equal(layer(X[0], training=False).numpy(), X[0])
+    assert layer(X[0]).shape == X[0].shape                     # one image
+    config = json.loads(json.dumps(layer.get_config()))
+    clone = cls.from_config(config)
+    assert json.loads(json.dumps(clone.get_config())) == {**config, "name": clone.name}
+    assert layer.compute_output_shape((None, 6, 7, 2)) == (None, 6, 7, 2)
+
+
+def test_augmentation_in_a_model_acts_in_fit_not_in_predict():
+    seen = []
+
+    class Spy(dk.layers.Layer):
+        def call(self, inputs):
+            seen.append(inputs.numpy().copy())
+            return inputs
+
+    model = dk.Sequential([dk.Input((6, 7, 2)), L.RandomBrightness(0.5, seed=0), Spy(),
+                           L.Flatten(), L.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(X, np.zeros((4, 1)), epochs=1, batch_size=4, verbose=0)
+    assert any(not np.allclose(s, X) for s in seen if s.shape == X.shape)
+    seen.clear()
+    model.predict(X, verbose=0)
+    assert all(np.array_equal(s, X) for s in seen)
+
+
+def test_random_flip_flips_whole_images():
+    x = np.arange(6.0, dtype=np.float32).reshape(1, 2, 3, 1)
+    out = L.RandomFlip("horizontal", seed=0)(np.repeat(x, 30, axis=0)).numpy()
+    flipped = np.all(out == x[:, :, ::-1], axis=(1, 2, 3))
+    assert np.all(flipped | np.all(out == x, axis=(1, 2, 3))) and 0 < flipped.sum() < 30
+
+
+def test_random_crop_window_comes_from_the_image_and_inference_resizes():
+    x = np.arange(8 * 9, dtype=np.float32).reshape(1, 8, 9, 1)
+    out = L.RandomCrop(3, 4, seed=2)(x).numpy()[0, :, :, 0]
+    top, left = divmod(int(out[0, 0]), 9)
+    np.testing.assert_array_equal(out, x[0, top:top + 3, left:left + 4, 0])
+    assert L.RandomCrop(3, 4)(x, training=False).shape == (1, 3, 4, 1)
+    assert L.RandomCrop(3, 4).compute_output_shape((None, 8, 9, 1)) == (None, 3, 4, 1)
+
+
+def test_contrast_and_brightness_stay_in_value_range():
+    out = L.RandomBrightness((0.9, 1.0), seed=0)(X).numpy()
+    assert out.max() <= 255 and out.min() >= 0.9 * 255 - 1e-3
+    contrast = L.RandomContrast((0.5, 1.0), value_range=(0, 255), seed=0)(X).numpy()
+    assert contrast.min() >= 0 and contrast.max() <= 255
+    assert L.RandomContrast(0.3).factor == (0, 0.3)     # Keras 3: a number f gives (0, f)
+    assert L.RandomBrightness(0.3).factor == (-0.3, 0.3)
+
+
+def test_affine_identity_shift_and_fill_modes():
+    img = np.arange(5.0).reshape(1, 1, 5, 1)
+    identity = np.array([[1, 0, 0, 0, 1, 0, 0, 0]], float)
+    np.testing.assert_array_equal(it.affine_transform(img, identity), img)
+    shift = it.translation_matrices(np.array([2.0]), np.array([0.0]))   # move right by 2
+    expected = {"constant": [9, 9, 0, 1, 2], "nearest": [0, 0, 0, 1, 2],
+                "wrap": [3, 4, 0, 1, 2], "reflect": [1, 0, 0, 1, 2], "mirror": [2, 1, 0, 1, 2]}
+    for mode, values in expected.items():
+        got = it.affine_transform(img, shift, fill_mode=mode, fill_value=9.0).ravel()
+        np.testing.assert_array_equal(got, values, err_msg=mode)
+    half = it.translation_matrices(np.array([0.5]), np.array([0.0]))
+    np.testing.assert_allclose(it.affine_transform(img, half, fill_mode="nearest").ravel(),
+                               [0, 0.5, 1.5, 2.5, 3.5])
+
+
+def test_affine_rotation_by_a_quarter_turn_and_integer_images():
+    img = np.arange(9, dtype=np.int32).reshape(1, 3, 3, 1)
+    turned = it.affine_transform(img, it.rotation_matrices(np.array([np.pi / 2]), 3, 3))
+    np.testing.assert_array_equal(turned[0, :, :, 0], np.rot90(img[0, :, :, 0], k=1))
+    assert turned.dtype == np.int32
+
+
+def test_warping_layers_return_constants():
+    x = dw.tensor(X, requires_grad=True)
+    assert not L.RandomRotation(0.1, seed=0)(x).requires_grad
+    assert L.RandomFlip(seed=0)(x).requires_grad        # flips are dw ops
+
+
+def test_errors_name_the_layer():
+    with pytest.raises(ValueError, match="RandomFlip 'f': mode must be one of"):
+        L.RandomFlip("diagonal", name="f")
+    with pytest.raises(ValueError, match=r"factor must be a number or a pair"):
+        L.RandomRotation(2.0)
+    with pytest.raises(NotImplementedError, match="unknown fill_mode"):
+        L.RandomZoom(0.1, fill_mode="mirror")
+    with pytest.raises(NotImplementedError, match="unknown interpolation"):
+        L.RandomTranslation(0.1, 0.1, interpolation="bicubic")
+    with pytest.raises(ValueError, match=r"height_factor must be .* \(-1, 1\]"):
+        L.RandomZoom(-1.0)
+    with pytest.raises(TypeError, match="seed must be None or an int"):
+        L.RandomFlip(seed=1.5)
+    with pytest.raises(ValueError, match="value_range must be a pair"):
+        L.RandomBrightness(0.1, value_range=5)
+    with pytest.raises(ValueError, match="rank 4 or one image of rank 3"):
+        L.RandomFlip()(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="transforms of shape"):
+        it.affine_transform(np.ones((2, 3, 3, 1)), np.ones((3, 8)))
+    with pytest.raises(ValueError, match="fill_mode must be one of"):
+        it.affine_transform(np.ones((1, 3, 3, 1)), np.ones((1, 8)), fill_mode="edge")
