@@ -38,6 +38,7 @@ from deltaw.keras.layers.merging import (
 )
 from deltaw.keras.layers.normalization import BatchNormalization
 from deltaw.keras.layers.preprocessing import (
+    AutoContrast,
     CategoryEncoding,
     CenterCrop,
     Discretization,
@@ -48,11 +49,14 @@ from deltaw.keras.layers.preprocessing import (
     RandomContrast,
     RandomCrop,
     RandomFlip,
+    RandomGrayscale,
+    RandomInvert,
     RandomRotation,
     RandomTranslation,
     RandomZoom,
     Rescaling,
     Resizing,
+    Solarization,
     StringLookup,
     TextVectorization,
 )
@@ -90,7 +94,8 @@ _CLASSES = (
     # preprocessing layers
     Normalization, Rescaling, Resizing, CenterCrop, RandomFlip, RandomRotation, RandomZoom,
     RandomTranslation, RandomCrop, RandomContrast, RandomBrightness, Discretization,
-    CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization,
+    CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization, RandomGrayscale,
+    RandomInvert, Solarization, AutoContrast,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -123,5 +128,5 @@ __all__ = [
     "CenterCrop", "Normalization", "RandomBrightness", "RandomContrast", "RandomCrop",
     "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
     "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
-    "TextVectorization",
+    "TextVectorization", "AutoContrast", "RandomGrayscale", "RandomInvert", "Solarization",
 ]

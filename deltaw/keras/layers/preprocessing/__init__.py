@@ -1,16 +1,22 @@
 """Keras 3's preprocessing layers usable inside models, one family per module.
 
 Feature scaling (`normalization`), image resizing (`resizing`), random augmentation
-(`random_geometric`, `random_color`; the warping sampler is `image_transform`), bucketing and
-encoding (`discretization`, `category_encoding`, `hashing`), vocabularies (`index_lookup`,
-`text_vectorization`). String inputs are NumPy arrays or lists of `str` (see `tokens`).
+(`random_geometric`, `random_color`, `image_adjustment`; the warping sampler is
+`image_transform`), bucketing and encoding (`discretization`, `category_encoding`,
+`hashing`), vocabularies (`index_lookup`, `text_vectorization`). String inputs are NumPy
+arrays or lists of `str` (see `tokens`).
 """
 
 from deltaw.keras.layers.preprocessing.category_encoding import CategoryEncoding
 from deltaw.keras.layers.preprocessing.discretization import Discretization
 from deltaw.keras.layers.preprocessing.hashing import Hashing
+from deltaw.keras.layers.preprocessing.image_adjustment import (
+    AutoContrast,
+    RandomGrayscale,
+    RandomInvert,
+    Solarization,
+)
 from deltaw.keras.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
-
 from deltaw.keras.layers.preprocessing.normalization import Normalization, Rescaling
 from deltaw.keras.layers.preprocessing.random_color import RandomBrightness, RandomContrast
 from deltaw.keras.layers.preprocessing.random_geometric import (
@@ -26,4 +32,5 @@ from deltaw.keras.layers.preprocessing.text_vectorization import TextVectorizati
 __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "IntegerLookup",
            "Normalization", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
            "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
-           "StringLookup", "TextVectorization"]
+           "StringLookup", "TextVectorization", "AutoContrast", "RandomGrayscale",
+           "RandomInvert", "Solarization"]

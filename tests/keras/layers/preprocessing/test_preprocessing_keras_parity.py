@@ -24,6 +24,8 @@ pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.uniform(0, 255, (2, 7, 9, 3)).astype(np.float32)
+IMAGES_WITH_FLAT_CHANNEL = IMAGES.copy()
+IMAGES_WITH_FLAT_CHANNEL[1, :, :, 2] = 7.0     # AutoContrast leaves a constant channel as is
 
 
 def _both(cls_name, kwargs, x, **call):
@@ -87,6 +89,11 @@ DETERMINISTIC = [
     ("brightness-fixed-range", "RandomBrightness", {"factor": (-0.5, -0.5),
                                                     "value_range": (0, 1)}, IMAGES / 255),
     ("crop-smaller-input", "RandomCrop", {"height": 9, "width": 9}, IMAGES),
+    ("grayscale-always", "RandomGrayscale", {"factor": 1.0}, IMAGES),
+    ("invert-always", "RandomInvert", {"factor": (1.0, 1.0)}, IMAGES),
+    ("solarization-threshold-0", "Solarization", {}, IMAGES),   # every pixel inverted
+    ("auto-contrast", "AutoContrast", {}, IMAGES_WITH_FLAT_CHANNEL),
+    ("auto-contrast-unit-range", "AutoContrast", {"value_range": (0, 1)}, IMAGES / 255),
 ]
 
 
@@ -115,6 +122,9 @@ CONFIGS = [
     ("Discretization", {"bin_boundaries": [0.0, 1.0], "output_mode": "count"}),
     ("Discretization", {"num_bins": 4, "epsilon": 0.05}),
     ("CategoryEncoding", {"num_tokens": 3, "output_mode": "one_hot"}),
+    ("RandomGrayscale", {"factor": 0.3, "seed": 2}), ("AutoContrast", {"value_range": (0, 1)}),
+    ("RandomInvert", {"factor": 0.4, "value_range": (0, 1)}),
+    ("Solarization", {"addition_factor": 0.2, "threshold_factor": (0.1, 0.6)}),
 ]
 
 

@@ -12,7 +12,7 @@ from deltaw.keras.layers.preprocessing import image_transform as it
 
 L = dk.layers
 RNG = np.random.default_rng(0)
-X = RNG.uniform(0, 255, (4, 6, 7, 2)).astype(np.float32)
+X = RNG.uniform(0, 255, (4, 6, 7, 3)).astype(np.float32)
 
 RANDOM_LAYERS = [
     (L.RandomFlip, {}), (L.RandomFlip, {"mode": "vertical"}),
@@ -20,7 +20,9 @@ RANDOM_LAYERS = [
     (L.RandomZoom, {"height_factor": (-0.2, 0.3), "width_factor": 0.1}),
     (L.RandomTranslation, {"height_factor": 0.2, "width_factor": (-0.1, 0.3)}),
     (L.RandomCrop, {"height": 4, "width": 5}), (L.RandomContrast, {"factor": 0.5}),
-    (L.RandomBrightness, {"factor": 0.3}),
+    (L.RandomBrightness, {"factor": 0.3}), (L.RandomGrayscale, {"factor": 0.5}),
+    (L.RandomInvert, {"factor": 0.5}),
+    (L.Solarization, {"addition_factor": 0.3, "threshold_factor": (0.2, 0.8)}),
 ]
 IDS = [f"{c.__name__}-{i}" for i, (c, _) in enumerate(RANDOM_LAYERS)]
 
@@ -53,7 +55,7 @@ def test_identity_unless_training_and_config_round_trip(cls, kwargs):
     config = json.loads(json.dumps(layer.get_config()))
     clone = cls.from_config(config)
     assert json.loads(json.dumps(clone.get_config())) == {**config, "name": clone.name}
-    assert layer.compute_output_shape((None, 6, 7, 2)) == (None, 6, 7, 2)
+    assert layer.compute_output_shape((None, 6, 7, 3)) == (None, 6, 7, 3)
 
 
 def test_augmentation_in_a_model_acts_in_fit_not_in_predict():
@@ -64,7 +66,7 @@ def test_augmentation_in_a_model_acts_in_fit_not_in_predict():
             seen.append(inputs.numpy().copy())
             return inputs
 
-    model = dk.Sequential([dk.Input((6, 7, 2)), L.RandomBrightness(0.5, seed=0), Spy(),
+    model = dk.Sequential([dk.Input((6, 7, 3)), L.RandomBrightness(0.5, seed=0), Spy(),
                            L.Flatten(), L.Dense(1)])
     model.compile("sgd", "mse")
     model.fit(X, np.zeros((4, 1)), epochs=1, batch_size=4, verbose=0)
@@ -148,3 +150,24 @@ def test_errors_name_the_layer():
         it.affine_transform(np.ones((2, 3, 3, 1)), np.ones((3, 8)))
     with pytest.raises(ValueError, match="fill_mode must be one of"):
         it.affine_transform(np.ones((1, 3, 3, 1)), np.ones((1, 8)), fill_mode="edge")
+
+
+def test_color_adjustments():
+    rgb = RNG.uniform(0, 255, (3, 4, 5, 3)).astype(np.float32)
+    gray = L.RandomGrayscale(1.0)(rgb).numpy()
+    np.testing.assert_allclose(gray[..., 0], rgb @ [0.2989, 0.587, 0.114], rtol=1e-5)
+    np.testing.assert_array_equal(gray[..., 0], gray[..., 2])
+    np.testing.assert_allclose(L.RandomInvert((1.0, 1.0))(rgb).numpy(), 255 - rgb, rtol=1e-6)
+    np.testing.assert_allclose(L.Solarization()(rgb).numpy(), 255 - rgb, rtol=1e-5)
+    stretched = L.AutoContrast()(rgb * 0.5 + 10).numpy()
+    np.testing.assert_allclose(stretched.min(axis=(1, 2)), 0, atol=1e-3)
+    np.testing.assert_allclose(stretched.max(axis=(1, 2)), 255, rtol=1e-5)
+    flat = np.full((1, 2, 2, 1), 9.0, np.float32)
+    np.testing.assert_array_equal(L.AutoContrast()(flat).numpy(), flat)   # constant: unchanged
+    np.testing.assert_array_equal(L.AutoContrast()(flat, training=False).numpy(), flat)
+    with pytest.raises(ValueError, match="factor must be between 0 and 1"):
+        L.RandomGrayscale(1.5)
+    with pytest.raises(ValueError, match="expected 1 or 3 channels"):
+        L.RandomGrayscale(1.0)(np.ones((1, 2, 2, 2)))
+    with pytest.raises(ValueError, match=r"threshold_factor must be .* in \[0, 1\]"):
+        L.Solarization(threshold_factor=2.0)

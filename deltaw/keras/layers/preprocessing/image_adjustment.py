@@ -1,0 +1,209 @@
+"""Colour adjustments: RandomGrayscale, RandomInvert, Solarization (random, in training only)
+and AutoContrast (always applied, as Keras').
+
+They compute on arrays and return constants (no gradient to the inputs): in Keras they
+preprocess a model's input images.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from deltaw.keras.layers.preprocessing import image_utils as iu
+from deltaw.keras.layers.preprocessing.random_base import RandomImageLayer
+from deltaw.tensor import Tensor
+
+__all__ = ["AutoContrast", "RandomGrayscale", "RandomInvert", "Solarization"]
+
+_GRAY = np.array([0.2989, 0.587, 0.114])  # ITU-R 601 luma weights (Keras' rgb_to_grayscale)
+
+
+def _batched(layer, inputs):
+    """(channels-last batch as float array, whether a batch axis was added)."""
+    x = layer._float(inputs).data
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    if layer.data_format == "channels_first":
+        x = np.moveaxis(x, 1, 3)
+    return x, unbatched
+
+
+def _restore(layer, x, unbatched):
+    if layer.data_format == "channels_first":
+        x = np.moveaxis(x, 3, 1)
+    return Tensor(np.ascontiguousarray(x[0] if unbatched else x).astype(layer._np_dtype))
+
+
+def _value_range(where, value_range) -> list:
+    if not isinstance(value_range, tuple | list) or len(value_range) != 2:
+        raise ValueError(f"{where}: value_range must be a pair (low, high); got "
+                         f"value_range={value_range!r}.")
+    return sorted(value_range)
+
+
+def _to_range(x, source, target):
+    if list(source) == list(target):
+        return x
+    return (x - source[0]) / (source[1] - source[0]) * (target[1] - target[0]) + target[0]
+
+
+def _unit_factor(where, name, factor, number_gives) -> tuple:
+    """A factor in [0, 1] (a number f gives `number_gives(f)`) or a sorted pair."""
+    message = f"{where}: {name} must be a number or a pair of numbers in [0, 1]; got " \
+              f"{name}={factor!r}."
+    values = factor if isinstance(factor, tuple | list) else [factor]
+    if len(values) not in (1, 2) or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 <= v <= 1
+            for v in values):
+        raise ValueError(message)
+    return tuple(sorted(factor)) if isinstance(factor, tuple | list) else number_gives(factor)
+
+
+class RandomGrayscale(RandomImageLayer):
+    """Turns each RGB image grey with probability `factor` in training.
+
+    Grey is `0.2989 R + 0.587 G + 0.114 B`, repeated over the channels (the output keeps the
+    input's shape). Single-channel images pass unchanged.
+
+    Args:
+        factor: Probability in [0, 1] (default 0.5).
+        data_format: 'channels_last' (default) or 'channels_first'.
+        seed: Optional int for reproducible draws (not in the config, as Keras).
+        **kwargs: Base Layer arguments.
+    """
+
+    def __init__(self, factor=0.5, data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or \
+                not 0 <= factor <= 1:
+            raise ValueError(f"{self._where()}: factor must be between 0 and 1; got "
+                             f"factor={factor!r}.")
+        self.factor = factor
+
+    def call(self, inputs, training=True):
+        if not training:
+            return self._float(inputs)
+        x, unbatched = _batched(self, inputs)
+        if x.shape[-1] not in (1, 3):
+            raise ValueError(f"{self._where()}: expected 1 or 3 channels; got input shape "
+                             f"{tuple(inputs.shape)}.")
+        apply = self._rng().uniform(size=(x.shape[0], 1, 1, 1)) < self.factor
+        gray = x @ _GRAY[:, None] if x.shape[-1] == 3 else x
+        return _restore(self, np.where(apply, gray, x), unbatched)
+
+    def get_config(self):
+        config = {**super().get_config(), "factor": self.factor}
+        del config["seed"]
+        return config
+
+
+class RandomInvert(RandomImageLayer):
+    """Inverts images (`high - x`) in training, each with a random probability.
+
+    Each image draws a probability p from [lower, upper] (`factor`; a number f gives (0, f))
+    and is inverted when a second uniform draw is below p.
+
+    Args:
+        factor: A number in [0, 1] (default 1.0) or a pair.
+        value_range: (low, high) of the pixel values (default (0, 255)).
+        seed: Optional int for reproducible draws.
+        data_format: 'channels_last' (default) or 'channels_first'.
+        **kwargs: Base Layer arguments.
+    """
+
+    def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None,
+                 **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _unit_factor(self._where(), "factor", factor, lambda f: (0, f))
+        _value_range(self._where(), value_range)
+        self.value_range = value_range
+
+    def call(self, inputs, training=True):
+        if not training:
+            return self._float(inputs)
+        x, unbatched = _batched(self, inputs)
+        rng = self._rng()
+        probability = rng.uniform(self.factor[0], self.factor[1], size=x.shape[0])
+        apply = (rng.uniform(size=x.shape[0]) < probability)[:, None, None, None]
+        return _restore(self, np.where(apply, self.value_range[1] - x, x), unbatched)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class Solarization(RandomImageLayer):
+    """Solarizes images in training: add a random amount, then invert the pixels above a
+    random threshold.
+
+    In the (0, 255) scale: `y = clip(x + a, 0, 255)`, out = `y` where `y < t`, else
+    `255 - y`. `a` is drawn per image from [lower, upper * 255] of `addition_factor` and `t`
+    likewise from `threshold_factor` (Keras' ranges; a number f gives (0, f)).
+
+    Args:
+        addition_factor: A number in [0, 1] or a pair (default 0: nothing added).
+        threshold_factor: A number in [0, 1] or a pair (default 0).
+        value_range: (low, high) of the pixel values (default (0, 255)).
+        seed: Optional int for reproducible draws.
+        **kwargs: Base Layer arguments (and data_format).
+    """
+
+    def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255),
+                 seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        where = self._where()
+        self.addition_factor = _unit_factor(where, "addition_factor", addition_factor,
+                                            lambda f: (0, f))
+        self.threshold_factor = _unit_factor(where, "threshold_factor", threshold_factor,
+                                             lambda f: (0, f))
+        self.value_range = _value_range(where, value_range)
+
+    def call(self, inputs, training=True):
+        if not training:
+            return self._float(inputs)
+        x, unbatched = _batched(self, inputs)
+        rng, shape = self._rng(), (x.shape[0], 1, 1, 1)
+        additions = rng.uniform(self.addition_factor[0], self.addition_factor[1] * 255, shape)
+        thresholds = rng.uniform(self.threshold_factor[0], self.threshold_factor[1] * 255,
+                                 shape)
+        y = np.clip(_to_range(x, self.value_range, (0, 255)) + additions, 0, 255)
+        y = np.where(y < thresholds, y, 255 - y)
+        return _restore(self, _to_range(y, (0, 255), self.value_range), unbatched)
+
+    def get_config(self):
+        return {**super().get_config(), "value_range": self.value_range,
+                "addition_factor": self.addition_factor,
+                "threshold_factor": self.threshold_factor}
+
+
+class AutoContrast(RandomImageLayer):
+    """Stretches each image's channels to the full value range: `(x - min) / (max - min)`.
+
+    Per image and channel, over height and width; a constant channel is left unchanged.
+    Applied in training and inference alike (as Keras').
+
+    Args:
+        value_range: (low, high) of the pixel values (default (0, 255)).
+        **kwargs: Base Layer arguments (and data_format).
+    """
+
+    def __init__(self, value_range=(0, 255), **kwargs):
+        super().__init__(**kwargs)
+        self.value_range = _value_range(self._where(), value_range)
+
+    def call(self, inputs):
+        x, unbatched = _batched(self, inputs)
+        x = _to_range(x, self.value_range, (0, 255))
+        low = x.min(axis=(1, 2), keepdims=True)
+        high = x.max(axis=(1, 2), keepdims=True)
+        spread = high - low
+        stretched = (x - low) * (255.0 / np.where(spread > 0, spread, 1.0))
+        out = np.where(spread > 0, np.clip(stretched, 0, 255), x)
+        return _restore(self, _to_range(out, (0, 255), self.value_range), unbatched)
+
+    def get_config(self):
+        config = {**super().get_config(), "value_range": self.value_range}
+        del config["seed"]
+        return config
