@@ -50,8 +50,11 @@ from deltaw.keras.layers.preprocessing import (
     RandomCrop,
     RandomFlip,
     RandomGrayscale,
+    RandomHue,
     RandomInvert,
     RandomRotation,
+    RandomSaturation,
+    RandomSharpness,
     RandomTranslation,
     RandomZoom,
     Rescaling,
@@ -95,7 +98,7 @@ _CLASSES = (
     Normalization, Rescaling, Resizing, CenterCrop, RandomFlip, RandomRotation, RandomZoom,
     RandomTranslation, RandomCrop, RandomContrast, RandomBrightness, Discretization,
     CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization, RandomGrayscale,
-    RandomInvert, Solarization, AutoContrast,
+    RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -129,4 +132,5 @@ __all__ = [
     "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
     "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
     "TextVectorization", "AutoContrast", "RandomGrayscale", "RandomInvert", "Solarization",
+    "RandomHue", "RandomSaturation", "RandomSharpness",
 ]

@@ -18,7 +18,13 @@ from deltaw.keras.layers.preprocessing.image_adjustment import (
 )
 from deltaw.keras.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
 from deltaw.keras.layers.preprocessing.normalization import Normalization, Rescaling
-from deltaw.keras.layers.preprocessing.random_color import RandomBrightness, RandomContrast
+from deltaw.keras.layers.preprocessing.random_color import (
+    RandomBrightness,
+    RandomContrast,
+    RandomHue,
+    RandomSaturation,
+    RandomSharpness,
+)
 from deltaw.keras.layers.preprocessing.random_geometric import (
     RandomCrop,
     RandomFlip,
@@ -33,4 +39,4 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "Normalization", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
            "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
            "StringLookup", "TextVectorization", "AutoContrast", "RandomGrayscale",
-           "RandomInvert", "Solarization"]
+           "RandomInvert", "Solarization", "RandomHue", "RandomSaturation", "RandomSharpness"]

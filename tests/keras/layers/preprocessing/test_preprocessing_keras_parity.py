@@ -94,6 +94,13 @@ DETERMINISTIC = [
     ("solarization-threshold-0", "Solarization", {}, IMAGES),   # every pixel inverted
     ("auto-contrast", "AutoContrast", {}, IMAGES_WITH_FLAT_CHANNEL),
     ("auto-contrast-unit-range", "AutoContrast", {"value_range": (0, 1)}, IMAGES / 255),
+    # a hue shift of ±1/2 turn: the same whichever sign is drawn
+    ("hue-half-turn", "RandomHue", {"factor": (1.0, 1.0)}, IMAGES),
+    ("saturation-fixed", "RandomSaturation", {"factor": (0.3, 0.3), "value_range": (0, 1)},
+     IMAGES / 255),
+    ("saturation-fixed-255", "RandomSaturation", {"factor": (-0.5, -0.5)}, IMAGES),
+    ("sharpness-fixed", "RandomSharpness", {"factor": (0.9, 0.9)}, IMAGES),
+    ("sharpness-fixed-blur", "RandomSharpness", {"factor": (0.1, 0.1)}, IMAGES[0]),
 ]
 
 
@@ -125,6 +132,8 @@ CONFIGS = [
     ("RandomGrayscale", {"factor": 0.3, "seed": 2}), ("AutoContrast", {"value_range": (0, 1)}),
     ("RandomInvert", {"factor": 0.4, "value_range": (0, 1)}),
     ("Solarization", {"addition_factor": 0.2, "threshold_factor": (0.1, 0.6)}),
+    ("RandomHue", {"factor": 0.2, "seed": 1}), ("RandomSaturation", {"factor": 0.4}),
+    ("RandomSharpness", {"factor": (0.2, 0.7), "value_range": (0, 1)}),
 ]
 
 

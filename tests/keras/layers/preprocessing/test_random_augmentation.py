@@ -23,6 +23,8 @@ RANDOM_LAYERS = [
     (L.RandomBrightness, {"factor": 0.3}), (L.RandomGrayscale, {"factor": 0.5}),
     (L.RandomInvert, {"factor": 0.5}),
     (L.Solarization, {"addition_factor": 0.3, "threshold_factor": (0.2, 0.8)}),
+    (L.RandomHue, {"factor": 0.5}), (L.RandomSaturation, {"factor": 0.5}),
+    (L.RandomSharpness, {"factor": 0.5}),
 ]
 IDS = [f"{c.__name__}-{i}" for i, (c, _) in enumerate(RANDOM_LAYERS)]
 
@@ -171,3 +173,26 @@ def test_color_adjustments():
         L.RandomGrayscale(1.0)(np.ones((1, 2, 2, 2)))
     with pytest.raises(ValueError, match=r"threshold_factor must be .* in \[0, 1\]"):
         L.Solarization(threshold_factor=2.0)
+
+
+def test_hsv_round_trip_and_hue_saturation_sharpness():
+    from deltaw.keras.layers.preprocessing.random_color import hsv_to_rgb, rgb_to_hsv
+    rgb = RNG.uniform(0, 1, (2, 3, 4, 3))
+    rgb[0, 0, 0] = 0.25                                  # a grey: hue and saturation 0
+    hsv = rgb_to_hsv(rgb)
+    np.testing.assert_allclose(hsv_to_rgb(hsv), rgb, atol=1e-12)
+    np.testing.assert_array_equal(hsv[0, 0, 0], [0, 0, 0.25])
+    np.testing.assert_allclose(rgb_to_hsv(np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])),
+                               [[0, 1, 1], [1 / 3, 1, 1], [2 / 3, 1, 1]])
+    images = (rgb * 255).astype(np.float32)
+    half_turn = L.RandomHue((1.0, 1.0))(images).numpy()       # ±1/2 turn: complementary hue
+    np.testing.assert_allclose(rgb_to_hsv(half_turn / 255.0)[..., 0] % 1,
+                               (hsv[..., 0] + 0.5) % 1 * (hsv[..., 1] > 0), atol=1e-4)
+    gray = L.RandomSaturation((0.0, 0.0), value_range=(0, 1))(rgb.astype(np.float32)).numpy()
+    np.testing.assert_allclose(gray, np.repeat(rgb.max(-1, keepdims=True), 3, -1), rtol=1e-5)
+    flat = np.full((1, 4, 4, 1), 100.0, np.float32)
+    sharp = L.RandomSharpness((0.5, 0.5))(flat).numpy()       # 1 - 2s = 0: unchanged
+    np.testing.assert_array_equal(sharp, flat)
+    blurred = L.RandomSharpness((0.0, 0.0))(flat).numpy()[0, :, :, 0]
+    np.testing.assert_allclose(blurred[1:3, 1:3], 100.0, rtol=1e-6)   # inside: no change
+    np.testing.assert_allclose(blurred[0, 0], 100.0 * 8 / 13, rtol=1e-6)  # zero padding
