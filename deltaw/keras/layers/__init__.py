@@ -48,6 +48,7 @@ from deltaw.keras.layers.preprocessing import (
     RandomBrightness,
     RandomContrast,
     RandomCrop,
+    RandomErasing,
     RandomFlip,
     RandomGrayscale,
     RandomHue,
@@ -99,6 +100,7 @@ _CLASSES = (
     RandomTranslation, RandomCrop, RandomContrast, RandomBrightness, Discretization,
     CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization, RandomGrayscale,
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
+    RandomErasing,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -132,5 +134,5 @@ __all__ = [
     "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
     "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
     "TextVectorization", "AutoContrast", "RandomGrayscale", "RandomInvert", "Solarization",
-    "RandomHue", "RandomSaturation", "RandomSharpness",
+    "RandomHue", "RandomSaturation", "RandomSharpness", "RandomErasing",
 ]

@@ -12,6 +12,7 @@ from deltaw.keras.layers.preprocessing.discretization import Discretization
 from deltaw.keras.layers.preprocessing.hashing import Hashing
 from deltaw.keras.layers.preprocessing.image_adjustment import (
     AutoContrast,
+    RandomErasing,
     RandomGrayscale,
     RandomInvert,
     Solarization,
@@ -39,4 +40,5 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "Normalization", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
            "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
            "StringLookup", "TextVectorization", "AutoContrast", "RandomGrayscale",
-           "RandomInvert", "Solarization", "RandomHue", "RandomSaturation", "RandomSharpness"]
+           "RandomInvert", "Solarization", "RandomHue", "RandomSaturation", "RandomSharpness",
+           "RandomErasing"]

@@ -1,5 +1,5 @@
-"""Colour adjustments: RandomGrayscale, RandomInvert, Solarization (random, in training only)
-and AutoContrast (always applied, as Keras').
+"""Pixel-value adjustments: RandomGrayscale, RandomInvert, Solarization, RandomErasing (random,
+in training only) and AutoContrast (always applied, as Keras').
 
 They compute on arrays and return constants (no gradient to the inputs): in Keras they
 preprocess a model's input images.
@@ -15,7 +15,7 @@ from deltaw.keras.layers.preprocessing import image_utils as iu
 from deltaw.keras.layers.preprocessing.random_base import RandomImageLayer
 from deltaw.tensor import Tensor
 
-__all__ = ["AutoContrast", "RandomGrayscale", "RandomInvert", "Solarization"]
+__all__ = ["AutoContrast", "RandomErasing", "RandomGrayscale", "RandomInvert", "Solarization"]
 
 _GRAY = np.array([0.2989, 0.587, 0.114])  # ITU-R 601 luma weights (Keras' rgb_to_grayscale)
 
@@ -207,3 +207,67 @@ class AutoContrast(RandomImageLayer):
         config = {**super().get_config(), "value_range": self.value_range}
         del config["seed"]
         return config
+
+
+class RandomErasing(RandomImageLayer):
+    """Erases a random rectangle of each image in training (Zhong et al., 2017).
+
+    Each image draws an erasing probability p from `factor`'s range (a number f gives (0, f))
+    and is erased when a second uniform draw is below p. The rectangle's sides are
+    sqrt(u) times the image's (u drawn from `scale` for each side) at a uniform position; it
+    is filled with `fill_value` (a number or one value per channel), or, when None, with
+    Gaussian noise times the high end of `value_range`, clipped to the range.
+
+    Args:
+        factor: A number in [0, 1] (default 1.0) or a pair.
+        scale: The range (lower, upper) in [0, 1] of each side's squared fraction
+            (default (0.02, 0.33)).
+        fill_value: None (noise), a number, or three numbers.
+        value_range: (low, high) of the pixel values (default (0, 255)).
+        seed: Optional int for reproducible draws.
+        data_format: 'channels_last' (default) or 'channels_first'.
+        **kwargs: Base Layer arguments.
+    """
+
+    def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None, value_range=(0, 255),
+                 seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        where = self._where()
+        self.factor = _unit_factor(where, "factor", factor, lambda f: (0, f))
+        self.scale = _unit_factor(where, "scale", scale, lambda f: (0, f))
+        if not (fill_value is None or isinstance(fill_value, numbers.Real) or
+                (isinstance(fill_value, tuple | list) and len(fill_value) == 3)):
+            raise ValueError(f"{where}: fill_value must be None, a number or three numbers; "
+                             f"got fill_value={fill_value!r}.")
+        _value_range(where, value_range)
+        self.fill_value = fill_value
+        self.value_range = value_range
+
+    def call(self, inputs, training=True):
+        if not training:
+            return self._float(inputs)
+        x, unbatched = _batched(self, inputs)
+        n, height, width, _ = x.shape
+        rng = self._rng()
+        sides = np.sqrt(rng.uniform(self.scale[0], self.scale[1], (n, 2)))
+        box = []
+        for size, fraction in ((width, sides[:, 0]), (height, sides[:, 1])):
+            length = fraction * size
+            start = rng.uniform(size=n) * (size - length)
+            box.append((start[:, None, None, None], (start + length)[:, None, None, None]))
+        (x0, x1), (y0, y1) = box
+        cols = np.arange(width)[None, None, :, None]
+        rows = np.arange(height)[None, :, None, None]
+        inside = (cols >= x0) & (cols < x1) & (rows >= y0) & (rows < y1)
+        probability = rng.uniform(self.factor[0], self.factor[1], n)
+        apply = (rng.uniform(size=n) < probability)[:, None, None, None]
+        if self.fill_value is None:
+            fill = rng.standard_normal(x.shape) * self.value_range[1]
+        else:
+            fill = np.broadcast_to(np.asarray(self.fill_value, dtype=np.float64), x.shape)
+        fill = np.clip(fill, self.value_range[0], self.value_range[1])
+        return _restore(self, np.where(apply & inside, fill, x), unbatched)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "scale": self.scale,
+                "fill_value": self.fill_value, "value_range": self.value_range}

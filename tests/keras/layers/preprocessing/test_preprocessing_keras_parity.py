@@ -101,6 +101,8 @@ DETERMINISTIC = [
     ("saturation-fixed-255", "RandomSaturation", {"factor": (-0.5, -0.5)}, IMAGES),
     ("sharpness-fixed", "RandomSharpness", {"factor": (0.9, 0.9)}, IMAGES),
     ("sharpness-fixed-blur", "RandomSharpness", {"factor": (0.1, 0.1)}, IMAGES[0]),
+    ("erasing-everything", "RandomErasing", {"factor": (1.0, 1.0), "scale": (1.0, 1.0),
+                                             "fill_value": 300.0}, IMAGES),
 ]
 
 
@@ -134,6 +136,7 @@ CONFIGS = [
     ("Solarization", {"addition_factor": 0.2, "threshold_factor": (0.1, 0.6)}),
     ("RandomHue", {"factor": 0.2, "seed": 1}), ("RandomSaturation", {"factor": 0.4}),
     ("RandomSharpness", {"factor": (0.2, 0.7), "value_range": (0, 1)}),
+    ("RandomErasing", {"factor": 0.5, "scale": (0.1, 0.2), "fill_value": 3.0}),
 ]
 
 
@@ -267,3 +270,17 @@ def test_preprocessing_model_fit_matches_keras():
         k_hist = k_model.fit(x, y, **kwargs).history
     d_hist = d_model.fit(x, y, **kwargs).history
     np.testing.assert_allclose(d_hist["loss"], k_hist["loss"], rtol=1e-5)
+
+
+def test_random_erasing_erases_a_rectangle_as_keras():
+    # sides sqrt(0.25) = 1/2 of 4 rows and 5 columns at a random place: 2 rows, 2 or 3 columns
+    x = RNG.uniform(0, 255, (6, 4, 5, 3)).astype(np.float32)
+    kwargs = {"factor": (1.0, 1.0), "scale": (0.25, 0.25), "fill_value": -1.0,
+              "value_range": (-1, 255)}
+    for out in (kr.to_numpy(keras.layers.RandomErasing(**kwargs, seed=3)(x)),
+                dk.layers.RandomErasing(**kwargs, seed=3)(x).numpy()):
+        erased = np.all(out == -1, axis=-1)
+        for mask in erased:
+            rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+            assert len(rows) == 2 and len(cols) in (2, 3)
+            assert mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()

@@ -24,7 +24,8 @@ RANDOM_LAYERS = [
     (L.RandomInvert, {"factor": 0.5}),
     (L.Solarization, {"addition_factor": 0.3, "threshold_factor": (0.2, 0.8)}),
     (L.RandomHue, {"factor": 0.5}), (L.RandomSaturation, {"factor": 0.5}),
-    (L.RandomSharpness, {"factor": 0.5}),
+    (L.RandomSharpness, {"factor": 0.5}), (L.RandomErasing, {}),
+    (L.RandomErasing, {"fill_value": (1.0, 2.0, 3.0), "scale": (0.1, 0.5)}),
 ]
 IDS = [f"{c.__name__}-{i}" for i, (c, _) in enumerate(RANDOM_LAYERS)]
 
