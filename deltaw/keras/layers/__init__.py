@@ -44,6 +44,7 @@ from deltaw.keras.layers.preprocessing import (
     Discretization,
     Hashing,
     IntegerLookup,
+    MelSpectrogram,
     Normalization,
     RandomBrightness,
     RandomContrast,
@@ -100,7 +101,7 @@ _CLASSES = (
     RandomTranslation, RandomCrop, RandomContrast, RandomBrightness, Discretization,
     CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization, RandomGrayscale,
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
-    RandomErasing,
+    RandomErasing, MelSpectrogram,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -135,4 +136,5 @@ __all__ = [
     "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
     "TextVectorization", "AutoContrast", "RandomGrayscale", "RandomInvert", "Solarization",
     "RandomHue", "RandomSaturation", "RandomSharpness", "RandomErasing",
+    "MelSpectrogram",
 ]

@@ -3,10 +3,11 @@
 Feature scaling (`normalization`), image resizing (`resizing`), random augmentation
 (`random_geometric`, `random_color`, `image_adjustment`; the warping sampler is
 `image_transform`), bucketing and encoding (`discretization`, `category_encoding`,
-`hashing`), vocabularies (`index_lookup`, `text_vectorization`). String inputs are NumPy
-arrays or lists of `str` (see `tokens`).
+`hashing`), vocabularies (`index_lookup`, `text_vectorization`), audio (`audio`). String
+inputs are NumPy arrays or lists of `str` (see `tokens`).
 """
 
+from deltaw.keras.layers.preprocessing.audio import MelSpectrogram
 from deltaw.keras.layers.preprocessing.category_encoding import CategoryEncoding
 from deltaw.keras.layers.preprocessing.discretization import Discretization
 from deltaw.keras.layers.preprocessing.hashing import Hashing
@@ -41,4 +42,4 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
            "StringLookup", "TextVectorization", "AutoContrast", "RandomGrayscale",
            "RandomInvert", "Solarization", "RandomHue", "RandomSaturation", "RandomSharpness",
-           "RandomErasing"]
+           "RandomErasing", "MelSpectrogram"]

@@ -284,3 +284,23 @@ def test_random_erasing_erases_a_rectangle_as_keras():
             rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
             assert len(rows) == 2 and len(cols) in (2, 3)
             assert mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()
+
+
+WAVES = RNG.normal(size=(2, 1500)).astype(np.float32)
+
+
+@pytest.mark.parametrize("kwargs, x", [
+    ({"fft_length": 256, "sequence_stride": 128, "num_mel_bins": 20}, WAVES),
+    ({"fft_length": 512, "sequence_length": 300, "sequence_stride": 100, "window": "hamming",
+      "num_mel_bins": 16, "power_to_db": False, "mag_exp": 1.0}, WAVES),
+    ({"fft_length": 128, "sequence_stride": 64, "num_mel_bins": 8, "sampling_rate": 8000,
+      "max_freq": 3000, "top_db": 20.0, "ref_power": 2.0}, WAVES[0]),
+], ids=["default-db", "magnitude-hamming", "unbatched-top-db"])
+def test_mel_spectrogram_matches_keras(kwargs, x):
+    k_layer, d_layer = keras.layers.MelSpectrogram(**kwargs), dk.layers.MelSpectrogram(**kwargs)
+    expected = kr.to_numpy(k_layer(x))
+    np.testing.assert_allclose(d_layer(x).numpy(), expected, rtol=2e-5,
+                               atol=2e-5 * np.abs(expected).max())
+    assert tuple(d_layer.compute_output_shape(x.shape)) == \
+        tuple(k_layer.compute_output_shape(x.shape))
+    assert set(d_layer.get_config()) == set(k_layer.get_config())

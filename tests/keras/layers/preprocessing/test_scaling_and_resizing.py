@@ -145,3 +145,31 @@ def test_resizing_and_center_crop_errors():
         L.CenterCrop(2, 2, data_format="nhwc")
     with pytest.raises(ValueError, match="rank 4 or one image of rank 3"):
         L.CenterCrop(2, 2)(np.ones((2, 3)))
+
+
+def test_mel_spectrogram_of_a_tone_peaks_at_its_band():
+    from deltaw.keras.layers.preprocessing.audio import linear_to_mel_weight_matrix, stft
+    rate = 8000
+    t = np.arange(4000) / rate
+    tone = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
+    layer = L.MelSpectrogram(fft_length=256, sequence_stride=128, sampling_rate=rate,
+                             num_mel_bins=20, power_to_db=False)
+    out = layer(tone[None]).numpy()
+    assert out.shape == (1, 20, 32) == layer.compute_output_shape((1, 4000))
+    weights = linear_to_mel_weight_matrix(20, 129, rate, 20.0, 4000)
+    assert out[0].mean(axis=1).argmax() == weights[32].argmax()   # bin 32 = 1000 Hz
+    spectrum = np.abs(stft(tone, 256, 128, 256))
+    assert spectrum.shape == (32, 129) and spectrum[5].argmax() == 32
+    np.testing.assert_allclose(weights.max(axis=0), 1.0, atol=0.2)      # triangles peak near 1
+    db = L.MelSpectrogram(fft_length=256, sequence_stride=128, num_mel_bins=20, top_db=30.0)
+    out_db = db(tone[None]).numpy()
+    assert out_db.max() - out_db.min() <= 30.0 + 1e-4
+
+
+def test_mel_spectrogram_errors():
+    with pytest.raises(ValueError, match="fft_length must be at least sequence_length"):
+        L.MelSpectrogram(fft_length=64, sequence_length=128)
+    with pytest.raises(ValueError, match="window must be"):
+        L.MelSpectrogram(window="blackman")
+    with pytest.raises(ValueError, match="longer than fft_length // 2"):
+        L.MelSpectrogram(fft_length=256)(np.zeros((1, 100)))
