@@ -101,6 +101,10 @@ class MelSpectrogram(Layer):
         `(batch, num_mel_bins, frames)`, frames = 1 + samples // sequence_stride.
     """
 
+    # computes on arrays or draws outside dw ops: a recorded train step cannot stand for later
+    # ones (see keras/trainers/compiled_step.py)
+    _computes_outside_ops = True
+
     def __init__(self, fft_length=2048, sequence_stride=512, sequence_length=None,
                  window="hann", sampling_rate=16000, num_mel_bins=128, min_freq=20.0,
                  max_freq=None, power_to_db=True, top_db=80.0, mag_exp=2.0, min_power=1e-10,

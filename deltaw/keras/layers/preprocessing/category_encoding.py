@@ -101,6 +101,10 @@ class CategoryEncoding(Layer):
         array([[1., 2., 0., 0.]], dtype=float32)
     """
 
+    # computes on arrays or draws outside dw ops: a recorded train step cannot stand for later
+    # ones (see keras/trainers/compiled_step.py)
+    _computes_outside_ops = True
+
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
         super().__init__(**kwargs)
         where = f"CategoryEncoding '{self.name}'"

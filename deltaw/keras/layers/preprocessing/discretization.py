@@ -69,6 +69,10 @@ class Discretization(Layer):
         array([[0, 1, 2]], dtype=int32)
     """
 
+    # computes on arrays or draws outside dw ops: a recorded train step cannot stand for later
+    # ones (see keras/trainers/compiled_step.py)
+    _computes_outside_ops = True
+
     def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",
                  sparse=False, dtype=None, name=None, **kwargs):
         super().__init__(name=name, dtype=dtype, **kwargs)

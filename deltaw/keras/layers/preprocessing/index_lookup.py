@@ -318,14 +318,26 @@ class IndexLookup(ArrayInputs, Layer):
             return (*input_shape, depth)
         return (*input_shape[:-1], depth)
 
+    # deltaw keeps an adapted vocabulary in the config (Keras writes it to the file's assets,
+    # which deltaw's format has not), so saving and loading a model keeps it
+    def _config_vocabulary(self):
+        if self.input_vocabulary is not None or not self._tokens:
+            return self.input_vocabulary
+        return self.get_vocabulary()
+
+    def _config_idf_weights(self):
+        if self.input_vocabulary is not None or not self._tokens or self.idf_weights is None:
+            return self.input_idf_weights
+        return self.idf_weights[:self.vocabulary_size()]
+
     def get_config(self):
         return {**super().get_config(), "invert": self.invert, "max_tokens": self.max_tokens,
                 "num_oov_indices": self.num_oov_indices, "oov_token": self.oov_token,
                 "mask_token": self.mask_token, "output_mode": self.output_mode,
                 "sparse": self.sparse, "pad_to_max_tokens": self.pad_to_max_tokens,
                 "vocabulary_dtype": "string" if self._token_kind == "str" else "int64",
-                "idf_weights": _listify(self.input_idf_weights),
-                "vocabulary": _listify(self.input_vocabulary),
+                "idf_weights": _listify(self._config_idf_weights()),
+                "vocabulary": _listify(self._config_vocabulary()),
                 "vocabulary_size": self._frozen_vocab_size, "oov_method": self.oov_method,
                 "salt": self.salt}
 

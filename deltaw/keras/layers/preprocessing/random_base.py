@@ -43,6 +43,10 @@ def factor_pair(where, name, factor, bounds, signed=True) -> tuple:
 class RandomImageLayer(Layer):
     """Common machinery: `seed`, `data_format`, rank checks and the generator."""
 
+    # computes on arrays or draws outside dw ops: a recorded train step cannot stand for later
+    # ones (see keras/trainers/compiled_step.py)
+    _computes_outside_ops = True
+
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):

@@ -39,5 +39,9 @@ def as_string_array(array) -> np.ndarray:
 class ArrayInputs:
     """Mixin: `Layer.__call__` hands `call` a NumPy array instead of converting to a Tensor."""
 
+    # computes on arrays or draws outside dw ops: a recorded train step cannot stand for later
+    # ones (see keras/trainers/compiled_step.py)
+    _computes_outside_ops = True
+
     def _convert_inputs(self, inputs):
         return as_array_input(inputs)

@@ -197,3 +197,19 @@ def test_hsv_round_trip_and_hue_saturation_sharpness():
     blurred = L.RandomSharpness((0.0, 0.0))(flat).numpy()[0, :, :, 0]
     np.testing.assert_allclose(blurred[1:3, 1:3], 100.0, rtol=1e-6)   # inside: no change
     np.testing.assert_allclose(blurred[0, 0], 100.0 * 8 / 13, rtol=1e-6)  # zero padding
+
+
+def test_models_with_array_computing_layers_are_never_replayed():
+    # their outputs enter the recorded ops as constants: a recording on one batch cannot stand
+    # for the next, even if two batches happened to give the same constants
+    from deltaw.keras.trainers.compiled_step import replayable
+
+    def model(*layers):
+        m = dk.Sequential([dk.Input((6, 7, 3)), *layers, L.Flatten(), L.Dense(1)])
+        m.compile("sgd", "mse")
+        return m
+
+    assert replayable(model(L.Rescaling(0.5), L.Resizing(4, 4)))
+    for layer in (L.RandomFlip(), L.RandomCrop(4, 4), L.AutoContrast(),
+                  L.Discretization(bin_boundaries=[0.5])):
+        assert not replayable(model(layer)), type(layer).__name__

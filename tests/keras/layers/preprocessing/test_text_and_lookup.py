@@ -265,3 +265,17 @@ def test_hashing_output_modes_and_integers():
     strs = L.Hashing(5)(np.array(["1", "12", "345"]))     # integers hash as decimal strings
     np.testing.assert_array_equal(ints.numpy(), strs.numpy())
     assert L.Hashing(5, output_mode="count").compute_output_shape((None, 4)) == (None, 5)
+
+
+def test_adapted_vocabulary_survives_the_config():
+    # Keras saves an adapted vocabulary as a file asset; deltaw keeps it in the config
+    text = L.TextVectorization(output_mode="tf_idf")
+    text.adapt(["a b", "a c", "c d d"])
+    clone = L.TextVectorization.from_config(json.loads(json.dumps(text.get_config())))
+    assert clone.get_vocabulary() == text.get_vocabulary()
+    np.testing.assert_allclose(clone(["a d x"]).numpy(), text(["a d x"]).numpy(), rtol=1e-6)
+    ints = L.IntegerLookup(mask_token=0)
+    ints.adapt(np.array([[5, 5, 7], [0, 9, 9]]))
+    restored = L.IntegerLookup.from_config(ints.get_config())
+    np.testing.assert_array_equal(restored(np.array([5, 0, 8])).numpy(),
+                                  ints(np.array([5, 0, 8])).numpy())
