@@ -279,3 +279,17 @@ def test_adapted_vocabulary_survives_the_config():
     restored = L.IntegerLookup.from_config(ints.get_config())
     np.testing.assert_array_equal(restored(np.array([5, 0, 8])).numpy(),
                                   ints(np.array([5, 0, 8])).numpy())
+
+
+def test_string_input_model_called_on_strings():
+    assert dk.backend.standardize_dtype("string") == "string"
+    assert dk.backend.standardize_dtype(np.dtype("<U3")) == "string"
+    text = L.TextVectorization(output_sequence_length=3)
+    text.adapt(["a b", "b c"])
+    inputs = dk.Input(shape=(1,), dtype="string")
+    outputs = L.Embedding(5, 2)(text(inputs))
+    model = dk.Model(inputs, outputs)
+    assert model.output.shape == (None, 3, 2)
+    out = model(np.array([["a b"], ["c"]]))
+    assert out.shape == (2, 3, 2)
+    np.testing.assert_array_equal(out.numpy()[1, 1:], np.zeros((2, 2)) + out.numpy()[1, 1:2])
