@@ -15,6 +15,7 @@ from deltaw.keras.layers.preprocessing.category_encoding import (
     encoded_shape,
 )
 from deltaw.keras.layers.preprocessing.normalization import adapt_batches
+from deltaw.keras.layers.preprocessing.tokens import output_spec
 from deltaw.tensor import Tensor
 
 __all__ = ["Discretization"]
@@ -137,6 +138,9 @@ class Discretization(Layer):
         if self.output_mode in ("multi_hot", "count") and len(input_shape) >= 2:
             return (input_shape[0], *input_shape[2:], depth)
         return encoded_shape(input_shape, self.output_mode, depth)
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        return output_spec(self, inputs, "int32" if self.output_mode == "int" else self.dtype)
 
     def get_config(self):
         return {"bin_boundaries": self.bin_boundaries, "num_bins": self.num_bins,

@@ -13,7 +13,7 @@ from deltaw.keras.layers.preprocessing.category_encoding import (
     check_output_mode,
     encode_categorical,
 )
-from deltaw.keras.layers.preprocessing.tokens import ArrayInputs, as_string_array
+from deltaw.keras.layers.preprocessing.tokens import ArrayInputs, as_string_array, output_spec
 from deltaw.tensor import Tensor
 
 __all__ = ["Hashing", "hash_to_buckets", "standardize_salt"]
@@ -114,6 +114,9 @@ class Hashing(ArrayInputs, Layer):
         if len(input_shape) == 0:
             return (self.num_bins,)
         return (*input_shape[:-1], self.num_bins)
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        return output_spec(self, inputs, self.dtype)
 
     def get_config(self):
         return {**super().get_config(), "num_bins": self.num_bins, "salt": self.salt,

@@ -22,7 +22,7 @@ from deltaw.keras.layers.preprocessing.category_encoding import (
     encode_categorical,
 )
 from deltaw.keras.layers.preprocessing.hashing import hash_to_buckets, standardize_salt
-from deltaw.keras.layers.preprocessing.tokens import ArrayInputs, as_array_input
+from deltaw.keras.layers.preprocessing.tokens import ArrayInputs, as_array_input, output_spec
 from deltaw.tensor import Tensor
 
 __all__ = ["IndexLookup", "IntegerLookup", "StringLookup"]
@@ -329,6 +329,13 @@ class IndexLookup(ArrayInputs, Layer):
         if self.input_vocabulary is not None or not self._tokens or self.idf_weights is None:
             return self.input_idf_weights
         return self.idf_weights[:self.vocabulary_size()]
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        if self.invert:
+            dtype = "string" if self._token_kind == "str" else "int64"
+        else:
+            dtype = "int64" if self.output_mode == "int" else self.dtype
+        return output_spec(self, inputs, dtype)
 
     def get_config(self):
         return {**super().get_config(), "invert": self.invert, "max_tokens": self.max_tokens,

@@ -15,7 +15,7 @@ import numpy as np
 
 from deltaw.keras.layers.layer import Layer
 from deltaw.keras.layers.preprocessing.index_lookup import _MASKED, StringLookup
-from deltaw.keras.layers.preprocessing.tokens import ArrayInputs, as_string_array
+from deltaw.keras.layers.preprocessing.tokens import ArrayInputs, as_string_array, output_spec
 from deltaw.tensor import Tensor
 
 __all__ = ["TextVectorization"]
@@ -208,6 +208,9 @@ class TextVectorization(ArrayInputs, Layer):
         else:
             input_shape = (*input_shape, None)
         return self._lookup_layer.compute_output_shape(input_shape)
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        return output_spec(self, inputs, "int64" if self._output_mode == "int" else self.dtype)
 
     def get_config(self):
         lookup = self._lookup_layer

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from deltaw.keras.layers.keras_tensor import KerasTensor
 from deltaw.tensor import Tensor
 
-__all__ = ["ArrayInputs", "as_array_input", "as_string_array"]
+__all__ = ["ArrayInputs", "as_array_input", "as_string_array", "output_spec"]
 
 
 def as_array_input(inputs) -> np.ndarray:
@@ -45,3 +46,9 @@ class ArrayInputs:
 
     def _convert_inputs(self, inputs):
         return as_array_input(inputs)
+
+
+def output_spec(layer, inputs, dtype) -> KerasTensor:
+    """The symbolic output of an index-producing layer: its shape, and the dtype it really
+    returns (int indices or str tokens), not the layer's float dtype."""
+    return KerasTensor(layer.compute_output_shape(tuple(inputs.shape)), dtype)

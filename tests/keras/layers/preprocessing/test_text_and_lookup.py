@@ -293,3 +293,15 @@ def test_string_input_model_called_on_strings():
     out = model(np.array([["a b"], ["c"]]))
     assert out.shape == (2, 3, 2)
     np.testing.assert_array_equal(out.numpy()[1, 1:], np.zeros((2, 2)) + out.numpy()[1, 1:2])
+
+
+def test_symbolic_outputs_have_the_dtype_the_layers_return():
+    ints = dk.Input((3,), dtype="int64")
+    assert L.IntegerLookup(vocabulary=[1, 2])(ints).dtype == "int64"
+    assert L.IntegerLookup(vocabulary=[1, 2], output_mode="count")(ints).dtype == "float32"
+    assert L.StringLookup(vocabulary=["a"], invert=True)(ints).dtype == "string"
+    strings = dk.Input((1,), dtype="string")
+    assert L.Hashing(4)(strings).dtype == "int64"
+    assert L.TextVectorization(vocabulary=["a"], output_sequence_length=2)(strings).dtype == \
+        "int64"
+    assert L.Discretization(bin_boundaries=[0.0])(dk.Input((2,))).dtype == "int32"
