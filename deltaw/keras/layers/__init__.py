@@ -62,6 +62,7 @@ from deltaw.keras.layers.preprocessing import (
     Rescaling,
     Resizing,
     Solarization,
+    STFTSpectrogram,
     StringLookup,
     TextVectorization,
 )
@@ -101,7 +102,7 @@ _CLASSES = (
     RandomTranslation, RandomCrop, RandomContrast, RandomBrightness, Discretization,
     CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization, RandomGrayscale,
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
-    RandomErasing, MelSpectrogram,
+    RandomErasing, MelSpectrogram, STFTSpectrogram,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -136,5 +137,5 @@ __all__ = [
     "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
     "TextVectorization", "AutoContrast", "RandomGrayscale", "RandomInvert", "Solarization",
     "RandomHue", "RandomSaturation", "RandomSharpness", "RandomErasing",
-    "MelSpectrogram",
+    "MelSpectrogram", "STFTSpectrogram",
 ]

@@ -7,7 +7,7 @@ Feature scaling (`normalization`), image resizing (`resizing`), random augmentat
 inputs are NumPy arrays or lists of `str` (see `tokens`).
 """
 
-from deltaw.keras.layers.preprocessing.audio import MelSpectrogram
+from deltaw.keras.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram
 from deltaw.keras.layers.preprocessing.category_encoding import CategoryEncoding
 from deltaw.keras.layers.preprocessing.discretization import Discretization
 from deltaw.keras.layers.preprocessing.hashing import Hashing
@@ -42,4 +42,4 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
            "StringLookup", "TextVectorization", "AutoContrast", "RandomGrayscale",
            "RandomInvert", "Solarization", "RandomHue", "RandomSaturation", "RandomSharpness",
-           "RandomErasing", "MelSpectrogram"]
+           "RandomErasing", "MelSpectrogram", "STFTSpectrogram"]

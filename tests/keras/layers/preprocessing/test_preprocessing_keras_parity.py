@@ -304,3 +304,44 @@ def test_mel_spectrogram_matches_keras(kwargs, x):
     assert tuple(d_layer.compute_output_shape(x.shape)) == \
         tuple(k_layer.compute_output_shape(x.shape))
     assert set(d_layer.get_config()) == set(k_layer.get_config())
+
+
+SIGNALS = RNG.normal(size=(2, 300, 2)).astype(np.float32)
+
+
+# Keras needs SciPy for a window given by name, so the windows are passed as arrays here
+# (test_scaling_and_resizing checks deltaw's named windows against NumPy's)
+@pytest.mark.parametrize("kwargs", [
+    {"window": np.hanning(256)},
+    {"mode": "magnitude", "frame_length": 64, "frame_step": 16, "window": np.hamming(64)},
+    {"mode": "psd", "frame_length": 50, "fft_length": 64, "scaling": "spectrum",
+     "padding": "same", "window": np.blackman(50)},
+    {"mode": "stft", "frame_length": 32, "expand_dims": True, "window": None},
+    {"mode": "real", "frame_length": 32, "window": None, "scaling": None},
+    {"mode": "imag", "frame_length": 32, "data_format": "channels_first",
+     "window": np.hanning(32)},
+    {"mode": "log", "frame_length": 32, "window": None, "expand_dims": True,
+     "data_format": "channels_first"},
+    {"mode": "angle", "frame_length": 32, "window": np.hanning(32)},
+], ids=["log", "magnitude", "psd-same", "stft-expand", "real", "imag-channels-first",
+        "log-expand-channels-first", "angle"])
+def test_stft_spectrogram_matches_keras(kwargs):
+    x = SIGNALS.transpose(0, 2, 1) if kwargs.get("data_format") == "channels_first" \
+        else SIGNALS
+    k_layer = keras.layers.STFTSpectrogram(**kwargs)
+    d_layer = dk.layers.STFTSpectrogram(**kwargs)
+    expected = kr.to_numpy(k_layer(x))
+    d_layer(x)
+    # Keras builds its kernels in float32 (angles up to 2 pi * frame_length lose ~1e-5 to
+    # rounding); deltaw in float64. Same kernels up to that, then the same outputs from Keras'
+    for dw_kernel, k_kernel in zip(d_layer.get_weights(), k_layer.get_weights(), strict=True):
+        np.testing.assert_allclose(dw_kernel, kr.to_numpy(k_kernel), atol=2e-5)
+    kr.copy_weights(k_layer, d_layer)
+    got = d_layer(x).numpy()
+    if kwargs.get("mode") == "angle":
+        # the DC and Nyquist bins have an imaginary part of exactly +-0: arctan2 of it is +-pi
+        # depending on the sign of the zero; compare the other bins
+        expected, got = expected[..., 1:-1], got[..., 1:-1]
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+    assert d_layer.compute_output_shape(x.shape) == tuple(k_layer.compute_output_shape(x.shape))
+    assert set(d_layer.get_config()) == set(k_layer.get_config())

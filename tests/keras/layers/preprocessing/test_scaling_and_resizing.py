@@ -173,3 +173,32 @@ def test_mel_spectrogram_errors():
         L.MelSpectrogram(window="blackman")
     with pytest.raises(ValueError, match="longer than fft_length // 2"):
         L.MelSpectrogram(fft_length=256)(np.zeros((1, 100)))
+
+
+def test_stft_spectrogram_windows_gradients_and_a_tone():
+    from deltaw.keras.layers.preprocessing.audio import _named_window
+    for name, reference in (("hann", np.hanning), ("hamming", np.hamming),
+                            ("blackman", np.blackman)):
+        np.testing.assert_allclose(_named_window("w", name, 9, False), reference(9), atol=1e-12)
+        np.testing.assert_allclose(_named_window("w", name, 8, True), reference(9)[:8],
+                                   atol=1e-12)     # periodic: the symmetric one of n + 1
+    check_layer(L.STFTSpectrogram, {"mode": "magnitude", "frame_length": 8, "frame_step": 4},
+                input_shape=(2, 16, 1), expected_output_shape=(2, 3, 5),
+                expected_num_trainable_weights=2, train=False)
+    tone = np.sin(2 * np.pi * 8 * np.arange(64) / 64)[None, :, None].astype(np.float32)
+    out = L.STFTSpectrogram(mode="magnitude", frame_length=32, frame_step=16,
+                            window="boxcar", scaling=None)(tone).numpy()
+    assert out.shape == (1, 3, 17)
+    assert (out.argmax(axis=-1) == 4).all()     # 8 cycles in 64 samples: bin 32 * 8 / 64
+    np.testing.assert_allclose(out[0, :, 4], 16.0, rtol=1e-4)
+
+
+def test_stft_spectrogram_errors():
+    with pytest.raises(ValueError, match="frame_step must be a positive int not greater"):
+        L.STFTSpectrogram(frame_length=8, frame_step=9)
+    with pytest.raises(ValueError, match="fft_length must be at least"):
+        L.STFTSpectrogram(frame_length=8, fft_length=4)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        L.STFTSpectrogram(mode="power")
+    with pytest.raises(ValueError, match="window must be one of"):
+        L.STFTSpectrogram(window="kaiser")
