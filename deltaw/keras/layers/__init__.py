@@ -46,6 +46,7 @@ from deltaw.keras.layers.preprocessing import (
     IntegerLookup,
     MelSpectrogram,
     Normalization,
+    Pipeline,
     RandomBrightness,
     RandomContrast,
     RandomCrop,
@@ -102,7 +103,7 @@ _CLASSES = (
     RandomTranslation, RandomCrop, RandomContrast, RandomBrightness, Discretization,
     CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization, RandomGrayscale,
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
-    RandomErasing, MelSpectrogram, STFTSpectrogram,
+    RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -137,5 +138,5 @@ __all__ = [
     "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
     "TextVectorization", "AutoContrast", "RandomGrayscale", "RandomInvert", "Solarization",
     "RandomHue", "RandomSaturation", "RandomSharpness", "RandomErasing",
-    "MelSpectrogram", "STFTSpectrogram",
+    "MelSpectrogram", "STFTSpectrogram", "Pipeline",
 ]

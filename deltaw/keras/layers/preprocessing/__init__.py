@@ -20,6 +20,7 @@ from deltaw.keras.layers.preprocessing.image_adjustment import (
 )
 from deltaw.keras.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
 from deltaw.keras.layers.preprocessing.normalization import Normalization, Rescaling
+from deltaw.keras.layers.preprocessing.pipeline import Pipeline
 from deltaw.keras.layers.preprocessing.random_color import (
     RandomBrightness,
     RandomContrast,
@@ -42,4 +43,5 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
            "StringLookup", "TextVectorization", "AutoContrast", "RandomGrayscale",
            "RandomInvert", "Solarization", "RandomHue", "RandomSaturation", "RandomSharpness",
-           "RandomErasing", "MelSpectrogram", "STFTSpectrogram"]
+           "RandomErasing", "MelSpectrogram", "STFTSpectrogram",
+           "Pipeline"]

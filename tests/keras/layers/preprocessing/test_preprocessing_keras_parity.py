@@ -345,3 +345,20 @@ def test_stft_spectrogram_matches_keras(kwargs):
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
     assert d_layer.compute_output_shape(x.shape) == tuple(k_layer.compute_output_shape(x.shape))
     assert set(d_layer.get_config()) == set(k_layer.get_config())
+
+
+def test_pipeline_matches_keras_and_loads_its_config():
+    def build(lib):
+        return lib.layers.Pipeline([lib.layers.Rescaling(1 / 255), lib.layers.CenterCrop(4, 5),
+                                    lib.layers.RandomFlip(seed=1)])
+
+    k_pipe, d_pipe = build(keras), build(dk)
+    np.testing.assert_allclose(d_pipe(IMAGES, training=False).numpy(),
+                               kr.to_numpy(k_pipe(IMAGES, training=False)), rtol=1e-6)
+    k_config = k_pipe.get_config()
+    assert set(d_pipe.get_config()) == set(k_config)
+    restored = dk.layers.Pipeline.from_config(k_config)
+    assert [type(x).__name__ for x in restored.layers] == \
+        ["Rescaling", "CenterCrop", "RandomFlip"]
+    np.testing.assert_allclose(restored(IMAGES, training=False).numpy(),
+                               d_pipe(IMAGES, training=False).numpy())

@@ -213,3 +213,17 @@ def test_models_with_array_computing_layers_are_never_replayed():
     for layer in (L.RandomFlip(), L.RandomCrop(4, 4), L.AutoContrast(),
                   L.Discretization(bin_boundaries=[0.5])):
         assert not replayable(model(layer)), type(layer).__name__
+
+
+def test_pipeline_passes_training_on_and_round_trips():
+    pipe = L.Pipeline([L.RandomBrightness((0.1, 0.1)), L.RandomCrop(3, 3, seed=0)])
+    out = pipe(X).numpy()
+    assert out.shape == (4, 3, 3, 3) and pipe.compute_output_shape((None, 6, 7, 3)) == \
+        (None, 3, 3, 3)
+    assert out.min() >= 0.1 * 255 - 1e-3                      # brightened: training on
+    inference = pipe(X, training=False).numpy()                # no brightness, resized crop
+    assert inference.shape == (4, 3, 3, 3) and inference.min() < 0.1 * 255
+    clone = L.Pipeline.from_config(json.loads(json.dumps(pipe.get_config())))
+    assert [type(x) for x in clone.layers] == [L.RandomBrightness, L.RandomCrop]
+    with pytest.raises(ValueError, match="layers must be a list of layers"):
+        L.Pipeline([lambda x: x])
