@@ -48,6 +48,7 @@ from deltaw.keras.layers.preprocessing import (
     Normalization,
     Pipeline,
     RandomBrightness,
+    RandomColorDegeneration,
     RandomContrast,
     RandomCrop,
     RandomErasing,
@@ -55,9 +56,11 @@ from deltaw.keras.layers.preprocessing import (
     RandomGrayscale,
     RandomHue,
     RandomInvert,
+    RandomPosterization,
     RandomRotation,
     RandomSaturation,
     RandomSharpness,
+    RandomShear,
     RandomTranslation,
     RandomZoom,
     Rescaling,
@@ -103,7 +106,8 @@ _CLASSES = (
     RandomTranslation, RandomCrop, RandomContrast, RandomBrightness, Discretization,
     CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization, RandomGrayscale,
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
-    RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline,
+    RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
+    RandomPosterization, RandomShear,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -138,5 +142,6 @@ __all__ = [
     "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
     "TextVectorization", "AutoContrast", "RandomGrayscale", "RandomInvert", "Solarization",
     "RandomHue", "RandomSaturation", "RandomSharpness", "RandomErasing",
-    "MelSpectrogram", "STFTSpectrogram", "Pipeline",
+    "MelSpectrogram", "STFTSpectrogram", "Pipeline", "RandomColorDegeneration",
+    "RandomPosterization", "RandomShear",
 ]

@@ -13,9 +13,11 @@ from deltaw.keras.layers.preprocessing.discretization import Discretization
 from deltaw.keras.layers.preprocessing.hashing import Hashing
 from deltaw.keras.layers.preprocessing.image_adjustment import (
     AutoContrast,
+    RandomColorDegeneration,
     RandomErasing,
     RandomGrayscale,
     RandomInvert,
+    RandomPosterization,
     Solarization,
 )
 from deltaw.keras.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
@@ -32,6 +34,7 @@ from deltaw.keras.layers.preprocessing.random_geometric import (
     RandomCrop,
     RandomFlip,
     RandomRotation,
+    RandomShear,
     RandomTranslation,
     RandomZoom,
 )
@@ -44,4 +47,4 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "StringLookup", "TextVectorization", "AutoContrast", "RandomGrayscale",
            "RandomInvert", "Solarization", "RandomHue", "RandomSaturation", "RandomSharpness",
            "RandomErasing", "MelSpectrogram", "STFTSpectrogram",
-           "Pipeline"]
+           "Pipeline", "RandomColorDegeneration", "RandomPosterization", "RandomShear"]

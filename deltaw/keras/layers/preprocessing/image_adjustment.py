@@ -1,5 +1,6 @@
-"""Pixel-value adjustments: RandomGrayscale, RandomInvert, Solarization, RandomErasing (random,
-in training only) and AutoContrast (always applied, as Keras').
+"""Pixel-value adjustments: RandomGrayscale, RandomColorDegeneration, RandomInvert,
+RandomPosterization, Solarization, RandomErasing (random, in training only) and AutoContrast
+(always applied, as Keras').
 
 They compute on arrays and return constants (no gradient to the inputs): in Keras they
 preprocess a model's input images.
@@ -12,10 +13,11 @@ import numbers
 import numpy as np
 
 from deltaw.keras.layers.preprocessing import image_utils as iu
-from deltaw.keras.layers.preprocessing.random_base import RandomImageLayer
+from deltaw.keras.layers.preprocessing.random_base import RandomImageLayer, factor_pair
 from deltaw.tensor import Tensor
 
-__all__ = ["AutoContrast", "RandomErasing", "RandomGrayscale", "RandomInvert", "Solarization"]
+__all__ = ["AutoContrast", "RandomColorDegeneration", "RandomErasing", "RandomGrayscale",
+           "RandomInvert", "RandomPosterization", "Solarization"]
 
 _GRAY = np.array([0.2989, 0.587, 0.114])  # ITU-R 601 luma weights (Keras' rgb_to_grayscale)
 
@@ -271,3 +273,59 @@ class RandomErasing(RandomImageLayer):
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "scale": self.scale,
                 "fill_value": self.fill_value, "value_range": self.value_range}
+
+
+class RandomColorDegeneration(RandomImageLayer):
+    """Moves each image towards its grey version by a random amount in training:
+    `clip(x + u (gray - x), *value_range)`, u drawn per image from `factor`'s range (a number
+    f in [0, 1] gives [-f, f], as Keras; negative u saturates)."""
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor_pair(self._where(), "factor", factor, (-1, 1))
+        self.value_range = _value_range(self._where(), value_range)
+
+    def call(self, inputs, training=True):
+        if not training:
+            return self._float(inputs)
+        x, unbatched = _batched(self, inputs)
+        u = self._rng().uniform(self.factor[0], self.factor[1], (x.shape[0], 1, 1, 1))
+        gray = x @ _GRAY[:, None] if x.shape[-1] == 3 else x
+        return _restore(self, np.clip(x + u * (gray - x), *self.value_range), unbatched)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomPosterization(RandomImageLayer):
+    """Keeps only the top `b` bits of each 8-bit pixel value in training, b drawn per image
+    from [lower, upper) of `factor` in [1, 8] (a number f gives (1, f); a single value when
+    lower == upper), as Keras.
+
+    Args:
+        factor: An int in [1, 8] or a pair.
+        value_range: (low, high) of the pixel values, mapped to [0, 255] for the bit cut.
+        data_format: 'channels_last' (default) or 'channels_first'.
+        seed: Optional int for reproducible draws.
+        **kwargs: Base Layer arguments.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor_pair(self._where(), "factor", factor, (1, 8))
+        self.value_range = _value_range(self._where(), value_range)
+
+    def call(self, inputs, training=True):
+        if not training:
+            return self._float(inputs)
+        x, unbatched = _batched(self, inputs)
+        low, high = int(self.factor[0]), int(self.factor[1])
+        bits = self._rng().integers(low, high, x.shape[0]) if low != high else \
+            np.full(x.shape[0], low)
+        shift = (8 - bits).astype(np.uint8)[:, None, None, None]
+        pixels = np.clip(_to_range(x, self.value_range, (0, 255)), 0, 255).astype(np.uint8)
+        cut = ((pixels >> shift) << shift).astype(np.float64)
+        return _restore(self, _to_range(cut, (0, 255), self.value_range), unbatched)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}

@@ -1,8 +1,8 @@
 """Random geometric augmentation: RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
-RandomCrop.
+RandomShear, RandomCrop.
 
-Flip and crop are dw ops (gradients flow, though Keras never needs them). Rotation, zoom and
-translation warp the images with `image_transform.affine_transform` on arrays and return
+Flip and crop are dw ops (gradients flow, though Keras never needs them). Rotation, zoom,
+translation and shear warp the images with `image_transform.affine_transform` on arrays and return
 constants (no gradient to the inputs): in Keras these layers preprocess the model's input.
 """
 
@@ -12,6 +12,8 @@ import math
 
 
 
+import numpy as np
+
 from deltaw import random as dw_random
 from deltaw.keras.layers.preprocessing import image_transform as it
 from deltaw.keras.layers.preprocessing import image_utils as iu
@@ -19,7 +21,8 @@ from deltaw.keras.layers.preprocessing.random_base import RandomImageLayer, fact
 from deltaw.ops import flip, where
 from deltaw.tensor import Tensor
 
-__all__ = ["RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom"]
+__all__ = ["RandomCrop", "RandomFlip", "RandomRotation", "RandomShear", "RandomTranslation",
+           "RandomZoom"]
 
 _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
@@ -225,6 +228,53 @@ class RandomTranslation(_WarpLayer):
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor,
                 "width_factor": self.width_factor}
+
+
+class RandomShear(_WarpLayer):
+    """Shears each image by random amounts in training.
+
+    Output pixel (x, y) reads input (x + sx y, y + sy x), sx drawn from `x_factor`'s range
+    and sy from `y_factor`'s (a number f in [0, 1] gives [-f, f]), both negated together for
+    a random half of the images (Keras' draw).
+
+    Args:
+        x_factor, y_factor: A number or a pair in [0, 1] (default 0: no shear).
+        interpolation, fill_mode, fill_value, data_format, seed: As RandomRotation.
+        **kwargs: Base Layer arguments.
+
+    Gradient: none; the output is a constant.
+    """
+
+    def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear",
+                 fill_mode="reflect", fill_value=0.0, data_format=None, seed=None, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.x_factor = self._shear_pair("x_factor", x_factor)
+        self.y_factor = self._shear_pair("y_factor", y_factor)
+
+    def _shear_pair(self, name, factor):
+        # a pair may be negative: Keras writes a number f to its config as (-f, f) (and then
+        # refuses to load it; deltaw loads it)
+        message = f"{self._where()}: {name} must be a number in [0, 1] or a pair of numbers " \
+                  f"in [-1, 1]; got {name}={factor!r}."
+        pair = isinstance(factor, tuple | list)
+        values = factor if pair else [factor]
+        if len(values) != (2 if pair else 1) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and
+                (-1 if pair else 0) <= v <= 1 for v in values):
+            raise ValueError(message)
+        return tuple(sorted(factor)) if isinstance(factor, tuple | list) else \
+            (-abs(factor), abs(factor))
+
+    def _transforms(self, n, height, width):
+        rng = self._rng()
+        sign = np.where(rng.uniform(size=n) > 0.5, -1.0, 1.0)
+        shear_y = rng.uniform(self.y_factor[0], self.y_factor[1], n) * sign
+        shear_x = rng.uniform(self.x_factor[0], self.x_factor[1], n) * sign
+        ones, zeros = np.ones(n), np.zeros(n)
+        return np.stack([ones, shear_x, zeros, shear_y, ones, zeros, zeros, zeros], axis=1)
+
+    def get_config(self):
+        return {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor}
 
 
 class RandomCrop(RandomImageLayer):

@@ -103,6 +103,12 @@ DETERMINISTIC = [
     ("sharpness-fixed-blur", "RandomSharpness", {"factor": (0.1, 0.1)}, IMAGES[0]),
     ("erasing-everything", "RandomErasing", {"factor": (1.0, 1.0), "scale": (1.0, 1.0),
                                              "fill_value": 300.0}, IMAGES),
+    ("color-degeneration-fixed", "RandomColorDegeneration", {"factor": (0.4, 0.4)}, IMAGES),
+    ("color-degeneration-saturate", "RandomColorDegeneration", {"factor": (-0.6, -0.6)},
+     IMAGES),
+    ("posterization-3-bits", "RandomPosterization", {"factor": (3, 3)}, IMAGES),
+    ("posterization-unit-range", "RandomPosterization", {"factor": (2, 2),
+                                                         "value_range": (0, 1)}, IMAGES / 255),
 ]
 
 
@@ -137,6 +143,9 @@ CONFIGS = [
     ("RandomHue", {"factor": 0.2, "seed": 1}), ("RandomSaturation", {"factor": 0.4}),
     ("RandomSharpness", {"factor": (0.2, 0.7), "value_range": (0, 1)}),
     ("RandomErasing", {"factor": 0.5, "scale": (0.1, 0.2), "fill_value": 3.0}),
+    ("RandomShear", {"x_factor": 0.2}), ("RandomShear", {"x_factor": (0.1, 0.3),
+                                                         "y_factor": 0.4, "fill_mode": "wrap"}),
+    ("RandomColorDegeneration", {"factor": 0.3}), ("RandomPosterization", {"factor": 4}),
 ]
 
 
@@ -152,6 +161,7 @@ def test_config_matches_keras(cls_name, kwargs):
             assert d_config[key] == (list(value) if isinstance(value, tuple) and
                                      isinstance(d_config[key], list) else value), key
     restored = getattr(dk.layers, cls_name).from_config(k_config)  # Keras' config loads
+    # (RandomShear: even where Keras itself cannot load it back)
     assert {k: v for k, v in restored.get_config().items() if k != "name"} == \
         {k: v for k, v in d_config.items() if k != "name"}
 
@@ -362,3 +372,16 @@ def test_pipeline_matches_keras_and_loads_its_config():
         ["Rescaling", "CenterCrop", "RandomFlip"]
     np.testing.assert_allclose(restored(IMAGES, training=False).numpy(),
                                d_pipe(IMAGES, training=False).numpy())
+
+
+def test_random_shear_is_one_of_the_two_keras_shears():
+    # Keras draws the shear's sign at random: each image is the +s or the -s shear of
+    # keras.ops.image.affine_transform
+    x = RNG.uniform(0, 1, (8, 6, 7, 2)).astype(np.float32)
+    out = dk.layers.RandomShear(x_factor=(0.3, 0.3), y_factor=(0.2, 0.2), seed=4)(x).numpy()
+    shears = [kr.to_numpy(keras.ops.image.affine_transform(
+        x, np.array([[1, s * 0.3, 0, s * 0.2, 1, 0, 0, 0]] * 8, np.float32),
+        fill_mode="reflect")) for s in (1, -1)]
+    plus = np.isclose(out, shears[0], atol=1e-5).all(axis=(1, 2, 3))
+    minus = np.isclose(out, shears[1], atol=1e-5).all(axis=(1, 2, 3))
+    assert np.all(plus | minus) and plus.any() and minus.any()

@@ -26,6 +26,8 @@ RANDOM_LAYERS = [
     (L.RandomHue, {"factor": 0.5}), (L.RandomSaturation, {"factor": 0.5}),
     (L.RandomSharpness, {"factor": 0.5}), (L.RandomErasing, {}),
     (L.RandomErasing, {"fill_value": (1.0, 2.0, 3.0), "scale": (0.1, 0.5)}),
+    (L.RandomShear, {"x_factor": 0.3, "y_factor": (0.1, 0.2)}),
+    (L.RandomColorDegeneration, {"factor": 0.5}), (L.RandomPosterization, {"factor": (2, 6)}),
 ]
 IDS = [f"{c.__name__}-{i}" for i, (c, _) in enumerate(RANDOM_LAYERS)]
 
@@ -227,3 +229,14 @@ def test_pipeline_passes_training_on_and_round_trips():
     assert [type(x) for x in clone.layers] == [L.RandomBrightness, L.RandomCrop]
     with pytest.raises(ValueError, match="layers must be a list of layers"):
         L.Pipeline([lambda x: x])
+
+
+def test_posterization_and_color_degeneration_values():
+    x = np.array([[[[200.0, 100.0, 37.0]]]], np.float32)
+    np.testing.assert_array_equal(L.RandomPosterization((2, 2))(x).numpy(),
+                                  [[[[192.0, 64.0, 0.0]]]])       # top 2 bits kept
+    gray = 0.2989 * 200 + 0.587 * 100 + 0.114 * 37
+    np.testing.assert_allclose(L.RandomColorDegeneration((1.0, 1.0))(x).numpy(),
+                               np.full((1, 1, 1, 3), gray), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"x_factor must be a number in \[0, 1\]"):
+        L.RandomShear(x_factor=-0.5)
