@@ -42,6 +42,7 @@ from deltaw.keras.layers.preprocessing import (
     CategoryEncoding,
     CenterCrop,
     Discretization,
+    Equalization,
     Hashing,
     IntegerLookup,
     MelSpectrogram,
@@ -107,7 +108,7 @@ _CLASSES = (
     CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization, RandomGrayscale,
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
     RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
-    RandomPosterization, RandomShear,
+    RandomPosterization, RandomShear, Equalization,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -143,5 +144,5 @@ __all__ = [
     "TextVectorization", "AutoContrast", "RandomGrayscale", "RandomInvert", "Solarization",
     "RandomHue", "RandomSaturation", "RandomSharpness", "RandomErasing",
     "MelSpectrogram", "STFTSpectrogram", "Pipeline", "RandomColorDegeneration",
-    "RandomPosterization", "RandomShear",
+    "RandomPosterization", "RandomShear", "Equalization",
 ]

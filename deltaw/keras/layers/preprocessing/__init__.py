@@ -13,6 +13,7 @@ from deltaw.keras.layers.preprocessing.discretization import Discretization
 from deltaw.keras.layers.preprocessing.hashing import Hashing
 from deltaw.keras.layers.preprocessing.image_adjustment import (
     AutoContrast,
+    Equalization,
     RandomColorDegeneration,
     RandomErasing,
     RandomGrayscale,
@@ -47,4 +48,5 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "StringLookup", "TextVectorization", "AutoContrast", "RandomGrayscale",
            "RandomInvert", "Solarization", "RandomHue", "RandomSaturation", "RandomSharpness",
            "RandomErasing", "MelSpectrogram", "STFTSpectrogram",
-           "Pipeline", "RandomColorDegeneration", "RandomPosterization", "RandomShear"]
+           "Pipeline", "RandomColorDegeneration", "RandomPosterization", "RandomShear",
+           "Equalization"]

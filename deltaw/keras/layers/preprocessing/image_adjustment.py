@@ -1,6 +1,6 @@
 """Pixel-value adjustments: RandomGrayscale, RandomColorDegeneration, RandomInvert,
-RandomPosterization, Solarization, RandomErasing (random, in training only) and AutoContrast
-(always applied, as Keras').
+RandomPosterization, Solarization, RandomErasing (random, in training only), Equalization
+(in training only, as Keras') and AutoContrast (always applied, as Keras').
 
 They compute on arrays and return constants (no gradient to the inputs): in Keras they
 preprocess a model's input images.
@@ -16,8 +16,8 @@ from deltaw.keras.layers.preprocessing import image_utils as iu
 from deltaw.keras.layers.preprocessing.random_base import RandomImageLayer, factor_pair
 from deltaw.tensor import Tensor
 
-__all__ = ["AutoContrast", "RandomColorDegeneration", "RandomErasing", "RandomGrayscale",
-           "RandomInvert", "RandomPosterization", "Solarization"]
+__all__ = ["AutoContrast", "Equalization", "RandomColorDegeneration", "RandomErasing",
+           "RandomGrayscale", "RandomInvert", "RandomPosterization", "Solarization"]
 
 _GRAY = np.array([0.2989, 0.587, 0.114])  # ITU-R 601 luma weights (Keras' rgb_to_grayscale)
 
@@ -329,3 +329,51 @@ class RandomPosterization(RandomImageLayer):
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class Equalization(RandomImageLayer):
+    """Histogram-equalizes each channel in training (Keras' Equalization).
+
+    Per channel, over the whole batch (as Keras): a histogram of `bins` bins over [0, 255]
+    (values mapped from `value_range`), its cumulative counts `c`, and the lookup
+    `round(255 (c - c_first) / (c_last - c_first))` applied to each value's bin. A channel
+    with a single occupied bin is unchanged. With training=False the images pass through.
+
+    Args:
+        value_range: (low, high) of the pixel values (default (0, 255)).
+        bins: Number of histogram bins (default 256).
+        data_format: 'channels_last' (default) or 'channels_first'.
+        **kwargs: Base Layer arguments.
+    """
+
+    def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins < 1:
+            raise ValueError(f"{self._where()}: bins must be a positive int; got bins={bins!r}.")
+        self.bins = int(bins)
+        self.value_range = _value_range(self._where(), value_range)
+
+    def _equalize(self, channel):
+        bins = self.bins
+        index = np.clip((channel * (bins - 1) / 255.0).astype(np.int32), 0, bins - 1)
+        hist = np.bincount(index.ravel(), minlength=bins)
+        if np.count_nonzero(hist) <= 1:
+            return channel
+        cumulative = np.cumsum(hist)
+        first = cumulative[np.nonzero(cumulative)[0][0]]
+        span = cumulative[-1] - first
+        table = np.clip(np.round((cumulative - first) * 255 / (span if span else 1)), 0, 255)
+        return table[index]
+
+    def call(self, inputs, training=True):
+        if not training:
+            return self._float(inputs)
+        x, unbatched = _batched(self, inputs)
+        x = _to_range(x, self.value_range, (0, 255))
+        out = np.stack([self._equalize(x[..., c]) for c in range(x.shape[-1])], axis=-1)
+        return _restore(self, _to_range(out, (0, 255), self.value_range), unbatched)
+
+    def get_config(self):
+        config = {**super().get_config(), "bins": self.bins, "value_range": self.value_range}
+        del config["seed"]
+        return config

@@ -109,6 +109,9 @@ DETERMINISTIC = [
     ("posterization-3-bits", "RandomPosterization", {"factor": (3, 3)}, IMAGES),
     ("posterization-unit-range", "RandomPosterization", {"factor": (2, 2),
                                                          "value_range": (0, 1)}, IMAGES / 255),
+    ("equalization", "Equalization", {}, IMAGES_WITH_FLAT_CHANNEL),
+    ("equalization-16-bins", "Equalization", {"bins": 16}, IMAGES),
+    ("equalization-unit-range", "Equalization", {"value_range": (0, 1)}, IMAGES[0] / 255),
 ]
 
 
@@ -146,6 +149,7 @@ CONFIGS = [
     ("RandomShear", {"x_factor": 0.2}), ("RandomShear", {"x_factor": (0.1, 0.3),
                                                          "y_factor": 0.4, "fill_mode": "wrap"}),
     ("RandomColorDegeneration", {"factor": 0.3}), ("RandomPosterization", {"factor": 4}),
+    ("Equalization", {"bins": 64, "value_range": (0, 1)}),
 ]
 
 

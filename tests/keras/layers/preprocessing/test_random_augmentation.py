@@ -240,3 +240,15 @@ def test_posterization_and_color_degeneration_values():
                                np.full((1, 1, 1, 3), gray), rtol=1e-5)
     with pytest.raises(ValueError, match=r"x_factor must be a number in \[0, 1\]"):
         L.RandomShear(x_factor=-0.5)
+
+
+def test_equalization_spreads_a_narrow_histogram():
+    x = np.linspace(100, 110, 4 * 4 * 2).reshape(1, 4, 4, 2).astype(np.float32)
+    out = L.Equalization()(x).numpy()
+    assert out.min() == 0 and out.max() == 255
+    assert np.all(np.diff(np.sort(out[..., 0].ravel())) >= 0)    # order kept
+    np.testing.assert_array_equal(L.Equalization()(x, training=False).numpy(), x)
+    flat = np.full((1, 2, 2, 1), 7.0, np.float32)
+    np.testing.assert_array_equal(L.Equalization()(flat).numpy(), flat)
+    with pytest.raises(ValueError, match="bins must be a positive int"):
+        L.Equalization(bins=0)
