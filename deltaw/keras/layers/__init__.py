@@ -41,11 +41,13 @@ from deltaw.keras.layers.preprocessing import (
     AutoContrast,
     CategoryEncoding,
     CenterCrop,
+    CutMix,
     Discretization,
     Equalization,
     Hashing,
     IntegerLookup,
     MelSpectrogram,
+    MixUp,
     Normalization,
     Pipeline,
     RandomBrightness,
@@ -108,7 +110,7 @@ _CLASSES = (
     CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization, RandomGrayscale,
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
     RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
-    RandomPosterization, RandomShear, Equalization,
+    RandomPosterization, RandomShear, Equalization, CutMix, MixUp,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -144,5 +146,5 @@ __all__ = [
     "TextVectorization", "AutoContrast", "RandomGrayscale", "RandomInvert", "Solarization",
     "RandomHue", "RandomSaturation", "RandomSharpness", "RandomErasing",
     "MelSpectrogram", "STFTSpectrogram", "Pipeline", "RandomColorDegeneration",
-    "RandomPosterization", "RandomShear", "Equalization",
+    "RandomPosterization", "RandomShear", "Equalization", "CutMix", "MixUp",
 ]

@@ -1,7 +1,7 @@
 """Keras 3's preprocessing layers usable inside models, one family per module.
 
 Feature scaling (`normalization`), image resizing (`resizing`), random augmentation
-(`random_geometric`, `random_color`, `image_adjustment`; the warping sampler is
+(`random_geometric`, `random_color`, `image_adjustment`, `mixing`; the warping sampler is
 `image_transform`), bucketing and encoding (`discretization`, `category_encoding`,
 `hashing`), vocabularies (`index_lookup`, `text_vectorization`), audio (`audio`). String
 inputs are NumPy arrays or lists of `str` (see `tokens`).
@@ -22,6 +22,7 @@ from deltaw.keras.layers.preprocessing.image_adjustment import (
     Solarization,
 )
 from deltaw.keras.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
+from deltaw.keras.layers.preprocessing.mixing import CutMix, MixUp
 from deltaw.keras.layers.preprocessing.normalization import Normalization, Rescaling
 from deltaw.keras.layers.preprocessing.pipeline import Pipeline
 from deltaw.keras.layers.preprocessing.random_color import (
@@ -49,4 +50,4 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "RandomInvert", "Solarization", "RandomHue", "RandomSaturation", "RandomSharpness",
            "RandomErasing", "MelSpectrogram", "STFTSpectrogram",
            "Pipeline", "RandomColorDegeneration", "RandomPosterization", "RandomShear",
-           "Equalization"]
+           "Equalization", "CutMix", "MixUp"]

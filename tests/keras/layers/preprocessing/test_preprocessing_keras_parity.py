@@ -389,3 +389,18 @@ def test_random_shear_is_one_of_the_two_keras_shears():
     plus = np.isclose(out, shears[0], atol=1e-5).all(axis=(1, 2, 3))
     minus = np.isclose(out, shears[1], atol=1e-5).all(axis=(1, 2, 3))
     assert np.all(plus | minus) and plus.any() and minus.any()
+
+
+@pytest.mark.parametrize("cls_name, cut", [("MixUp", False), ("CutMix", True)])
+def test_mixing_behaves_as_keras(cls_name, cut):
+    from tests.keras.layers.preprocessing.test_random_augmentation import check_mixed_batch
+
+    images = RNG.uniform(0, 1, (6, 5, 6, 3)).astype(np.float32)
+    labels = np.eye(6, dtype=np.float32)
+    k_out = getattr(keras.layers, cls_name)(seed=2)({"images": images, "labels": labels})
+    d_out = getattr(dk.layers, cls_name)(seed=2)({"images": images, "labels": labels})
+    check_mixed_batch(images, labels, kr.to_numpy(k_out["images"]),
+                      kr.to_numpy(k_out["labels"]), cut)
+    check_mixed_batch(images, labels, d_out["images"].numpy(), d_out["labels"].numpy(), cut)
+    assert set(getattr(dk.layers, cls_name)().get_config()) == \
+        set(getattr(keras.layers, cls_name)().get_config())

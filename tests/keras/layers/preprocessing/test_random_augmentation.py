@@ -252,3 +252,40 @@ def test_equalization_spreads_a_narrow_histogram():
     np.testing.assert_array_equal(L.Equalization()(flat).numpy(), flat)
     with pytest.raises(ValueError, match="bins must be a positive int"):
         L.Equalization(bins=0)
+
+
+def check_mixed_batch(images, labels, out_images, out_labels, cut):
+    """Each output is image i mixed with image p(i) as its one-hot label row says: a blend
+    w x_i + (1 - w) x_p(i) (MixUp), or pixels of x_i and a rectangle of x_p(i) (CutMix)."""
+    n = len(images)
+    for i in range(n):
+        row = out_labels[i]
+        others = [j for j in range(n) if j != i and row[j] > 1e-6]
+        assert len(others) <= 1 and abs(row.sum() - 1) < 1e-5
+        j = others[0] if others else i
+        w = row[i] if others else 1.0
+        if not cut:
+            np.testing.assert_allclose(out_images[i], w * images[i] + (1 - w) * images[j],
+                                       atol=1e-4)
+            continue
+        from_j = np.all(np.isclose(out_images[i], images[j]), axis=-1)
+        from_i = np.all(np.isclose(out_images[i], images[i]), axis=-1)
+        assert np.all(from_i | from_j)
+        pasted = from_j & ~from_i
+        if pasted.any():
+            rows, cols = np.nonzero(pasted.any(axis=1))[0], np.nonzero(pasted.any(axis=0))[0]
+            assert from_j[rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()
+
+
+@pytest.mark.parametrize("cls, cut", [(L.MixUp, False), (L.CutMix, True)])
+def test_mixing_layers_mix_images_and_labels_alike(cls, cut):
+    images = RNG.uniform(0, 1, (6, 5, 6, 3)).astype(np.float32)
+    labels = np.eye(6, dtype=np.float32)
+    for seed in range(3):
+        out = cls(seed=seed)({"images": images, "labels": labels})
+        check_mixed_batch(images, labels, out["images"].numpy(), out["labels"].numpy(), cut)
+    assert cls(seed=0)(images).shape == images.shape                    # images only
+    passed = cls(seed=0)({"images": images, "labels": labels}, training=False)
+    np.testing.assert_array_equal(passed["images"], images)
+    with pytest.raises(ValueError, match="must be a positive number|must be a number"):
+        cls(-1.0)
