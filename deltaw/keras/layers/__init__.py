@@ -56,6 +56,7 @@ from deltaw.keras.layers.preprocessing import (
     RandomCrop,
     RandomErasing,
     RandomFlip,
+    RandomGaussianBlur,
     RandomGrayscale,
     RandomHue,
     RandomInvert,
@@ -110,7 +111,7 @@ _CLASSES = (
     CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization, RandomGrayscale,
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
     RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
-    RandomPosterization, RandomShear, Equalization, CutMix, MixUp,
+    RandomPosterization, RandomShear, Equalization, CutMix, MixUp, RandomGaussianBlur,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -147,4 +148,5 @@ __all__ = [
     "RandomHue", "RandomSaturation", "RandomSharpness", "RandomErasing",
     "MelSpectrogram", "STFTSpectrogram", "Pipeline", "RandomColorDegeneration",
     "RandomPosterization", "RandomShear", "Equalization", "CutMix", "MixUp",
+    "RandomGaussianBlur",
 ]

@@ -16,6 +16,7 @@ from deltaw.keras.layers.preprocessing.image_adjustment import (
     Equalization,
     RandomColorDegeneration,
     RandomErasing,
+    RandomGaussianBlur,
     RandomGrayscale,
     RandomInvert,
     RandomPosterization,
@@ -50,4 +51,5 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "RandomInvert", "Solarization", "RandomHue", "RandomSaturation", "RandomSharpness",
            "RandomErasing", "MelSpectrogram", "STFTSpectrogram",
            "Pipeline", "RandomColorDegeneration", "RandomPosterization", "RandomShear",
-           "Equalization", "CutMix", "MixUp"]
+           "Equalization", "CutMix", "MixUp",
+           "RandomGaussianBlur"]

@@ -1,5 +1,6 @@
 """Pixel-value adjustments: RandomGrayscale, RandomColorDegeneration, RandomInvert,
-RandomPosterization, Solarization, RandomErasing (random, in training only), Equalization
+RandomPosterization, Solarization, RandomErasing, RandomGaussianBlur (random, in training
+only), Equalization
 (in training only, as Keras') and AutoContrast (always applied, as Keras').
 
 They compute on arrays and return constants (no gradient to the inputs): in Keras they
@@ -17,7 +18,8 @@ from deltaw.keras.layers.preprocessing.random_base import RandomImageLayer, fact
 from deltaw.tensor import Tensor
 
 __all__ = ["AutoContrast", "Equalization", "RandomColorDegeneration", "RandomErasing",
-           "RandomGrayscale", "RandomInvert", "RandomPosterization", "Solarization"]
+           "RandomGaussianBlur", "RandomGrayscale", "RandomInvert", "RandomPosterization",
+           "Solarization"]
 
 _GRAY = np.array([0.2989, 0.587, 0.114])  # ITU-R 601 luma weights (Keras' rgb_to_grayscale)
 
@@ -377,3 +379,68 @@ class Equalization(RandomImageLayer):
         config = {**super().get_config(), "bins": self.bins, "value_range": self.value_range}
         del config["seed"]
         return config
+
+
+def _gaussian(size, sigma) -> np.ndarray:
+    taps = np.exp(-0.5 * ((np.arange(size) - (size - 1) / 2) / sigma) ** 2)
+    return taps / taps.sum()
+
+
+class RandomGaussianBlur(RandomImageLayer):
+    """Blurs images with a Gaussian filter in training, each with a random probability.
+
+    Each image is blurred when a uniform draw is below its probability (drawn from
+    `factor`'s range, a number f giving (0, f)); the filter's standard deviations (one for the
+    width, one for the height) are drawn once per batch from `sigma`'s range. The filter is
+    `kernel_size` square with zero padding; the result is clipped to `value_range`.
+
+    Args:
+        factor: A number in [0, 1] (default 1.0) or a pair.
+        kernel_size: An odd int (default 3), or two equal odd ints (deltaw supports square
+            kernels only).
+        sigma: A number in [0, 1] (default 1.0) or a pair.
+        value_range: (low, high) of the pixel values (default (0, 255)).
+        data_format: 'channels_last' (default) or 'channels_first'.
+        seed: Optional int for reproducible draws.
+        **kwargs: Base Layer arguments.
+    """
+
+    def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255),
+                 data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        where = self._where()
+        self.factor = _unit_factor(where, "factor", factor, lambda f: (0, f))
+        sizes = tuple(kernel_size) if isinstance(kernel_size, tuple | list) else \
+            (kernel_size, kernel_size)
+        if len(sizes) != 2 or not all(isinstance(k, numbers.Integral) and k > 0 and k % 2
+                                      for k in sizes) or sizes[0] != sizes[1]:
+            raise ValueError(f"{where}: kernel_size must be an odd positive int (or two equal "
+                             f"ones); got kernel_size={kernel_size!r}.")
+        self.kernel_size = sizes
+        self.sigma = _unit_factor(where, "sigma", sigma, lambda f: (0, f))
+        _value_range(where, value_range)
+        self.value_range = value_range
+
+    def call(self, inputs, training=True):
+        if not training:
+            return self._float(inputs)
+        x, unbatched = _batched(self, inputs)
+        rng, n = self._rng(), x.shape[0]
+        probability = rng.uniform(self.factor[0], self.factor[1], n)
+        apply = (rng.uniform(size=n) < probability)[:, None, None, None]
+        sigma_x, sigma_y = rng.uniform(self.sigma[0], self.sigma[1], 2) + 1e-6
+        size = self.kernel_size[0]
+        half = size // 2
+        h, w = x.shape[1:3]
+        padded = np.pad(x, ((0, 0), (half, half), (half, half), (0, 0)))
+        # separable: along the width with sigma_x, then the height with sigma_y
+        across = sum(t * padded[:, :, j:j + w, :]
+                     for j, t in enumerate(_gaussian(size, sigma_x)))
+        blurred = sum(t * across[:, i:i + h, :, :]
+                      for i, t in enumerate(_gaussian(size, sigma_y)))
+        out = np.clip(np.where(apply, blurred, x), *self.value_range)
+        return _restore(self, out, unbatched)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "kernel_size": self.kernel_size,
+                "sigma": self.sigma, "value_range": self.value_range}

@@ -112,6 +112,11 @@ DETERMINISTIC = [
     ("equalization", "Equalization", {}, IMAGES_WITH_FLAT_CHANNEL),
     ("equalization-16-bins", "Equalization", {"bins": 16}, IMAGES),
     ("equalization-unit-range", "Equalization", {"value_range": (0, 1)}, IMAGES[0] / 255),
+    ("gaussian-blur-fixed", "RandomGaussianBlur", {"factor": (1.0, 1.0), "sigma": (0.7, 0.7)},
+     IMAGES),
+    ("gaussian-blur-5", "RandomGaussianBlur", {"factor": (1.0, 1.0), "kernel_size": 5,
+                                               "sigma": (0.3, 0.3), "value_range": (0, 200)},
+     IMAGES[0]),
 ]
 
 
@@ -150,6 +155,7 @@ CONFIGS = [
                                                          "y_factor": 0.4, "fill_mode": "wrap"}),
     ("RandomColorDegeneration", {"factor": 0.3}), ("RandomPosterization", {"factor": 4}),
     ("Equalization", {"bins": 64, "value_range": (0, 1)}),
+    ("RandomGaussianBlur", {"factor": 0.4, "kernel_size": 5, "sigma": (0.2, 0.9)}),
 ]
 
 

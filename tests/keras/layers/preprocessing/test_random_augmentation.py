@@ -28,6 +28,7 @@ RANDOM_LAYERS = [
     (L.RandomErasing, {"fill_value": (1.0, 2.0, 3.0), "scale": (0.1, 0.5)}),
     (L.RandomShear, {"x_factor": 0.3, "y_factor": (0.1, 0.2)}),
     (L.RandomColorDegeneration, {"factor": 0.5}), (L.RandomPosterization, {"factor": (2, 6)}),
+    (L.RandomGaussianBlur, {"factor": 0.8, "sigma": (0.3, 1.0)}),
 ]
 IDS = [f"{c.__name__}-{i}" for i, (c, _) in enumerate(RANDOM_LAYERS)]
 
@@ -289,3 +290,14 @@ def test_mixing_layers_mix_images_and_labels_alike(cls, cut):
     np.testing.assert_array_equal(passed["images"], images)
     with pytest.raises(ValueError, match="must be a positive number|must be a number"):
         cls(-1.0)
+
+
+def test_gaussian_blur_keeps_flat_insides_and_errors():
+    flat = np.full((1, 5, 5, 1), 50.0, np.float32)
+    out = L.RandomGaussianBlur((1.0, 1.0), sigma=(0.5, 0.5))(flat).numpy()[0, :, :, 0]
+    np.testing.assert_allclose(out[1:4, 1:4], 50.0, rtol=1e-5)    # interior: weights sum to 1
+    assert out[0, 0] < 50.0                                          # zero padding at edges
+    with pytest.raises(ValueError, match="kernel_size must be an odd positive int"):
+        L.RandomGaussianBlur(kernel_size=4)
+    with pytest.raises(ValueError, match="kernel_size must be an odd positive int"):
+        L.RandomGaussianBlur(kernel_size=(3, 5))
