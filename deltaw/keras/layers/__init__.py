@@ -52,6 +52,7 @@ from deltaw.keras.layers.preprocessing import (
     Pipeline,
     RandomBrightness,
     RandomColorDegeneration,
+    RandomColorJitter,
     RandomContrast,
     RandomCrop,
     RandomErasing,
@@ -112,6 +113,7 @@ _CLASSES = (
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
     RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
     RandomPosterization, RandomShear, Equalization, CutMix, MixUp, RandomGaussianBlur,
+    RandomColorJitter,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -148,5 +150,5 @@ __all__ = [
     "RandomHue", "RandomSaturation", "RandomSharpness", "RandomErasing",
     "MelSpectrogram", "STFTSpectrogram", "Pipeline", "RandomColorDegeneration",
     "RandomPosterization", "RandomShear", "Equalization", "CutMix", "MixUp",
-    "RandomGaussianBlur",
+    "RandomGaussianBlur", "RandomColorJitter",
 ]

@@ -28,6 +28,7 @@ from deltaw.keras.layers.preprocessing.normalization import Normalization, Resca
 from deltaw.keras.layers.preprocessing.pipeline import Pipeline
 from deltaw.keras.layers.preprocessing.random_color import (
     RandomBrightness,
+    RandomColorJitter,
     RandomContrast,
     RandomHue,
     RandomSaturation,
@@ -52,4 +53,4 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "RandomErasing", "MelSpectrogram", "STFTSpectrogram",
            "Pipeline", "RandomColorDegeneration", "RandomPosterization", "RandomShear",
            "Equalization", "CutMix", "MixUp",
-           "RandomGaussianBlur"]
+           "RandomGaussianBlur", "RandomColorJitter"]

@@ -1,5 +1,6 @@
 """Random colour augmentation, one draw per image: RandomContrast and RandomBrightness (dw ops,
-so gradients flow), RandomHue, RandomSaturation and RandomSharpness (on arrays, constants)."""
+so gradients flow), RandomHue, RandomSaturation and RandomSharpness (on arrays, constants), and
+RandomColorJitter (the first four in a row)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from deltaw.keras.layers.preprocessing.random_base import RandomImageLayer, fact
 from deltaw.ops import add, clip, mean, multiply, subtract
 from deltaw.tensor import Tensor
 
-__all__ = ["RandomBrightness", "RandomContrast", "RandomHue", "RandomSaturation",
-           "RandomSharpness", "hsv_to_rgb", "rgb_to_hsv"]
+__all__ = ["RandomBrightness", "RandomColorJitter", "RandomContrast", "RandomHue",
+           "RandomSaturation", "RandomSharpness", "hsv_to_rgb", "rgb_to_hsv"]
 
 
 def _value_range(where, value_range) -> tuple:
@@ -250,3 +251,52 @@ class RandomSharpness(RandomImageLayer):
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomColorJitter(RandomImageLayer):
+    """Random brightness, contrast, saturation and hue changes, in that order, in training.
+
+    Each factor that is not None adds the corresponding layer (RandomBrightness,
+    RandomContrast, RandomSaturation, RandomHue) with that factor and `value_range`; all draw
+    from this layer's generator.
+
+    Args:
+        value_range: (low, high) of the pixel values (default (0, 255)).
+        brightness_factor, contrast_factor, saturation_factor, hue_factor: Each layer's
+            `factor`, or None to skip it.
+        seed: Optional int for reproducible draws.
+        data_format: 'channels_last' (default) or 'channels_first'.
+        **kwargs: Base Layer arguments.
+    """
+
+    def __init__(self, value_range=(0, 255), brightness_factor=None, contrast_factor=None,
+                 saturation_factor=None, hue_factor=None, seed=None, data_format=None,
+                 **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.value_range = value_range
+        self.brightness_factor = brightness_factor
+        self.contrast_factor = contrast_factor
+        self.saturation_factor = saturation_factor
+        self.hue_factor = hue_factor
+        steps = []
+        for cls, factor in ((RandomBrightness, brightness_factor),
+                            (RandomContrast, contrast_factor),
+                            (RandomSaturation, saturation_factor), (RandomHue, hue_factor)):
+            if factor is not None:
+                step = cls(factor, value_range=value_range, data_format=self.data_format)
+                step._generator = self._generator      # draws from this layer's generator
+                steps.append(step)
+        self._steps = steps
+
+    def call(self, inputs, training=True):
+        x = self._float(inputs)
+        if training:
+            for step in self._steps:
+                x = step(x, training=True)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "value_range": self.value_range,
+                "brightness_factor": self.brightness_factor,
+                "contrast_factor": self.contrast_factor,
+                "saturation_factor": self.saturation_factor, "hue_factor": self.hue_factor}

@@ -117,6 +117,10 @@ DETERMINISTIC = [
     ("gaussian-blur-5", "RandomGaussianBlur", {"factor": (1.0, 1.0), "kernel_size": 5,
                                                "sigma": (0.3, 0.3), "value_range": (0, 200)},
      IMAGES[0]),
+    ("color-jitter-fixed", "RandomColorJitter", {"value_range": (0, 1),
+                                                 "brightness_factor": (0.1, 0.1),
+                                                 "saturation_factor": (0.3, 0.3),
+                                                 "hue_factor": (1.0, 1.0)}, IMAGES / 255),
 ]
 
 
@@ -156,6 +160,7 @@ CONFIGS = [
     ("RandomColorDegeneration", {"factor": 0.3}), ("RandomPosterization", {"factor": 4}),
     ("Equalization", {"bins": 64, "value_range": (0, 1)}),
     ("RandomGaussianBlur", {"factor": 0.4, "kernel_size": 5, "sigma": (0.2, 0.9)}),
+    ("RandomColorJitter", {"brightness_factor": 0.2, "hue_factor": (0.1, 0.3), "seed": 4}),
 ]
 
 

@@ -29,6 +29,8 @@ RANDOM_LAYERS = [
     (L.RandomShear, {"x_factor": 0.3, "y_factor": (0.1, 0.2)}),
     (L.RandomColorDegeneration, {"factor": 0.5}), (L.RandomPosterization, {"factor": (2, 6)}),
     (L.RandomGaussianBlur, {"factor": 0.8, "sigma": (0.3, 1.0)}),
+    (L.RandomColorJitter, {"brightness_factor": 0.3, "contrast_factor": 0.3,
+                           "saturation_factor": 0.5, "hue_factor": 0.2}),
 ]
 IDS = [f"{c.__name__}-{i}" for i, (c, _) in enumerate(RANDOM_LAYERS)]
 
