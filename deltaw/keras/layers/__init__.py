@@ -37,6 +37,16 @@ from deltaw.keras.layers.merging import (
     subtract,
 )
 from deltaw.keras.layers.normalization import BatchNormalization
+from deltaw.keras.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from deltaw.keras.layers.preprocessing import (
     AutoContrast,
     CategoryEncoding,
@@ -74,16 +84,6 @@ from deltaw.keras.layers.preprocessing import (
     STFTSpectrogram,
     StringLookup,
     TextVectorization,
-)
-from deltaw.keras.layers.pooling import (
-    AveragePooling1D,
-    AveragePooling2D,
-    GlobalAveragePooling1D,
-    GlobalAveragePooling2D,
-    GlobalMaxPooling1D,
-    GlobalMaxPooling2D,
-    MaxPooling1D,
-    MaxPooling2D,
 )
 from deltaw.keras.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN, TimeDistributed
 from deltaw.keras.layers.regularization import Dropout

@@ -13,7 +13,6 @@ import numbers
 
 import numpy as np
 
-from deltaw.keras.layers.preprocessing import image_utils as iu
 from deltaw.keras.layers.preprocessing.random_base import RandomImageLayer, factor_pair
 from deltaw.tensor import Tensor
 

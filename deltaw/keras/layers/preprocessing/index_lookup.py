@@ -10,7 +10,6 @@ array of `str`.
 from __future__ import annotations
 
 import collections
-import math
 import numbers
 
 import numpy as np
