@@ -303,3 +303,20 @@ def test_gaussian_blur_keeps_flat_insides_and_errors():
         L.RandomGaussianBlur(kernel_size=4)
     with pytest.raises(ValueError, match="kernel_size must be an odd positive int"):
         L.RandomGaussianBlur(kernel_size=(3, 5))
+
+
+def test_models_with_preprocessing_layers_save_and_load(tmp_path):
+    lookup = L.IntegerLookup(output_mode="multi_hot")
+    lookup.adapt(np.array([[3, 5, 5], [7, 3, 9]]))
+    tabular = dk.Sequential([dk.Input((3,), dtype="int64"), lookup, L.Dense(2)])
+    images = dk.Sequential([
+        dk.Input((8, 8, 3)), L.Rescaling(1 / 255), L.RandomFlip(seed=1),
+        L.RandomRotation(0.1), L.Resizing(6, 6), L.CenterCrop(4, 4),
+        L.RandomColorJitter(brightness_factor=0.1),
+        L.Pipeline([L.RandomGrayscale(0.5), L.RandomErasing()]), L.Flatten(), L.Dense(1)])
+    pictures = RNG.uniform(0, 255, (2, 8, 8, 3)).astype(np.float32)
+    for model, x in ((tabular, np.array([[3, 5, 1], [9, 9, 9]])), (images, pictures)):
+        path = tmp_path / f"{model.name}.keras"
+        model.save(path)
+        loaded = dk.models.load_model(path)
+        np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
