@@ -71,6 +71,7 @@ from deltaw.keras.layers.preprocessing import (
     RandomGrayscale,
     RandomHue,
     RandomInvert,
+    RandomPerspective,
     RandomPosterization,
     RandomRotation,
     RandomSaturation,
@@ -113,7 +114,7 @@ _CLASSES = (
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
     RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
     RandomPosterization, RandomShear, Equalization, CutMix, MixUp, RandomGaussianBlur,
-    RandomColorJitter,
+    RandomColorJitter, RandomPerspective,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -150,5 +151,5 @@ __all__ = [
     "RandomHue", "RandomSaturation", "RandomSharpness", "RandomErasing",
     "MelSpectrogram", "STFTSpectrogram", "Pipeline", "RandomColorDegeneration",
     "RandomPosterization", "RandomShear", "Equalization", "CutMix", "MixUp",
-    "RandomGaussianBlur", "RandomColorJitter",
+    "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective",
 ]

@@ -37,6 +37,7 @@ from deltaw.keras.layers.preprocessing.random_color import (
 from deltaw.keras.layers.preprocessing.random_geometric import (
     RandomCrop,
     RandomFlip,
+    RandomPerspective,
     RandomRotation,
     RandomShear,
     RandomTranslation,
@@ -53,4 +54,4 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "RandomErasing", "MelSpectrogram", "STFTSpectrogram",
            "Pipeline", "RandomColorDegeneration", "RandomPosterization", "RandomShear",
            "Equalization", "CutMix", "MixUp",
-           "RandomGaussianBlur", "RandomColorJitter"]
+           "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective"]

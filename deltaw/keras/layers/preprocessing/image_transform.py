@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FILL_MODES", "INTERPOLATIONS", "affine_transform", "fix_indices", "rotation_matrices",
-           "translation_matrices", "zoom_matrices"]
+__all__ = ["FILL_MODES", "INTERPOLATIONS", "affine_transform", "fix_indices",
+           "homography_matrices", "rotation_matrices", "translation_matrices", "zoom_matrices"]
 
 FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -129,3 +129,26 @@ def translation_matrices(dx, dy):
     """Transforms shifting images by `dx` columns right and `dy` rows down."""
     ones, zeros = np.ones_like(dx), np.zeros_like(dx)
     return np.stack([ones, zeros, -dx, zeros, ones, -dy, zeros, zeros], axis=1)
+
+
+def homography_matrices(start_points, end_points):
+    """Projective transforms taking each image's four `end_points` to its `start_points`.
+
+    Each transform (8 numbers, as above) maps an output point (x, y) to the input point, so
+    warping with it moves the content at `start_points` to `end_points`. Solved exactly from
+    the four (x, y) correspondences of each image (arrays (batch, 4, 2)).
+    """
+    start = np.asarray(start_points, dtype=np.float64)
+    end = np.asarray(end_points, dtype=np.float64)
+    n = start.shape[0]
+    system = np.zeros((n, 8, 8))
+    target = np.zeros((n, 8))
+    for k in range(4):
+        ex, ey = end[:, k, 0], end[:, k, 1]
+        sx, sy = start[:, k, 0], start[:, k, 1]
+        system[:, 2 * k, 0:3] = np.stack([ex, ey, np.ones(n)], axis=1)
+        system[:, 2 * k, 6:8] = np.stack([-sx * ex, -sx * ey], axis=1)
+        system[:, 2 * k + 1, 3:6] = np.stack([ex, ey, np.ones(n)], axis=1)
+        system[:, 2 * k + 1, 6:8] = np.stack([-sy * ex, -sy * ey], axis=1)
+        target[:, 2 * k], target[:, 2 * k + 1] = sx, sy
+    return np.linalg.solve(system, target[..., None])[..., 0]

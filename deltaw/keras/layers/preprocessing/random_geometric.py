@@ -1,9 +1,10 @@
 """Random geometric augmentation: RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
-RandomShear, RandomCrop.
+RandomShear, RandomPerspective, RandomCrop.
 
 Flip and crop are dw ops (gradients flow, though Keras never needs them). Rotation, zoom,
-translation and shear warp the images with `image_transform.affine_transform` on arrays and return
-constants (no gradient to the inputs): in Keras these layers preprocess the model's input.
+translation, shear and perspective warp the images with `image_transform.affine_transform` on
+arrays and return constants (no gradient to the inputs): in Keras these layers preprocess the
+model's input.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import numpy as np
 from deltaw import random as dw_random
 from deltaw.keras.layers.preprocessing import image_transform as it
 from deltaw.keras.layers.preprocessing import image_utils as iu
+from deltaw.keras.layers.preprocessing.image_adjustment import _unit_factor
 from deltaw.keras.layers.preprocessing.random_base import RandomImageLayer, factor_pair
 from deltaw.ops import flip, where
 from deltaw.tensor import Tensor
 
-__all__ = ["RandomCrop", "RandomFlip", "RandomRotation", "RandomShear", "RandomTranslation",
-           "RandomZoom"]
+__all__ = ["RandomCrop", "RandomFlip", "RandomPerspective", "RandomRotation", "RandomShear",
+           "RandomTranslation", "RandomZoom"]
 
 _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
@@ -273,6 +275,55 @@ class RandomShear(_WarpLayer):
 
     def get_config(self):
         return {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor}
+
+
+class RandomPerspective(_WarpLayer):
+    """Applies a random perspective distortion to each image, with a random probability, in
+    training.
+
+    Each image is distorted when a uniform draw is below its probability (drawn from
+    `factor`'s range, a number f giving (0, f)): its corners (x, y) move to
+    (x (1 + u), y (1 + v)), u and v drawn from [-scale / 2, scale / 2] for each corner, and
+    the image follows (points outside are filled with `fill_value`).
+
+    Args:
+        factor: A number in [0, 1] (default 1.0) or a pair.
+        scale: In [0, 1] (default 1.0), how far the corners may move.
+        interpolation: 'bilinear' (default) or 'nearest'.
+        fill_value: The value of the points outside the image.
+        seed: Optional int for reproducible draws.
+        data_format: 'channels_last' (default) or 'channels_first'.
+        **kwargs: Base Layer arguments.
+
+    Gradient: none; the output is a constant.
+    """
+
+    def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0,
+                 seed=None, data_format=None, **kwargs):
+        super().__init__("constant", interpolation, seed, fill_value, data_format, **kwargs)
+        self.factor = _unit_factor(self._where(), "factor", factor, lambda f: (0, f))
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or \
+                not 0.0 <= scale <= 1.0:
+            raise ValueError(f"{self._where()}: scale must be a number in [0, 1]; got "
+                             f"scale={scale!r}.")
+        self.scale = scale
+
+    def _transforms(self, n, height, width):
+        rng = self._rng()
+        probability = rng.uniform(self.factor[0], self.factor[1], n)
+        apply = rng.uniform(size=n) < probability
+        moves = rng.uniform(-0.5 * self.scale, 0.5 * self.scale, (n, 4, 2))
+        corners = np.array([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1],
+                            [width - 1, height - 1]])
+        start = np.broadcast_to(corners, (n, 4, 2))
+        transforms = it.homography_matrices(start, start + start * moves)
+        identity = np.array([1.0, 0, 0, 0, 1.0, 0, 0, 0])
+        return np.where(apply[:, None], transforms, identity)
+
+    def get_config(self):
+        config = {**super().get_config(), "factor": self.factor, "scale": self.scale}
+        del config["fill_mode"]
+        return config
 
 
 class RandomCrop(RandomImageLayer):

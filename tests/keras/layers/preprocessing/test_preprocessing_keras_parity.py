@@ -161,6 +161,7 @@ CONFIGS = [
     ("Equalization", {"bins": 64, "value_range": (0, 1)}),
     ("RandomGaussianBlur", {"factor": 0.4, "kernel_size": 5, "sigma": (0.2, 0.9)}),
     ("RandomColorJitter", {"brightness_factor": 0.2, "hue_factor": (0.1, 0.3), "seed": 4}),
+    ("RandomPerspective", {"factor": 0.5, "scale": 0.3, "fill_value": 1.0}),
 ]
 
 
@@ -415,3 +416,17 @@ def test_mixing_behaves_as_keras(cls_name, cut):
     check_mixed_batch(images, labels, d_out["images"].numpy(), d_out["labels"].numpy(), cut)
     assert set(getattr(dk.layers, cls_name)().get_config()) == \
         set(getattr(keras.layers, cls_name)().get_config())
+
+
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_homography_warp_matches_keras_perspective_transform(interpolation):
+    x = RNG.uniform(0, 1, (2, 6, 7, 3)).astype(np.float32)
+    start = np.array([[[0, 0], [6, 0], [0, 5], [6, 5]]] * 2, np.float32)
+    end = start + np.array([[[0.31, -0.42], [0.17, 0.53], [-0.61, 0.27], [0.44, -0.36]],
+                            [[-0.23, 0.14], [0.58, -0.19], [0.12, -0.47], [-0.33, 0.62]]],
+                           np.float32)
+    expected = kr.to_numpy(keras.ops.image.perspective_transform(
+        x, start, end, interpolation=interpolation, fill_value=0.3))
+    got = it.affine_transform(x, it.homography_matrices(start, end), interpolation,
+                              "constant", 0.3)
+    np.testing.assert_allclose(got, expected, atol=1e-5)

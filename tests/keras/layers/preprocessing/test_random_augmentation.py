@@ -31,6 +31,7 @@ RANDOM_LAYERS = [
     (L.RandomGaussianBlur, {"factor": 0.8, "sigma": (0.3, 1.0)}),
     (L.RandomColorJitter, {"brightness_factor": 0.3, "contrast_factor": 0.3,
                            "saturation_factor": 0.5, "hue_factor": 0.2}),
+    (L.RandomPerspective, {"scale": 0.5}),
 ]
 IDS = [f"{c.__name__}-{i}" for i, (c, _) in enumerate(RANDOM_LAYERS)]
 
@@ -320,3 +321,17 @@ def test_models_with_preprocessing_layers_save_and_load(tmp_path):
         model.save(path)
         loaded = dk.models.load_model(path)
         np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_homography_maps_the_start_points_to_the_end_points():
+    start = np.array([[[0.0, 0.0], [6.0, 0.0], [0.0, 5.0], [6.0, 5.0]]])
+    end = start + np.array([[[0.5, 0.2], [-0.3, 0.4], [0.2, -0.6], [-0.4, -0.1]]])
+    t = it.homography_matrices(start, end)[0]
+    for (sx, sy), (ex, ey) in zip(start[0], end[0], strict=True):
+        k = t[6] * ex + t[7] * ey + 1
+        np.testing.assert_allclose([(t[0] * ex + t[1] * ey + t[2]) / k,
+                                    (t[3] * ex + t[4] * ey + t[5]) / k], [sx, sy], atol=1e-9)
+    unchanged = L.RandomPerspective(scale=0.0)(X).numpy()
+    np.testing.assert_allclose(unchanged, X, atol=1e-4)
+    with pytest.raises(ValueError, match="scale must be a number in"):
+        L.RandomPerspective(scale=2.0)
