@@ -60,6 +60,7 @@ from deltaw.keras.layers.preprocessing import (
     MixUp,
     Normalization,
     Pipeline,
+    RandAugment,
     RandomBrightness,
     RandomColorDegeneration,
     RandomColorJitter,
@@ -114,7 +115,7 @@ _CLASSES = (
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
     RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
     RandomPosterization, RandomShear, Equalization, CutMix, MixUp, RandomGaussianBlur,
-    RandomColorJitter, RandomPerspective,
+    RandomColorJitter, RandomPerspective, RandAugment,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -151,5 +152,5 @@ __all__ = [
     "RandomHue", "RandomSaturation", "RandomSharpness", "RandomErasing",
     "MelSpectrogram", "STFTSpectrogram", "Pipeline", "RandomColorDegeneration",
     "RandomPosterization", "RandomShear", "Equalization", "CutMix", "MixUp",
-    "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective",
+    "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective", "RandAugment",
 ]

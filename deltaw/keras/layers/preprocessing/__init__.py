@@ -26,6 +26,7 @@ from deltaw.keras.layers.preprocessing.index_lookup import IntegerLookup, String
 from deltaw.keras.layers.preprocessing.mixing import CutMix, MixUp
 from deltaw.keras.layers.preprocessing.normalization import Normalization, Rescaling
 from deltaw.keras.layers.preprocessing.pipeline import Pipeline
+from deltaw.keras.layers.preprocessing.rand_augment import RandAugment
 from deltaw.keras.layers.preprocessing.random_color import (
     RandomBrightness,
     RandomColorJitter,
@@ -54,4 +55,5 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "RandomErasing", "MelSpectrogram", "STFTSpectrogram",
            "Pipeline", "RandomColorDegeneration", "RandomPosterization", "RandomShear",
            "Equalization", "CutMix", "MixUp",
-           "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective"]
+           "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective",
+           "RandAugment"]

@@ -31,7 +31,7 @@ RANDOM_LAYERS = [
     (L.RandomGaussianBlur, {"factor": 0.8, "sigma": (0.3, 1.0)}),
     (L.RandomColorJitter, {"brightness_factor": 0.3, "contrast_factor": 0.3,
                            "saturation_factor": 0.5, "hue_factor": 0.2}),
-    (L.RandomPerspective, {"scale": 0.5}),
+    (L.RandomPerspective, {"scale": 0.5}), (L.RandAugment, {"num_ops": 3}),
 ]
 IDS = [f"{c.__name__}-{i}" for i, (c, _) in enumerate(RANDOM_LAYERS)]
 
@@ -335,3 +335,15 @@ def test_homography_maps_the_start_points_to_the_end_points():
     np.testing.assert_allclose(unchanged, X, atol=1e-4)
     with pytest.raises(ValueError, match="scale must be a number in"):
         L.RandomPerspective(scale=2.0)
+
+
+def test_rand_augment_draws_from_its_eleven_operations():
+    layer = L.RandAugment(num_ops=1, factor=0.3, seed=0)
+    assert [type(op).__name__ for op in layer._ops] == [
+        "RandomShear", "RandomTranslation", "RandomRotation", "RandomBrightness",
+        "RandomColorDegeneration", "RandomContrast", "RandomSharpness", "RandomPosterization",
+        "Solarization", "AutoContrast", "Equalization"]
+    assert layer._ops[7].factor == (1, 2)            # max(1, int(8 * 0.3)) bits
+    np.testing.assert_array_equal(L.RandAugment(num_ops=0)(X).numpy(), X)
+    with pytest.raises(ValueError, match="num_ops must be an int >= 0"):
+        L.RandAugment(num_ops=-1)
