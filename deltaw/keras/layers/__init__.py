@@ -54,6 +54,7 @@ from deltaw.keras.layers.preprocessing import (
     CutMix,
     Discretization,
     Equalization,
+    HashedCrossing,
     Hashing,
     IntegerLookup,
     MelSpectrogram,
@@ -115,7 +116,7 @@ _CLASSES = (
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
     RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
     RandomPosterization, RandomShear, Equalization, CutMix, MixUp, RandomGaussianBlur,
-    RandomColorJitter, RandomPerspective, RandAugment,
+    RandomColorJitter, RandomPerspective, RandAugment, HashedCrossing,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -153,4 +154,5 @@ __all__ = [
     "MelSpectrogram", "STFTSpectrogram", "Pipeline", "RandomColorDegeneration",
     "RandomPosterization", "RandomShear", "Equalization", "CutMix", "MixUp",
     "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective", "RandAugment",
+    "HashedCrossing",
 ]

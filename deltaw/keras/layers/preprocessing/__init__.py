@@ -10,7 +10,7 @@ inputs are NumPy arrays or lists of `str` (see `tokens`).
 from deltaw.keras.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram
 from deltaw.keras.layers.preprocessing.category_encoding import CategoryEncoding
 from deltaw.keras.layers.preprocessing.discretization import Discretization
-from deltaw.keras.layers.preprocessing.hashing import Hashing
+from deltaw.keras.layers.preprocessing.hashing import HashedCrossing, Hashing
 from deltaw.keras.layers.preprocessing.image_adjustment import (
     AutoContrast,
     Equalization,
@@ -56,4 +56,4 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "Pipeline", "RandomColorDegeneration", "RandomPosterization", "RandomShear",
            "Equalization", "CutMix", "MixUp",
            "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective",
-           "RandAugment"]
+           "RandAugment", "HashedCrossing"]

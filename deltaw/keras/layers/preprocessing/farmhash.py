@@ -1,4 +1,5 @@
-"""FarmHash Fingerprint64 (farmhashna's Hash64) and SipHash-2-4 in pure Python.
+"""FarmHash Fingerprint64 (farmhashna's Hash64), TensorFlow's FingerprintCat64 and SipHash-2-4
+in pure Python.
 
 Keras' Hashing and the lookups' extra out-of-vocabulary buckets hash strings with TensorFlow's
 `to_hash_bucket_fast` (`Fingerprint64(s) % buckets`) or, with a salt, `to_hash_bucket_strong`
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import struct
 
-__all__ = ["fingerprint64", "siphash24"]
+__all__ = ["fingerprint_cat64", "fingerprint64", "siphash24"]
 
 _MASK = (1 << 64) - 1
 _K0 = 0xC3A5C85C97CB3127
@@ -186,3 +187,14 @@ def siphash24(key0: int, key1: int, data: bytes) -> int:
     for _ in range(4):
         v0, v1, v2, v3 = _sip_round(v0, v1, v2, v3)
     return v0 ^ v1 ^ v2 ^ v3
+
+
+def fingerprint_cat64(fp1: int, fp2: int) -> int:
+    """TensorFlow's FingerprintCat64: two 64-bit fingerprints combined into one (the step of
+    `tf.sparse.cross_hashed`, hence of Keras' HashedCrossing)."""
+    mul = 0xC6A4A7935BD1E995
+    result = fp1 ^ mul
+    result ^= (_shift_mix((fp2 * mul) & _MASK) * mul) & _MASK
+    result = (result * mul) & _MASK
+    result = (_shift_mix(result) * mul) & _MASK
+    return _shift_mix(result)

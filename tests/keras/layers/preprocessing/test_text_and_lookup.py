@@ -63,6 +63,12 @@ DOC = [  # (id, layer factory, input, Keras' documented output)
      [["A"], ["B"], [""], ["C"], ["D"]], [[1], [1], [0], [2], [2]]),
     ("hashing-salt", lambda: L.Hashing(num_bins=3, salt=133),
      [["A"], ["B"], ["C"], ["D"], ["E"]], [[0], [0], [2], [1], [0]]),
+    ("hashed-crossing", lambda: L.HashedCrossing(num_bins=5),
+     (np.array(["A", "B", "A", "B", "A"]), np.array([101, 101, 101, 102, 102])),
+     [1, 4, 1, 1, 3]),
+    ("hashed-crossing-one-hot", lambda: L.HashedCrossing(num_bins=5, output_mode="one_hot"),
+     (np.array(["A", "B", "A", "B", "A"]), np.array([101, 101, 101, 102, 102])),
+     np.eye(5)[[1, 4, 1, 1, 3]]),
 ]
 
 
@@ -305,3 +311,21 @@ def test_symbolic_outputs_have_the_dtype_the_layers_return():
     assert L.TextVectorization(vocabulary=["a"], output_sequence_length=2)(strings).dtype == \
         "int64"
     assert L.Discretization(bin_boundaries=[0.0])(dk.Input((2,))).dtype == "int32"
+
+
+def test_hashed_crossing_shapes_config_and_errors():
+    layer = L.HashedCrossing(num_bins=7)
+    column = layer((np.array([["a"], ["b"]]), np.array([[1], [2]]), np.array([["x"], ["y"]])))
+    assert column.shape == (2, 1) and column.dtype == np.int64
+    assert L.HashedCrossing(4, output_mode="one_hot").compute_output_shape(
+        [(None, 1), (None, 1)]) == (None, 4)
+    config = layer.get_config()
+    assert config["num_bins"] == 7 and L.HashedCrossing.from_config(config).num_bins == 7
+    with pytest.raises(ValueError, match="at least two features"):
+        layer(np.array(["a"]))
+    with pytest.raises(ValueError, match="the same shape"):
+        layer((np.array(["a", "b"]), np.array([1])))
+    with pytest.raises(ValueError, match="strings or integers"):
+        layer((np.array([0.5]), np.array([1])))
+    with pytest.raises(ValueError, match="output_mode must be one of"):
+        L.HashedCrossing(3, output_mode="count")
