@@ -1,10 +1,16 @@
 """Keras 3's preprocessing layers usable inside models, one family per module.
 
 Feature scaling (`normalization`), image resizing (`resizing`), random augmentation
-(`random_geometric`, `random_color`, `image_adjustment`, `mixing`; the warping sampler is
-`image_transform`), bucketing and encoding (`discretization`, `category_encoding`,
-`hashing`), vocabularies (`index_lookup`, `text_vectorization`), audio (`audio`). String
-inputs are NumPy arrays or lists of `str` (see `tokens`).
+(`random_geometric`, `random_color`, `image_adjustment`, `mixing`, `rand_augment`; the
+warping sampler is `image_transform`), `pipeline`, bucketing and encoding (`discretization`,
+`category_encoding`, `hashing`), vocabularies (`index_lookup`, `text_vectorization`), audio
+(`audio`). String inputs are NumPy arrays or lists of `str` (see `tokens`).
+
+Random layers act only in training (`training=True`, their call's default as in Keras) and draw
+from their own generator when given a seed, else from deltaw.random. Layers that compute on
+arrays (`_computes_outside_ops`) keep `fit` eager; Normalization, Rescaling, Resizing,
+CenterCrop, RandomFlip/Crop/Contrast/Brightness and STFTSpectrogram are dw ops, so gradients
+flow through them.
 """
 
 from deltaw.keras.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram
