@@ -48,6 +48,7 @@ from deltaw.keras.layers.pooling import (
     MaxPooling2D,
 )
 from deltaw.keras.layers.preprocessing import (
+    AugMix,
     AutoContrast,
     CategoryEncoding,
     CenterCrop,
@@ -116,7 +117,7 @@ _CLASSES = (
     RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
     RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
     RandomPosterization, RandomShear, Equalization, CutMix, MixUp, RandomGaussianBlur,
-    RandomColorJitter, RandomPerspective, RandAugment, HashedCrossing,
+    RandomColorJitter, RandomPerspective, RandAugment, HashedCrossing, AugMix,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -154,5 +155,5 @@ __all__ = [
     "MelSpectrogram", "STFTSpectrogram", "Pipeline", "RandomColorDegeneration",
     "RandomPosterization", "RandomShear", "Equalization", "CutMix", "MixUp",
     "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective", "RandAugment",
-    "HashedCrossing",
+    "HashedCrossing", "AugMix",
 ]

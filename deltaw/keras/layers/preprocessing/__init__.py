@@ -32,7 +32,7 @@ from deltaw.keras.layers.preprocessing.index_lookup import IntegerLookup, String
 from deltaw.keras.layers.preprocessing.mixing import CutMix, MixUp
 from deltaw.keras.layers.preprocessing.normalization import Normalization, Rescaling
 from deltaw.keras.layers.preprocessing.pipeline import Pipeline
-from deltaw.keras.layers.preprocessing.rand_augment import RandAugment
+from deltaw.keras.layers.preprocessing.rand_augment import AugMix, RandAugment
 from deltaw.keras.layers.preprocessing.random_color import (
     RandomBrightness,
     RandomColorJitter,
@@ -62,4 +62,4 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "Pipeline", "RandomColorDegeneration", "RandomPosterization", "RandomShear",
            "Equalization", "CutMix", "MixUp",
            "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective",
-           "RandAugment", "HashedCrossing"]
+           "RandAugment", "HashedCrossing", "AugMix"]

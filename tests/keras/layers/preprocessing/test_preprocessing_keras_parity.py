@@ -163,6 +163,7 @@ CONFIGS = [
     ("RandomColorJitter", {"brightness_factor": 0.2, "hue_factor": (0.1, 0.3), "seed": 4}),
     ("RandomPerspective", {"factor": 0.5, "scale": 0.3, "fill_value": 1.0}),
     ("RandAugment", {"num_ops": 3, "factor": (0.2, 0.6), "value_range": (0, 1)}),
+    ("AugMix", {"num_chains": 2, "chain_depth": 4, "alpha": 0.5, "all_ops": False}),
 ]
 
 

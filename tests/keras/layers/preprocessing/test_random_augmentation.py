@@ -32,6 +32,7 @@ RANDOM_LAYERS = [
     (L.RandomColorJitter, {"brightness_factor": 0.3, "contrast_factor": 0.3,
                            "saturation_factor": 0.5, "hue_factor": 0.2}),
     (L.RandomPerspective, {"scale": 0.5}), (L.RandAugment, {"num_ops": 3}),
+    (L.AugMix, {"num_chains": 2, "chain_depth": 2}),
 ]
 IDS = [f"{c.__name__}-{i}" for i, (c, _) in enumerate(RANDOM_LAYERS)]
 
@@ -347,3 +348,16 @@ def test_rand_augment_draws_from_its_eleven_operations():
     np.testing.assert_array_equal(L.RandAugment(num_ops=0)(X).numpy(), X)
     with pytest.raises(ValueError, match="num_ops must be an int >= 0"):
         L.RandAugment(num_ops=-1)
+
+
+def test_aug_mix_operations_and_range():
+    assert len(L.AugMix()._ops) == 11 and len(L.AugMix(all_ops=False)._ops) == 7
+    assert [type(op).__name__ for op in L.AugMix(all_ops=False)._ops] == [
+        "RandomShear", "RandomTranslation", "RandomRotation", "RandomPosterization",
+        "Solarization", "AutoContrast", "Equalization"]
+    out = L.AugMix(seed=3)(X).numpy()
+    assert out.shape == X.shape and out.min() >= 0 and out.max() <= 255
+    with pytest.raises(ValueError, match="num_chains must be a positive int"):
+        L.AugMix(num_chains=0)
+    with pytest.raises(ValueError, match="alpha must be a positive number"):
+        L.AugMix(alpha=0.0)
