@@ -68,6 +68,7 @@ from deltaw.keras.layers.preprocessing import (
     RandomColorJitter,
     RandomContrast,
     RandomCrop,
+    RandomElasticTransform,
     RandomErasing,
     RandomFlip,
     RandomGaussianBlur,
@@ -118,6 +119,7 @@ _CLASSES = (
     RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
     RandomPosterization, RandomShear, Equalization, CutMix, MixUp, RandomGaussianBlur,
     RandomColorJitter, RandomPerspective, RandAugment, HashedCrossing, AugMix,
+    RandomElasticTransform,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -155,5 +157,5 @@ __all__ = [
     "MelSpectrogram", "STFTSpectrogram", "Pipeline", "RandomColorDegeneration",
     "RandomPosterization", "RandomShear", "Equalization", "CutMix", "MixUp",
     "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective", "RandAugment",
-    "HashedCrossing", "AugMix",
+    "HashedCrossing", "AugMix", "RandomElasticTransform",
 ]

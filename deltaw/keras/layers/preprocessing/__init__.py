@@ -43,6 +43,7 @@ from deltaw.keras.layers.preprocessing.random_color import (
 )
 from deltaw.keras.layers.preprocessing.random_geometric import (
     RandomCrop,
+    RandomElasticTransform,
     RandomFlip,
     RandomPerspective,
     RandomRotation,
@@ -62,4 +63,4 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "Pipeline", "RandomColorDegeneration", "RandomPosterization", "RandomShear",
            "Equalization", "CutMix", "MixUp",
            "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective",
-           "RandAugment", "HashedCrossing", "AugMix"]
+           "RandAugment", "HashedCrossing", "AugMix", "RandomElasticTransform"]

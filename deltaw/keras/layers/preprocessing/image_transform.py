@@ -1,5 +1,6 @@
-"""Projective warping of image batches on arrays: the sampler behind RandomRotation, RandomZoom
-and RandomTranslation (Keras 3 `ops.image.affine_transform`'s semantics).
+"""Warping of image batches on arrays: the sampler behind RandomRotation, RandomZoom,
+RandomTranslation, RandomShear, RandomPerspective (Keras 3 `ops.image.affine_transform`'s
+semantics) and RandomElasticTransform (`map_coordinates`).
 
 Works on NumPy arrays and records nothing: Keras' augmentation layers are not differentiated
 (they sit before the trainable layers), so deltaw's warping layers return constants.
@@ -14,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["FILL_MODES", "INTERPOLATIONS", "affine_transform", "fix_indices",
-           "homography_matrices", "rotation_matrices", "translation_matrices", "zoom_matrices"]
+           "homography_matrices", "map_coordinates", "rotation_matrices",
+           "translation_matrices", "zoom_matrices"]
 
 FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -84,25 +86,37 @@ def affine_transform(images, transforms, interpolation="bilinear", fill_mode="co
     k = t[:, 6] * x + t[:, 7] * y + 1.0
     x_in = (t[:, 0] * x + t[:, 1] * y + t[:, 2]) / k
     y_in = (t[:, 3] * x + t[:, 4] * y + t[:, 5]) / k
+    return map_coordinates(images, y_in, x_in, interpolation, fill_mode, fill_value)
+
+
+def map_coordinates(images, rows, cols, interpolation="bilinear", fill_mode="constant",
+                    fill_value=0.0):
+    """Sample each image of (batch, height, width, channels) `images` at the (fractional)
+    points `rows`, `cols` (arrays of shape (batch, out_height, out_width)).
+
+    Returns:
+        (batch, out_height, out_width, channels), the images' dtype (integers rounded).
+    """
+    images = np.asarray(images)
+    n, height, width, _ = images.shape
     batch = np.arange(n)[:, None, None]
     work = images.astype(np.float64)
 
-    def sample(rows, cols):
-        value = work[batch, fix_indices(rows, height, fill_mode),
-                     fix_indices(cols, width, fill_mode)]
+    def sample(r, c):
+        value = work[batch, fix_indices(r, height, fill_mode), fix_indices(c, width, fill_mode)]
         if fill_mode != "constant":
             return value
-        inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
         return np.where(inside[..., None], value, fill_value)
 
     if interpolation == "nearest":
-        out = sample(np.rint(y_in).astype(np.int64), np.rint(x_in).astype(np.int64))
+        out = sample(np.rint(rows).astype(np.int64), np.rint(cols).astype(np.int64))
     else:
-        y0, x0 = np.floor(y_in), np.floor(x_in)
-        wy, wx = (y_in - y0)[..., None], (x_in - x0)[..., None]
-        y0, x0 = y0.astype(np.int64), x0.astype(np.int64)
-        out = ((1 - wy) * ((1 - wx) * sample(y0, x0) + wx * sample(y0, x0 + 1))
-               + wy * ((1 - wx) * sample(y0 + 1, x0) + wx * sample(y0 + 1, x0 + 1)))
+        r0, c0 = np.floor(rows), np.floor(cols)
+        wr, wc = (rows - r0)[..., None], (cols - c0)[..., None]
+        r0, c0 = r0.astype(np.int64), c0.astype(np.int64)
+        out = ((1 - wr) * ((1 - wc) * sample(r0, c0) + wc * sample(r0, c0 + 1))
+               + wr * ((1 - wc) * sample(r0 + 1, c0) + wc * sample(r0 + 1, c0 + 1)))
     if images.dtype.kind in "iub":
         out = np.rint(out)
     return out.astype(images.dtype)

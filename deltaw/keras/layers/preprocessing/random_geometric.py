@@ -1,5 +1,5 @@
 """Random geometric augmentation: RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
-RandomShear, RandomPerspective, RandomCrop.
+RandomShear, RandomPerspective, RandomElasticTransform, RandomCrop.
 
 Flip and crop are dw ops (gradients flow, though Keras never needs them). Rotation, zoom,
 translation, shear and perspective warp the images with `image_transform.affine_transform` on
@@ -16,13 +16,13 @@ import numpy as np
 from deltaw import random as dw_random
 from deltaw.keras.layers.preprocessing import image_transform as it
 from deltaw.keras.layers.preprocessing import image_utils as iu
-from deltaw.keras.layers.preprocessing.image_adjustment import _unit_factor
+from deltaw.keras.layers.preprocessing.image_adjustment import _gaussian, _unit_factor
 from deltaw.keras.layers.preprocessing.random_base import RandomImageLayer, factor_pair
 from deltaw.ops import flip, where
 from deltaw.tensor import Tensor
 
-__all__ = ["RandomCrop", "RandomFlip", "RandomPerspective", "RandomRotation", "RandomShear",
-           "RandomTranslation", "RandomZoom"]
+__all__ = ["RandomCrop", "RandomElasticTransform", "RandomFlip", "RandomPerspective",
+           "RandomRotation", "RandomShear", "RandomTranslation", "RandomZoom"]
 
 _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
@@ -324,6 +324,76 @@ class RandomPerspective(_WarpLayer):
         config = {**super().get_config(), "factor": self.factor, "scale": self.scale}
         del config["fill_mode"]
         return config
+
+
+def _blur_fields(fields, size, sigma):
+    """Gaussian blur (size x size, zero padding) of (batch, height, width) fields."""
+    half, (h, w) = size // 2, fields.shape[1:]
+    taps = _gaussian(size, sigma)
+    padded = np.pad(fields, ((0, 0), (half, half), (half, half)))
+    across = sum(t * padded[:, :, j:j + w] for j, t in enumerate(taps))
+    return sum(t * across[:, i:i + h, :] for i, t in enumerate(taps))
+
+
+class RandomElasticTransform(_WarpLayer):
+    """Elastic distortion (Simard et al., 2003) in training, each image with a random
+    probability.
+
+    A strength s is drawn once per batch from `scale`'s range; each pixel reads the input at
+    its position plus alpha * (dx, dy), where dx and dy are sigma-scaled Gaussian noise fields
+    blurred by a Gaussian of width sigma (kernel int(6 sigma) | 1), with
+    alpha = 0.1 s max(height, width) and sigma = 0.05 s min(height, width) (Keras').
+
+    Args:
+        factor: A number in [0, 1] (default 1.0; f gives (0, f)) or a pair: the probability.
+        scale: A number in [0, 1] (default 1.0) or a pair: the strength.
+        interpolation: 'bilinear' (default) or 'nearest'.
+        fill_mode: 'reflect' (default), 'wrap', 'constant', 'nearest' or 'mirror'.
+        fill_value: The value for fill_mode='constant'.
+        value_range: (low, high); the result is clipped to it.
+        seed: Optional int for reproducible draws.
+        data_format: 'channels_last' (default) or 'channels_first'.
+        **kwargs: Base Layer arguments.
+
+    Gradient: none; the output is a constant.
+    """
+
+    def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_mode="reflect",
+                 fill_value=0.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__("reflect", interpolation, seed, fill_value, data_format, **kwargs)
+        if fill_mode not in it.FILL_MODES:
+            raise NotImplementedError(f"{self._where()}: unknown fill_mode {fill_mode!r}; "
+                                      f"expected one of {it.FILL_MODES}.")
+        self.fill_mode = fill_mode
+        self.factor = _unit_factor(self._where(), "factor", factor, lambda f: (0, f))
+        self.scale = _unit_factor(self._where(), "scale", scale, lambda f: (0, f))
+        self.value_range = value_range
+
+    def call(self, inputs, training=True):
+        x = self._float(inputs)
+        if not training or self.scale[1] == 0 or self.factor[1] == 0:
+            return x
+        images, unbatched = iu.to_batched_nhwc(x, self.data_format)
+        n, height, width = images.shape[:3]
+        rng = self._rng()
+        probability = rng.uniform(self.factor[0], self.factor[1], n)
+        apply = (rng.uniform(size=n) < probability)[:, None, None, None]
+        strength = rng.uniform(self.scale[0], self.scale[1])
+        alpha = max(height, width) * 0.1 * strength
+        sigma = min(height, width) * 0.05 * strength
+        size = int(6 * sigma) | 1
+        dx = _blur_fields(rng.standard_normal((n, height, width)) * sigma, size, sigma)
+        dy = _blur_fields(rng.standard_normal((n, height, width)) * sigma, size, sigma)
+        rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+        warped = it.map_coordinates(images.data, rows + alpha * dy, cols + alpha * dx,
+                                    self.interpolation, self.fill_mode, self.fill_value)
+        out = np.clip(np.where(apply, warped, images.data), *sorted(self.value_range))
+        return iu.from_batched_nhwc(Tensor(out.astype(self._np_dtype)), self.data_format,
+                                    unbatched)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "scale": self.scale,
+                "value_range": self.value_range}
 
 
 class RandomCrop(RandomImageLayer):

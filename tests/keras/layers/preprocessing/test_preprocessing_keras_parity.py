@@ -164,6 +164,7 @@ CONFIGS = [
     ("RandomPerspective", {"factor": 0.5, "scale": 0.3, "fill_value": 1.0}),
     ("RandAugment", {"num_ops": 3, "factor": (0.2, 0.6), "value_range": (0, 1)}),
     ("AugMix", {"num_chains": 2, "chain_depth": 4, "alpha": 0.5, "all_ops": False}),
+    ("RandomElasticTransform", {"factor": 0.7, "scale": (0.2, 0.5), "fill_mode": "wrap"}),
 ]
 
 
@@ -431,4 +432,18 @@ def test_homography_warp_matches_keras_perspective_transform(interpolation):
         x, start, end, interpolation=interpolation, fill_value=0.3))
     got = it.affine_transform(x, it.homography_matrices(start, end), interpolation,
                               "constant", 0.3)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("fill_mode", ["constant", "reflect", "mirror"])
+@pytest.mark.parametrize("order, interpolation", [(1, "bilinear"), (0, "nearest")])
+def test_map_coordinates_matches_keras(fill_mode, order, interpolation):
+    # the sampler behind RandomElasticTransform, at random points inside and outside
+    image = RNG.uniform(0, 1, (5, 6)).astype(np.float32)
+    rows = RNG.uniform(-2.3, 6.7, (4, 7)).astype(np.float32)
+    cols = RNG.uniform(-2.1, 7.9, (4, 7)).astype(np.float32)
+    expected = kr.to_numpy(keras.ops.image.map_coordinates(
+        image, [rows, cols], order, fill_mode=fill_mode, fill_value=0.25))
+    got = it.map_coordinates(image[None, :, :, None], rows[None], cols[None], interpolation,
+                             fill_mode, 0.25)[0, :, :, 0]
     np.testing.assert_allclose(got, expected, atol=1e-5)

@@ -33,6 +33,7 @@ RANDOM_LAYERS = [
                            "saturation_factor": 0.5, "hue_factor": 0.2}),
     (L.RandomPerspective, {"scale": 0.5}), (L.RandAugment, {"num_ops": 3}),
     (L.AugMix, {"num_chains": 2, "chain_depth": 2}),
+    (L.RandomElasticTransform, {"factor": (1.0, 1.0), "scale": 0.5}),
 ]
 IDS = [f"{c.__name__}-{i}" for i, (c, _) in enumerate(RANDOM_LAYERS)]
 
@@ -361,3 +362,14 @@ def test_aug_mix_operations_and_range():
         L.AugMix(num_chains=0)
     with pytest.raises(ValueError, match="alpha must be a positive number"):
         L.AugMix(alpha=0.0)
+
+
+def test_elastic_transform_moves_pixels_locally():
+    x = RNG.uniform(0, 255, (2, 16, 16, 3)).astype(np.float32)
+    out = L.RandomElasticTransform(factor=(1.0, 1.0), scale=(1.0, 1.0), seed=0)(x).numpy()
+    assert out.shape == x.shape and 0 < np.abs(out - x).mean() < 255
+    np.testing.assert_array_equal(L.RandomElasticTransform(scale=0.0)(x).numpy(), x)
+    np.testing.assert_array_equal(
+        L.RandomElasticTransform(factor=(0.0, 0.0), seed=0)(x).numpy(), x)
+    with pytest.raises(NotImplementedError, match="unknown fill_mode"):
+        L.RandomElasticTransform(fill_mode="edge")
