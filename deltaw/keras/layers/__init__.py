@@ -58,6 +58,7 @@ from deltaw.keras.layers.preprocessing import (
     HashedCrossing,
     Hashing,
     IntegerLookup,
+    MaxNumBoundingBoxes,
     MelSpectrogram,
     MixUp,
     Normalization,
@@ -119,7 +120,7 @@ _CLASSES = (
     RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
     RandomPosterization, RandomShear, Equalization, CutMix, MixUp, RandomGaussianBlur,
     RandomColorJitter, RandomPerspective, RandAugment, HashedCrossing, AugMix,
-    RandomElasticTransform,
+    RandomElasticTransform, MaxNumBoundingBoxes,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -157,5 +158,5 @@ __all__ = [
     "MelSpectrogram", "STFTSpectrogram", "Pipeline", "RandomColorDegeneration",
     "RandomPosterization", "RandomShear", "Equalization", "CutMix", "MixUp",
     "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective", "RandAugment",
-    "HashedCrossing", "AugMix", "RandomElasticTransform",
+    "HashedCrossing", "AugMix", "RandomElasticTransform", "MaxNumBoundingBoxes",
 ]

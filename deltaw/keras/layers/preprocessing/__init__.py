@@ -14,6 +14,7 @@ flow through them.
 """
 
 from deltaw.keras.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram
+from deltaw.keras.layers.preprocessing.bounding_boxes import MaxNumBoundingBoxes
 from deltaw.keras.layers.preprocessing.category_encoding import CategoryEncoding
 from deltaw.keras.layers.preprocessing.discretization import Discretization
 from deltaw.keras.layers.preprocessing.hashing import HashedCrossing, Hashing
@@ -63,4 +64,5 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "Pipeline", "RandomColorDegeneration", "RandomPosterization", "RandomShear",
            "Equalization", "CutMix", "MixUp",
            "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective",
-           "RandAugment", "HashedCrossing", "AugMix", "RandomElasticTransform"]
+           "RandAugment", "HashedCrossing", "AugMix", "RandomElasticTransform",
+           "MaxNumBoundingBoxes"]

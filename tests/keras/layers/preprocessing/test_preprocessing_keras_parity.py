@@ -165,6 +165,7 @@ CONFIGS = [
     ("RandAugment", {"num_ops": 3, "factor": (0.2, 0.6), "value_range": (0, 1)}),
     ("AugMix", {"num_chains": 2, "chain_depth": 4, "alpha": 0.5, "all_ops": False}),
     ("RandomElasticTransform", {"factor": 0.7, "scale": (0.2, 0.5), "fill_mode": "wrap"}),
+    ("MaxNumBoundingBoxes", {"max_number": 4, "bounding_box_format": "xyxy"}),
 ]
 
 
@@ -447,3 +448,16 @@ def test_map_coordinates_matches_keras(fill_mode, order, interpolation):
     got = it.map_coordinates(image[None, :, :, None], rows[None], cols[None], interpolation,
                              fill_mode, 0.25)[0, :, :, 0]
     np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("max_number", [2, 5])
+def test_max_num_bounding_boxes_matches_keras(max_number):
+    data = {"images": IMAGES, "bounding_boxes": {
+        "boxes": RNG.uniform(0, 5, (2, 3, 4)).astype(np.float32),
+        "labels": np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], np.float32)}}
+    k_out = keras.layers.MaxNumBoundingBoxes(max_number, bounding_box_format="xyxy")(data)
+    d_out = dk.layers.MaxNumBoundingBoxes(max_number, bounding_box_format="xyxy")(data)
+    for key in ("boxes", "labels"):
+        np.testing.assert_array_equal(d_out["bounding_boxes"][key].numpy(),
+                                      kr.to_numpy(k_out["bounding_boxes"][key]))
+    np.testing.assert_array_equal(d_out["images"].numpy(), IMAGES)

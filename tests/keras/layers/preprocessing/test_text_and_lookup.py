@@ -329,3 +329,21 @@ def test_hashed_crossing_shapes_config_and_errors():
         layer((np.array([0.5]), np.array([1])))
     with pytest.raises(ValueError, match="output_mode must be one of"):
         L.HashedCrossing(3, output_mode="count")
+
+
+def test_max_num_bounding_boxes_pads_and_truncates():
+    data = {"bounding_boxes": {"boxes": np.ones((1, 3, 4)), "labels": np.array([[1, 2, 3]])}}
+    short = L.MaxNumBoundingBoxes(2)(data)["bounding_boxes"]
+    np.testing.assert_array_equal(short["labels"].numpy(), [[1, 2]])
+    long = L.MaxNumBoundingBoxes(5, fill_value=-7)(data)["bounding_boxes"]
+    np.testing.assert_array_equal(long["labels"].numpy(), [[1, 2, 3, -7, -7]])
+    assert long["boxes"].shape == (1, 5, 4)
+    assert L.MaxNumBoundingBoxes(4).compute_output_shape(
+        {"bounding_boxes": {"boxes": (None, 9, 4), "labels": (None, 9)}}) == \
+        {"bounding_boxes": {"boxes": (None, 4, 4), "labels": (None, 4)}}
+    with pytest.raises(KeyError, match="unsupported keys"):
+        L.MaxNumBoundingBoxes(2)({"bounding_boxes": {"boxes": np.ones((1, 1, 4)),
+                                                     "labels": np.ones((1, 1)),
+                                                     "scores": np.ones((1, 1))}})
+    with pytest.raises(ValueError, match="max_number must be a positive int"):
+        L.MaxNumBoundingBoxes(0)
