@@ -52,6 +52,7 @@ from deltaw.keras.layers.preprocessing import (
     AutoContrast,
     CategoryEncoding,
     CenterCrop,
+    ContrastLimitedAdaptiveHistogramEqualization,
     CutMix,
     Discretization,
     Equalization,
@@ -120,7 +121,7 @@ _CLASSES = (
     RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
     RandomPosterization, RandomShear, Equalization, CutMix, MixUp, RandomGaussianBlur,
     RandomColorJitter, RandomPerspective, RandAugment, HashedCrossing, AugMix,
-    RandomElasticTransform, MaxNumBoundingBoxes,
+    RandomElasticTransform, MaxNumBoundingBoxes, ContrastLimitedAdaptiveHistogramEqualization,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -159,4 +160,5 @@ __all__ = [
     "RandomPosterization", "RandomShear", "Equalization", "CutMix", "MixUp",
     "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective", "RandAugment",
     "HashedCrossing", "AugMix", "RandomElasticTransform", "MaxNumBoundingBoxes",
+    "ContrastLimitedAdaptiveHistogramEqualization",
 ]

@@ -20,6 +20,7 @@ from deltaw.keras.layers.preprocessing.discretization import Discretization
 from deltaw.keras.layers.preprocessing.hashing import HashedCrossing, Hashing
 from deltaw.keras.layers.preprocessing.image_adjustment import (
     AutoContrast,
+    ContrastLimitedAdaptiveHistogramEqualization,
     Equalization,
     RandomColorDegeneration,
     RandomErasing,
@@ -65,4 +66,4 @@ __all__ = ["CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Integ
            "Equalization", "CutMix", "MixUp",
            "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective",
            "RandAugment", "HashedCrossing", "AugMix", "RandomElasticTransform",
-           "MaxNumBoundingBoxes"]
+           "MaxNumBoundingBoxes", "ContrastLimitedAdaptiveHistogramEqualization"]

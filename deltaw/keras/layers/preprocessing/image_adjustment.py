@@ -1,7 +1,8 @@
 """Pixel-value adjustments: RandomGrayscale, RandomColorDegeneration, RandomInvert,
 RandomPosterization, Solarization, RandomErasing, RandomGaussianBlur (random, in training
 only), Equalization
-(in training only, as Keras') and AutoContrast (always applied, as Keras').
+(in training only, as Keras'), AutoContrast and ContrastLimitedAdaptiveHistogramEqualization
+(always applied, as Keras').
 
 They compute on arrays and return constants (no gradient to the inputs): in Keras they
 preprocess a model's input images.
@@ -16,7 +17,8 @@ import numpy as np
 from deltaw.keras.layers.preprocessing.random_base import RandomImageLayer, factor_pair
 from deltaw.tensor import Tensor
 
-__all__ = ["AutoContrast", "Equalization", "RandomColorDegeneration", "RandomErasing",
+__all__ = ["AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization", "Equalization",
+           "RandomColorDegeneration", "RandomErasing",
            "RandomGaussianBlur", "RandomGrayscale", "RandomInvert", "RandomPosterization",
            "Solarization"]
 
@@ -443,3 +445,88 @@ class RandomGaussianBlur(RandomImageLayer):
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "kernel_size": self.kernel_size,
                 "sigma": self.sigma, "value_range": self.value_range}
+
+
+class ContrastLimitedAdaptiveHistogramEqualization(RandomImageLayer):
+    """CLAHE: histogram equalization per tile with clipped histograms, blended bilinearly
+    between tiles (Keras' layer, applied in training and inference alike).
+
+    The image (in the 0-255 scale) is padded at the bottom and right by reflection to a whole
+    number of `tile_grid_size` tiles. Each tile's 256-bin histogram (per channel) is clipped
+    at `clip_limit` times the mean bin count (truncated to an integer, as Keras' integer
+    histograms are), the clipped excess spread evenly over the bins,
+    and turned into a 0-255 mapping by its cumulative sum. Each pixel's value is mapped by the
+    four nearest tiles' mappings, weighted by its distance to their centres.
+
+    Args:
+        value_range: (low, high) of the pixel values (default (0, 255)).
+        clip_limit: Histogram clip, relative to the mean count (default 4.0; <= 0: no clip).
+        tile_grid_size: (rows, columns) of tiles (default (8, 8)).
+        data_format: 'channels_last' (default) or 'channels_first'.
+        **kwargs: Base Layer arguments.
+    """
+
+    def __init__(self, value_range=(0, 255), clip_limit=4.0, tile_grid_size=(8, 8),
+                 data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        where = self._where()
+        _value_range(where, value_range)
+        if not isinstance(tile_grid_size, tuple | list) or len(tile_grid_size) != 2 or \
+                not all(isinstance(g, numbers.Integral) and g > 0 for g in tile_grid_size):
+            raise ValueError(f"{where}: tile_grid_size must be two positive ints; got "
+                             f"tile_grid_size={tile_grid_size!r}.")
+        self.value_range = value_range
+        self.clip_limit = clip_limit
+        self.tile_grid_size = tile_grid_size
+
+    def _mappings(self, tiles, tile_pixels):
+        """(batch, grid_h, grid_w, channels, 256) 0-255 mappings of the tiles' pixels."""
+        values = np.clip(tiles.astype(np.int32), 0, 255)
+        hists = (values[..., None] == np.arange(256)).sum(axis=-2).astype(np.float64)
+        if self.clip_limit > 0:
+            # an integer count: Keras clips its integer histograms at the truncated limit
+            limit = float(int(self.clip_limit * tile_pixels / 256.0))
+            clipped = np.minimum(hists, limit)
+            hists = clipped + (hists - clipped).sum(axis=-1, keepdims=True) / 256.0
+        cdf = np.cumsum(hists, axis=-1)
+        low = cdf.min(axis=-1, keepdims=True)
+        span = tile_pixels - low
+        return np.clip((cdf - low) * 255.0 / np.where(span == 0, 1.0, span), 0, 255)
+
+    def call(self, inputs):
+        x, unbatched = _batched(self, inputs)
+        x = _to_range(x, self.value_range, (0, 255))
+        n, height, width, channels = x.shape
+        grid_h, grid_w = self.tile_grid_size
+        tile_h, tile_w = -(-height // grid_h), -(-width // grid_w)
+        padded = np.pad(x, ((0, 0), (0, tile_h * grid_h - height), (0, tile_w * grid_w - width),
+                            (0, 0)), mode="symmetric")
+        tiles = padded.reshape(n, grid_h, tile_h, grid_w, tile_w, channels)
+        tiles = tiles.transpose(0, 1, 3, 5, 2, 4).reshape(n, grid_h, grid_w, channels, -1)
+        maps = self._mappings(tiles, tile_h * tile_w)
+        maps = np.pad(maps, ((0, 0), (1, 1), (1, 1), (0, 0), (0, 0)), mode="edge")
+
+        def axis_weights(size, tile, grid):
+            position = (np.arange(size) - tile / 2.0) / tile + 1.0
+            lower = np.floor(position)
+            return (np.clip(lower, 0, grid + 1).astype(int),
+                    np.clip(lower + 1, 0, grid + 1).astype(int), position - lower)
+
+        y0, y1, wy = axis_weights(padded.shape[1], tile_h, grid_h)
+        x0, x1, wx = axis_weights(padded.shape[2], tile_w, grid_w)
+        pixels = np.clip(padded.astype(np.int32), 0, 255)
+        b = np.arange(n)[:, None, None, None]
+        c = np.arange(channels)[None, None, None, :]
+        ys0, ys1 = y0[None, :, None, None], y1[None, :, None, None]
+        xs0, xs1 = x0[None, None, :, None], x1[None, None, :, None]
+        wy, wx = wy[None, :, None, None], wx[None, None, :, None]
+        top = maps[b, ys0, xs0, c, pixels] * (1 - wx) + maps[b, ys0, xs1, c, pixels] * wx
+        bottom = maps[b, ys1, xs0, c, pixels] * (1 - wx) + maps[b, ys1, xs1, c, pixels] * wx
+        out = (top * (1 - wy) + bottom * wy)[:, :height, :width, :]
+        return _restore(self, _to_range(out, (0, 255), self.value_range), unbatched)
+
+    def get_config(self):
+        config = {**super().get_config(), "value_range": self.value_range,
+                  "clip_limit": self.clip_limit, "tile_grid_size": self.tile_grid_size}
+        del config["seed"]
+        return config

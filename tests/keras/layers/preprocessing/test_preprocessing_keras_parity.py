@@ -117,6 +117,11 @@ DETERMINISTIC = [
     ("gaussian-blur-5", "RandomGaussianBlur", {"factor": (1.0, 1.0), "kernel_size": 5,
                                                "sigma": (0.3, 0.3), "value_range": (0, 200)},
      IMAGES[0]),
+    ("clahe", "ContrastLimitedAdaptiveHistogramEqualization", {}, IMAGES),
+    ("clahe-grid-clip", "ContrastLimitedAdaptiveHistogramEqualization",
+     {"clip_limit": 2.0, "tile_grid_size": (3, 4)}, IMAGES_WITH_FLAT_CHANNEL),
+    ("clahe-unclipped-unit-range", "ContrastLimitedAdaptiveHistogramEqualization",
+     {"clip_limit": 0, "tile_grid_size": (2, 2), "value_range": (0, 1)}, IMAGES[0] / 255),
     ("color-jitter-fixed", "RandomColorJitter", {"value_range": (0, 1),
                                                  "brightness_factor": (0.1, 0.1),
                                                  "saturation_factor": (0.3, 0.3),
@@ -166,6 +171,8 @@ CONFIGS = [
     ("AugMix", {"num_chains": 2, "chain_depth": 4, "alpha": 0.5, "all_ops": False}),
     ("RandomElasticTransform", {"factor": 0.7, "scale": (0.2, 0.5), "fill_mode": "wrap"}),
     ("MaxNumBoundingBoxes", {"max_number": 4, "bounding_box_format": "xyxy"}),
+    ("ContrastLimitedAdaptiveHistogramEqualization", {"clip_limit": 3.0,
+                                                      "tile_grid_size": (4, 2)}),
 ]
 
 

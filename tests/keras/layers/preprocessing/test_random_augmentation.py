@@ -373,3 +373,16 @@ def test_elastic_transform_moves_pixels_locally():
         L.RandomElasticTransform(factor=(0.0, 0.0), seed=0)(x).numpy(), x)
     with pytest.raises(NotImplementedError, match="unknown fill_mode"):
         L.RandomElasticTransform(fill_mode="edge")
+
+
+def test_clahe_equalizes_tiles_and_validates():
+    left = np.linspace(10, 20, 64).reshape(8, 8)
+    x = np.concatenate([left, left + 190], axis=1)[None, :, :, None].astype(np.float32)
+    layer = L.ContrastLimitedAdaptiveHistogramEqualization(clip_limit=0, tile_grid_size=(1, 2))
+    out = layer(x).numpy()
+    assert out.shape == x.shape
+    for half in (out[0, :, :8, 0], out[0, :, 8:, 0]):      # a spread of 10 stretched
+        assert half.max() - half.min() > 100
+    np.testing.assert_array_equal(layer(x, training=False).numpy(), out)  # always applied
+    with pytest.raises(ValueError, match="tile_grid_size must be two positive ints"):
+        L.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(0, 2))
