@@ -21,11 +21,11 @@ def sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
 def _reverse_topological(root: Node) -> list[Node]:
     """Nodes reachable from `root`, each after every node that consumes it.
 
-    Iterative, so a long chain cannot hit the recursion limit.
+    Iterative, so a long chain cannot hit the recursion limit. A node is marked when it is
+    expanded, not when it is pushed: marking at push time let a node reached first as a direct
+    parent (in `a + a * 2`, `a` as add's parent) be finished before a consumer found later
+    (the multiply), which then sent its gradient after `a` had been processed.
     """
-    # A node is marked when it is expanded, not when it is pushed: marking on push let a node
-    # reached by two paths (x in `x + f(x)`) be finished before a consumer still on the stack,
-    # so that consumer's gradient arrived after x had already passed its gradient on.
     order, visited, stack = [], set(), [(root, False)]
     while stack:
         node, expanded = stack.pop()

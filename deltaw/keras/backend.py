@@ -86,6 +86,8 @@ def standardize_dtype(dtype) -> str:
         dtype = dtype.get("config", {}).get("name", dtype)
     if hasattr(dtype, "name") and not isinstance(dtype, np.dtype | str):
         dtype = dtype.name  # a DTypePolicy-like object
+    if dtype in ("string", "str", str) or (isinstance(dtype, np.dtype) and dtype.kind in "US"):
+        return "string"  # Keras' name; deltaw holds strings as NumPy arrays of str
     try:
         return np.dtype(dtype).name
     except TypeError:

@@ -132,3 +132,17 @@ def test_a_tensor_used_directly_and_through_a_later_op_gets_both_gradients():
     (x + x * 2.0).sum().backward()
     np.testing.assert_array_equal(t.grad.numpy(), [-3.0, -3.0])
     np.testing.assert_array_equal(p.grad.numpy(), [3.0, 3.0])
+
+
+def test_node_used_directly_and_through_a_later_consumer_gets_both_gradients():
+    # `a` is add's first parent and also feeds the multiply: the sweep must wait for the
+    # multiply's gradient before processing `a` (the order once finished `a` too early)
+    x = dw.tensor([1.0, 2.0], requires_grad=True)
+    a = dw.exp(x)
+    (a + a * 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 4 * np.exp([1.0, 2.0]), rtol=1e-6)
+    y = dw.tensor([0.5], requires_grad=True)
+    b = y * 1.0
+    c = b * 2.0
+    (b - c * b + c).sum().backward()    # d/dy (b - 2 b^2 + 2 b) = 3 - 4 y
+    np.testing.assert_allclose(y.grad.numpy(), [1.0], rtol=1e-6)

@@ -48,6 +48,51 @@ from deltaw.keras.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from deltaw.keras.layers.preprocessing import (
+    AugMix,
+    AutoContrast,
+    CategoryEncoding,
+    CenterCrop,
+    ContrastLimitedAdaptiveHistogramEqualization,
+    CutMix,
+    Discretization,
+    Equalization,
+    HashedCrossing,
+    Hashing,
+    IntegerLookup,
+    MaxNumBoundingBoxes,
+    MelSpectrogram,
+    MixUp,
+    Normalization,
+    Pipeline,
+    RandAugment,
+    RandomBrightness,
+    RandomColorDegeneration,
+    RandomColorJitter,
+    RandomContrast,
+    RandomCrop,
+    RandomElasticTransform,
+    RandomErasing,
+    RandomFlip,
+    RandomGaussianBlur,
+    RandomGrayscale,
+    RandomHue,
+    RandomInvert,
+    RandomPerspective,
+    RandomPosterization,
+    RandomRotation,
+    RandomSaturation,
+    RandomSharpness,
+    RandomShear,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+    Resizing,
+    Solarization,
+    STFTSpectrogram,
+    StringLookup,
+    TextVectorization,
+)
 from deltaw.keras.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN, TimeDistributed
 from deltaw.keras.layers.regularization import Dropout
 from deltaw.keras.layers.reshaping import Flatten, Reshape
@@ -69,6 +114,15 @@ _CLASSES = (
     # sequence layers
     Embedding, Masking, SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed,
     MultiHeadAttention, Attention,
+    # preprocessing layers
+    Normalization, Rescaling, Resizing, CenterCrop, RandomFlip, RandomRotation, RandomZoom,
+    RandomTranslation, RandomCrop, RandomContrast, RandomBrightness, Discretization,
+    CategoryEncoding, Hashing, StringLookup, IntegerLookup, TextVectorization, RandomGrayscale,
+    RandomInvert, Solarization, AutoContrast, RandomHue, RandomSaturation, RandomSharpness,
+    RandomErasing, MelSpectrogram, STFTSpectrogram, Pipeline, RandomColorDegeneration,
+    RandomPosterization, RandomShear, Equalization, CutMix, MixUp, RandomGaussianBlur,
+    RandomColorJitter, RandomPerspective, RandAugment, HashedCrossing, AugMix,
+    RandomElasticTransform, MaxNumBoundingBoxes, ContrastLimitedAdaptiveHistogramEqualization,
     # operations recorded on KerasTensors (x + y, x[:, 0], keras.ops calls)
     OperationLayer,
 )
@@ -99,4 +153,15 @@ __all__ = [
     # sequence layers
     "Attention", "Bidirectional", "Embedding", "GRU", "LSTM", "Masking", "MultiHeadAttention",
     "SimpleRNN", "TimeDistributed",
+    # preprocessing layers
+    "CenterCrop", "Normalization", "RandomBrightness", "RandomContrast", "RandomCrop",
+    "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
+    "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
+    "TextVectorization", "AutoContrast", "RandomGrayscale", "RandomInvert", "Solarization",
+    "RandomHue", "RandomSaturation", "RandomSharpness", "RandomErasing",
+    "MelSpectrogram", "STFTSpectrogram", "Pipeline", "RandomColorDegeneration",
+    "RandomPosterization", "RandomShear", "Equalization", "CutMix", "MixUp",
+    "RandomGaussianBlur", "RandomColorJitter", "RandomPerspective", "RandAugment",
+    "HashedCrossing", "AugMix", "RandomElasticTransform", "MaxNumBoundingBoxes",
+    "ContrastLimitedAdaptiveHistogramEqualization",
 ]

@@ -172,7 +172,7 @@ class Layer:
                              f"got {name!r}.")
         self._name = name or backend.unique_name(arguments.to_snake_case(type(self).__name__))
         self._dtype = backend.standardize_dtype(dtype)
-        self._np_dtype = np.dtype(self._dtype)
+        self._np_dtype = np.dtype(str if self._dtype == "string" else self._dtype)
         self.trainable = trainable
         if activity_regularizer is not None:
             self.activity_regularizer = regularizers.get(activity_regularizer)

@@ -12,6 +12,9 @@ runs eagerly, every step:
 - a model class, train_step, compute_loss or layer that is not deltaw's own, or a layer holding
   a function that is not (a custom activation or regularizer): its Python may branch on the
   values, which a recording cannot see; a loss that is not built in;
+- a layer with `_computes_outside_ops = True` (the preprocessing layers that draw at random or
+  compute on arrays: what they feed on is a constant of the recording, even if two batches
+  happened to give the same one);
 - `compile(run_eagerly=True)`, anomaly detection (`fit(on_nonfinite='raise')`);
 - a signature whose two recordings differ (a mask or statistic computed from the data outside
   the ops): it is never replayed.
@@ -147,6 +150,7 @@ def replayable(model, training=True) -> bool:
             or not _ours(cls) or not _ours(cls.call)):
         return False
     if not all(_ours(type(layer)) and _ours(type(layer).call) and _own_callables(layer)
+               and not getattr(layer, "_computes_outside_ops", False)
                for layer in model._flatten_layers(include_self=False)):
         return False
     return _builtin_loss(model._compile_loss._user_loss)
