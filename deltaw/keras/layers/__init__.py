@@ -5,6 +5,7 @@ resolves a config's `class_name` through `custom_objects` and then this dict onl
 causes an import by name. A new layer family adds its classes to `_CLASSES` below.
 """
 
+from deltaw.keras.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from deltaw.keras.layers.attention import Attention, MultiHeadAttention
 from deltaw.keras.layers.convolutional import (
     Conv1D,
@@ -18,12 +19,19 @@ from deltaw.keras.layers.embedding import Embedding
 from deltaw.keras.layers.input_spec import InputSpec
 from deltaw.keras.layers.keras_tensor import KerasTensor
 from deltaw.keras.layers.layer import Layer
-from deltaw.keras.layers.layer_norm import GroupNormalization, LayerNormalization
+from deltaw.keras.layers.lambda_layer import Identity, Lambda
+from deltaw.keras.layers.layer_norm import (
+    GroupNormalization,
+    LayerNormalization,
+    RMSNormalization,
+    UnitNormalization,
+)
 from deltaw.keras.layers.masking import Masking
 from deltaw.keras.layers.merging import (
     Add,
     Average,
     Concatenate,
+    Dot,
     Maximum,
     Minimum,
     Multiply,
@@ -31,11 +39,13 @@ from deltaw.keras.layers.merging import (
     add,
     average,
     concatenate,
+    dot,
     maximum,
     minimum,
     multiply,
     subtract,
 )
+from deltaw.keras.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from deltaw.keras.layers.normalization import BatchNormalization
 from deltaw.keras.layers.pooling import (
     AveragePooling1D,
@@ -48,10 +58,18 @@ from deltaw.keras.layers.pooling import (
     MaxPooling2D,
 )
 from deltaw.keras.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN, TimeDistributed
-from deltaw.keras.layers.regularization import Dropout
-from deltaw.keras.layers.reshaping import Flatten, Reshape
+from deltaw.keras.layers.regularization import ActivityRegularization, Dropout
+from deltaw.keras.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from deltaw.keras.layers.reshaping_image import Cropping2D, UpSampling2D, ZeroPadding2D
-from deltaw.keras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from deltaw.keras.layers.reshaping_nd import (
+    Cropping1D,
+    Cropping3D,
+    UpSampling1D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding3D,
+)
+from deltaw.keras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 
 _CLASSES = (
     Layer, InputLayer, Dense, Activation,
@@ -68,6 +86,11 @@ _CLASSES = (
     # sequence layers
     Embedding, Masking, SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed,
     MultiHeadAttention, Attention,
+    # activation, core, reshaping, merging, noise and normalization layers (issue 11)
+    ReLU, LeakyReLU, PReLU, ELU, Softmax, Identity, Lambda, Permute, RepeatVector, Dot,
+    Cropping1D, Cropping3D, ZeroPadding1D, ZeroPadding3D, UpSampling1D, UpSampling3D,
+    GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization, UnitNormalization,
+    RMSNormalization, SpatialDropout3D,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -96,4 +119,9 @@ __all__ = [
     # sequence layers
     "Attention", "Bidirectional", "Embedding", "GRU", "LSTM", "Masking", "MultiHeadAttention",
     "SimpleRNN", "TimeDistributed",
+    # activation, core, reshaping, merging, noise and normalization layers (issue 11)
+    "ActivityRegularization", "AlphaDropout", "Cropping1D", "Cropping3D", "Dot", "ELU",
+    "GaussianDropout", "GaussianNoise", "Identity", "Lambda", "LeakyReLU", "PReLU", "Permute",
+    "RMSNormalization", "ReLU", "RepeatVector", "Softmax", "SpatialDropout3D",
+    "UnitNormalization", "UpSampling1D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding3D", "dot",
 ]

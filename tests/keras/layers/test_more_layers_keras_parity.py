@@ -1,0 +1,139 @@
+"""The layers added for issue 11 against Keras 3 (PyTorch backend): outputs, weights, configs.
+
+Each case builds the same layer in both libraries on the same input, gives Keras' layer random
+weights and copies them into deltaw's with `set_weights` (so names, order and shapes must
+agree), and compares outputs to float32 rounding, output shapes and config keys. Keras' own
+config must load into deltaw. Skipped without keras/torch.
+"""
+
+from tests.keras import keras_reference as kr  # selects the torch backend; import before keras
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import deltaw.keras as dk  # noqa: E402
+
+with kr.quiet():
+    keras = pytest.importorskip("keras")
+kr.require_torch_backend(keras)
+
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore::UserWarning")]
+
+# (id, class name, constructor kwargs, input shape or list of shapes)
+CASES = [
+    ("relu", "ReLU", {}, (3, 5)),
+    ("relu-options", "ReLU", {"max_value": 1.5, "negative_slope": 0.1, "threshold": 0.3},
+     (3, 5)),
+    ("leaky-relu", "LeakyReLU", {}, (3, 5)),
+    ("leaky-relu-slope", "LeakyReLU", {"negative_slope": 0.05}, (3, 5)),
+    ("prelu", "PReLU", {}, (2, 3, 4)),
+    ("prelu-shared", "PReLU", {"shared_axes": [1, 2]}, (2, 3, 4, 2)),
+    ("elu", "ELU", {"alpha": 0.7}, (3, 5)),
+    ("softmax", "Softmax", {}, (3, 5)),
+    ("softmax-axis", "Softmax", {"axis": 1}, (2, 3, 4)),
+    ("softmax-axes", "Softmax", {"axis": [1, 2]}, (2, 3, 4)),
+    ("identity", "Identity", {}, (2, 3)),
+    ("permute", "Permute", {"dims": (3, 1, 2)}, (2, 3, 4, 5)),
+    ("repeat-vector", "RepeatVector", {"n": 3}, (2, 4)),
+    ("dot", "Dot", {"axes": 1}, [(2, 4), (2, 4)]),
+    ("dot-3d", "Dot", {"axes": (2, 2)}, [(2, 3, 4), (2, 5, 4)]),
+    ("dot-normalize", "Dot", {"axes": -1, "normalize": True}, [(2, 3, 4), (2, 5, 4)]),
+    ("dot-mixed", "Dot", {"axes": [1, 2]}, [(2, 3, 4), (2, 5, 3)]),
+    ("cropping1d", "Cropping1D", {"cropping": (1, 2)}, (2, 6, 3)),
+    ("cropping3d", "Cropping3D", {"cropping": ((1, 0), (0, 2), 1)}, (2, 4, 5, 6, 2)),
+    ("zeropadding1d", "ZeroPadding1D", {"padding": (2, 1)}, (2, 3, 2)),
+    ("zeropadding3d", "ZeroPadding3D", {"padding": (1, 2, (0, 1))}, (1, 2, 3, 2, 2)),
+    ("upsampling1d", "UpSampling1D", {"size": 3}, (2, 4, 2)),
+    ("upsampling3d", "UpSampling3D", {"size": (2, 1, 3)}, (1, 2, 3, 2, 2)),
+    ("gaussian-noise", "GaussianNoise", {"stddev": 0.2}, (2, 3)),
+    ("gaussian-dropout", "GaussianDropout", {"rate": 0.3}, (2, 3)),
+    ("alpha-dropout", "AlphaDropout", {"rate": 0.3}, (2, 3)),
+    ("activity-regularization", "ActivityRegularization", {"l1": 0.1, "l2": 0.2}, (2, 3)),
+    ("unit-norm", "UnitNormalization", {}, (2, 3, 4)),
+    ("unit-norm-axes", "UnitNormalization", {"axis": [1, 2]}, (2, 3, 4)),
+    ("rms-norm", "RMSNormalization", {}, (2, 3, 4)),
+    ("rms-norm-axes", "RMSNormalization", {"axis": [-2, -1], "epsilon": 1e-3}, (2, 3, 4)),
+    ("spatial-dropout3d", "SpatialDropout3D", {"rate": 0.3}, (1, 2, 2, 2, 3)),
+]
+
+
+def _inputs(shape, rng):
+    if isinstance(shape, list):
+        return [rng.normal(size=s).astype(np.float32) for s in shape]
+    return rng.normal(size=shape).astype(np.float32)
+
+
+def _symbolic_shape(shape):
+    if isinstance(shape, list):
+        return [(None, *s[1:]) for s in shape]
+    return (None, *shape[1:])
+
+
+@pytest.mark.parametrize("cls_name, kwargs, shape", [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_layer_matches_keras(cls_name, kwargs, shape):
+    rng = np.random.default_rng(0)
+    x = _inputs(shape, rng)
+    with kr.quiet():
+        k_layer = getattr(keras.layers, cls_name)(**kwargs)
+        expected = kr.to_numpy(k_layer(x))
+    d_layer = getattr(dk.layers, cls_name)(**kwargs)
+    d_layer(x)
+    if k_layer.weights:
+        with kr.quiet():
+            k_layer.set_weights([rng.normal(size=w.shape).astype(np.float32)
+                                 for w in k_layer.get_weights()])
+            expected = kr.to_numpy(k_layer(x))
+    kr.copy_weights(k_layer, d_layer)
+    got = d_layer(x).numpy()
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    sym = _symbolic_shape(shape)
+    assert tuple(d_layer.compute_output_shape(sym)) == tuple(k_layer.compute_output_shape(sym))
+    if cls_name == "ActivityRegularization":
+        np.testing.assert_allclose(d_layer.losses[0].numpy(), kr.to_numpy(k_layer.losses[0]),
+                                   rtol=1e-5)
+
+
+@pytest.mark.parametrize("cls_name, kwargs, shape", [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_config_has_keras_keys_and_loads_keras_config(cls_name, kwargs, shape):
+    with kr.quiet():
+        k_config = getattr(keras.layers, cls_name)(**kwargs).get_config()
+    d_config = getattr(dk.layers, cls_name)(**kwargs).get_config()
+    assert set(k_config) - set(d_config) <= {"activity_regularizer"}
+    assert set(d_config) - set(k_config) <= {"name", "trainable"}
+    restored = getattr(dk.layers, cls_name).from_config(k_config)      # Keras' config loads
+    for key, value in d_config.items():
+        if key not in ("name", "dtype") and not isinstance(value, dict):
+            assert restored.get_config()[key] == value, key
+
+
+def test_softmax_mask_matches_keras():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    mask = rng.random((2, 3, 4)) > 0.3
+    with kr.quiet():
+        expected = kr.to_numpy(keras.layers.Softmax()(x, mask=mask))
+    np.testing.assert_allclose(dk.layers.Softmax()(x, mask=mask).numpy(), expected, atol=1e-6)
+
+
+def test_lambda_config_names_the_function_as_keras():
+    def double(x):
+        return x * 2
+
+    with kr.quiet():
+        k_config = keras.layers.Lambda(double).get_config()
+    d_config = dk.layers.Lambda(double).get_config()
+    assert set(k_config) - set(d_config) == set()
+    assert d_config["function"]["config"] == k_config["function"]["config"] == "double"
+    restored = dk.layers.Lambda.from_config(k_config, custom_objects={"double": double})
+    np.testing.assert_array_equal(restored(np.ones((1, 2))).numpy(), [[2.0, 2.0]])
+
+
+def test_keras_lambda_bytecode_config_is_refused():
+    with kr.quiet():
+        k_config = keras.layers.Lambda(lambda x: x + 1).get_config()
+    with pytest.raises(ValueError, match="bytecode"):
+        dk.layers.Lambda.from_config(k_config)
