@@ -14,6 +14,13 @@ from deltaw.keras.layers.convolutional import (
     DepthwiseConv2D,
     SeparableConv2D,
 )
+from deltaw.keras.layers.convolutional_nd import (
+    Conv1DTranspose,
+    Conv3D,
+    Conv3DTranspose,
+    DepthwiseConv1D,
+    SeparableConv1D,
+)
 from deltaw.keras.layers.core import Activation, Dense, Input, InputLayer
 from deltaw.keras.layers.embedding import Embedding
 from deltaw.keras.layers.input_spec import InputSpec
@@ -50,12 +57,24 @@ from deltaw.keras.layers.normalization import BatchNormalization
 from deltaw.keras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
     MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
+)
+from deltaw.keras.layers.pooling_adaptive import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
 )
 from deltaw.keras.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN, TimeDistributed
 from deltaw.keras.layers.regularization import ActivityRegularization, Dropout
@@ -91,6 +110,10 @@ _CLASSES = (
     Cropping1D, Cropping3D, ZeroPadding1D, ZeroPadding3D, UpSampling1D, UpSampling3D,
     GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization, UnitNormalization,
     RMSNormalization, SpatialDropout3D,
+    Conv1DTranspose, Conv3D, Conv3DTranspose, DepthwiseConv1D, SeparableConv1D, MaxPooling3D,
+    AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D, AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D, AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -102,6 +125,11 @@ MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, Average
     AveragePooling2D
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+Convolution3D, Convolution1DTranspose, Convolution3DTranspose = Conv3D, Conv1DTranspose, \
+    Conv3DTranspose
+SeparableConvolution1D = SeparableConv1D
+MaxPool3D, AvgPool3D = MaxPooling3D, AveragePooling3D
+GlobalAvgPool3D, GlobalMaxPool3D = GlobalAveragePooling3D, GlobalMaxPooling3D
 
 __all__ = [
     "LAYERS", "Activation", "Add", "Average", "BatchNormalization", "Concatenate", "Dense",
@@ -124,4 +152,10 @@ __all__ = [
     "GaussianDropout", "GaussianNoise", "Identity", "Lambda", "LeakyReLU", "PReLU", "Permute",
     "RMSNormalization", "ReLU", "RepeatVector", "Softmax", "SpatialDropout3D",
     "UnitNormalization", "UpSampling1D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding3D", "dot",
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AveragePooling3D",
+    "AvgPool3D", "Conv1DTranspose", "Conv3D", "Conv3DTranspose", "Convolution1DTranspose",
+    "Convolution3D", "Convolution3DTranspose", "DepthwiseConv1D", "GlobalAvgPool3D",
+    "GlobalAveragePooling3D", "GlobalMaxPool3D", "GlobalMaxPooling3D", "MaxPool3D",
+    "MaxPooling3D", "SeparableConv1D", "SeparableConvolution1D",
 ]
