@@ -6,7 +6,12 @@ causes an import by name. A new layer family adds its classes to `_CLASSES` belo
 """
 
 from deltaw.keras.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from deltaw.keras.layers.attention import Attention, MultiHeadAttention
+from deltaw.keras.layers.attention import (
+    AdditiveAttention,
+    Attention,
+    GroupedQueryAttention,
+    MultiHeadAttention,
+)
 from deltaw.keras.layers.convolutional import (
     Conv1D,
     Conv2D,
@@ -22,6 +27,7 @@ from deltaw.keras.layers.convolutional_nd import (
     SeparableConv1D,
 )
 from deltaw.keras.layers.core import Activation, Dense, Input, InputLayer
+from deltaw.keras.layers.einsum_dense import EinsumDense
 from deltaw.keras.layers.embedding import Embedding
 from deltaw.keras.layers.input_spec import InputSpec
 from deltaw.keras.layers.keras_tensor import KerasTensor
@@ -114,9 +120,12 @@ _CLASSES = (
     AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D, AdaptiveAveragePooling1D,
     AdaptiveAveragePooling2D, AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
     AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
+    EinsumDense, AdditiveAttention, GroupedQueryAttention,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
+GroupQueryAttention = GroupedQueryAttention  # Keras 3 exports it under both names
+LAYERS["GroupQueryAttention"] = GroupedQueryAttention
 
 # Keras' alternative names of the vision layers (the same classes).
 Convolution1D, Convolution2D, Convolution2DTranspose = Conv1D, Conv2D, Conv2DTranspose
@@ -158,4 +167,5 @@ __all__ = [
     "Convolution3D", "Convolution3DTranspose", "DepthwiseConv1D", "GlobalAvgPool3D",
     "GlobalAveragePooling3D", "GlobalMaxPool3D", "GlobalMaxPooling3D", "MaxPool3D",
     "MaxPooling3D", "SeparableConv1D", "SeparableConvolution1D",
+    "AdditiveAttention", "EinsumDense", "GroupQueryAttention", "GroupedQueryAttention",
 ]

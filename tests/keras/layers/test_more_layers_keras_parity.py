@@ -95,6 +95,23 @@ CASES = [
     ("adaptive-max2d", "AdaptiveMaxPooling2D", {"output_size": 3}, (2, 7, 5, 2)),
     ("adaptive-avg3d", "AdaptiveAveragePooling3D", {"output_size": (2, 2, 3)}, (1, 5, 4, 4, 2)),
     ("adaptive-max3d", "AdaptiveMaxPooling3D", {"output_size": 2}, (1, 3, 5, 4, 2)),
+    # dense and attention
+    ("einsum-dense", "EinsumDense", {"equation": "ab,bc->ac", "output_shape": 4,
+                                     "bias_axes": "c"}, (3, 5)),
+    ("einsum-dense-3d", "EinsumDense", {"equation": "abc,cde->abde",
+                                        "output_shape": (None, 4, 2), "bias_axes": "de",
+                                        "activation": "relu"}, (2, 3, 5)),
+    ("einsum-dense-left-ellipsis", "EinsumDense", {"equation": "...b,bc->...c",
+                                                   "output_shape": 3, "bias_axes": "c"},
+     (2, 4, 5)),
+    ("einsum-dense-right-ellipsis", "EinsumDense", {"equation": "ab...,bc->ac...",
+                                                    "output_shape": 4, "bias_axes": "c"},
+     (2, 3, 5)),
+    ("einsum-dense-no-bias", "EinsumDense", {"equation": "abc,cd->abd",
+                                             "output_shape": (None, 6)}, (2, 3, 4)),
+    ("additive-attention", "AdditiveAttention", {}, [(2, 3, 4), (2, 5, 4)]),
+    ("additive-attention-key", "AdditiveAttention", {"use_scale": False},
+     [(2, 3, 4), (2, 5, 4), (2, 5, 4)]),
 ]
 
 
@@ -142,7 +159,7 @@ def test_config_has_keras_keys_and_loads_keras_config(cls_name, kwargs, shape):
     with kr.quiet():
         k_config = getattr(keras.layers, cls_name)(**kwargs).get_config()
     d_config = getattr(dk.layers, cls_name)(**kwargs).get_config()
-    assert set(k_config) - set(d_config) <= {"activity_regularizer"}
+    assert set(k_config) - set(d_config) <= {"activity_regularizer", "quantization_config"}
     assert set(d_config) - set(k_config) <= {"name", "trainable"}
     restored = getattr(dk.layers, cls_name).from_config(k_config)      # Keras' config loads
     for key, value in d_config.items():
@@ -177,3 +194,54 @@ def test_keras_lambda_bytecode_config_is_refused():
         k_config = keras.layers.Lambda(lambda x: x + 1).get_config()
     with pytest.raises(ValueError, match="bytecode"):
         dk.layers.Lambda.from_config(k_config)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"head_dim": 4, "num_query_heads": 4, "num_key_value_heads": 2},
+    {"head_dim": 3, "num_query_heads": 2, "num_key_value_heads": 1, "use_gate": True,
+     "use_bias": False},
+    {"head_dim": 2, "num_query_heads": 3, "num_key_value_heads": 3, "sliding_window": 2},
+], ids=["grouped", "gate-no-bias", "sliding"])
+def test_grouped_query_attention_matches_keras(kwargs):
+    rng = np.random.default_rng(2)
+    q = rng.normal(size=(2, 3, 6)).astype(np.float32)
+    v = rng.normal(size=(2, 4, 5)).astype(np.float32)
+    mask = rng.random((2, 4)) > 0.2
+    mask[:, 0] = True                       # every query sees a key (see the deviation)
+    with kr.quiet():
+        k_layer = keras.layers.GroupQueryAttention(**kwargs)
+        k_layer(q, v)
+        k_layer.set_weights([rng.normal(size=w.shape).astype(np.float32) * 0.5
+                             for w in k_layer.get_weights()])
+        expected, k_scores = (kr.to_numpy(t) for t in k_layer(
+            q, v, value_mask=mask, return_attention_scores=True))
+        causal = kr.to_numpy(k_layer(q, q[:, :, :5], use_causal_mask=True))
+        k_config = k_layer.get_config()
+    d_layer = dk.layers.GroupQueryAttention(**kwargs)
+    d_layer(q, v)
+    kr.copy_weights(k_layer, d_layer)
+    got, d_scores = d_layer(q, v, value_mask=mask, return_attention_scores=True)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(d_scores.numpy(), k_scores, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(d_layer(q, q[:, :, :5], use_causal_mask=True).numpy(), causal,
+                               rtol=1e-5, atol=1e-5)
+    d_config = d_layer.get_config()
+    assert set(k_config) - set(d_config) <= {"flash_attention"}
+    assert set(d_config) - set(k_config) == set()
+    restored = dk.layers.GroupQueryAttention.from_config(k_config)
+    assert restored.get_config()["num_key_value_heads"] == kwargs["num_key_value_heads"]
+    assert type(k_layer).__name__ == type(d_layer).__name__ == "GroupedQueryAttention"
+
+
+def test_additive_attention_masks_match_keras():
+    rng = np.random.default_rng(3)
+    q, v = (rng.normal(size=s).astype(np.float32) for s in ((2, 3, 4), (2, 5, 4)))
+    mask = [np.array([[1, 1, 0], [1, 1, 1]], bool), np.array([[1, 0, 1, 1, 0], [1] * 5], bool)]
+    with kr.quiet():
+        k_layer = keras.layers.AdditiveAttention()
+        expected = kr.to_numpy(k_layer([q, v], mask=mask))
+    d_layer = dk.layers.AdditiveAttention()
+    d_layer([q, v])
+    kr.copy_weights(k_layer, d_layer)
+    np.testing.assert_allclose(d_layer([q, v], mask=mask).numpy(), expected, rtol=1e-5,
+                               atol=1e-6)
