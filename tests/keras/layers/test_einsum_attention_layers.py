@@ -48,7 +48,8 @@ def test_einsum_dense_fans_come_from_the_equation():
 @pytest.mark.parametrize("kwargs, shape, message", [
     ({"equation": "ab,bc", "output_shape": 4}, (2, 3), r"equation must have the form"),
     ({"equation": "...ab,bc->ac...", "output_shape": 4}, (2, 3), r"equation must have the form"),
-    ({"equation": "ab,bc->ac", "output_shape": 4}, (2, 3, 4), r"the equation's input spec 'ab' has 2 axes; expected an input of that rank"),
+    ({"equation": "ab,bc->ac", "output_shape": 4}, (2, 3, 4),
+     r"the equation's input spec 'ab' has 2 axes; expected an input of that rank"),
     ({"equation": "ab,bc->acd", "output_shape": (4, 2)}, (2, 3),
      r"output axis 'd' appears in neither"),
     ({"equation": "ab,bcd->ac", "output_shape": 4}, (2, 3), r"kernel axis 'd' appears in"),
