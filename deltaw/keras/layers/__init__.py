@@ -82,7 +82,14 @@ from deltaw.keras.layers.pooling_adaptive import (
     AdaptiveMaxPooling2D,
     AdaptiveMaxPooling3D,
 )
-from deltaw.keras.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN, TimeDistributed
+from deltaw.keras.layers.recurrent import (
+    GRU,
+    LSTM,
+    Bidirectional,
+    SimpleRNN,
+    TimeDistributed,
+    Wrapper,
+)
 from deltaw.keras.layers.regularization import ActivityRegularization, Dropout
 from deltaw.keras.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from deltaw.keras.layers.reshaping_image import Cropping2D, UpSampling2D, ZeroPadding2D
@@ -94,6 +101,7 @@ from deltaw.keras.layers.reshaping_nd import (
     ZeroPadding1D,
     ZeroPadding3D,
 )
+from deltaw.keras.layers.spectral_normalization import SpectralNormalization
 from deltaw.keras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 
 _CLASSES = (
@@ -120,7 +128,7 @@ _CLASSES = (
     AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D, AdaptiveAveragePooling1D,
     AdaptiveAveragePooling2D, AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
     AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
-    EinsumDense, AdditiveAttention, GroupedQueryAttention,
+    EinsumDense, AdditiveAttention, GroupedQueryAttention, Wrapper, SpectralNormalization,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -168,4 +176,5 @@ __all__ = [
     "GlobalAveragePooling3D", "GlobalMaxPool3D", "GlobalMaxPooling3D", "MaxPool3D",
     "MaxPooling3D", "SeparableConv1D", "SeparableConvolution1D",
     "AdditiveAttention", "EinsumDense", "GroupQueryAttention", "GroupedQueryAttention",
+    "SpectralNormalization", "Wrapper",
 ]

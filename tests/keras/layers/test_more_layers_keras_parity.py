@@ -245,3 +245,31 @@ def test_additive_attention_masks_match_keras():
     kr.copy_weights(k_layer, d_layer)
     np.testing.assert_allclose(d_layer([q, v], mask=mask).numpy(), expected, rtol=1e-5,
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("make, x", [
+    (lambda lib: lib.layers.Dense(4), np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)),
+    (lambda lib: lib.layers.Conv2D(2, 2), np.linspace(-1, 1, 36, dtype=np.float32).reshape(
+        1, 3, 4, 3)),
+], ids=["dense", "conv2d"])
+def test_spectral_normalization_matches_keras(make, x):
+    with kr.quiet():
+        k_layer = keras.layers.SpectralNormalization(make(keras), power_iterations=2)
+        k_layer(x)
+    d_layer = dk.layers.SpectralNormalization(make(dk), power_iterations=2)
+    d_layer(x)
+    kr.copy_weights(k_layer, d_layer)
+    for _ in range(2):
+        with kr.quiet():
+            expected = kr.to_numpy(k_layer(x, training=True))
+        np.testing.assert_allclose(d_layer(x, training=True).numpy(), expected, rtol=1e-5,
+                                   atol=1e-6)
+    with kr.quiet():
+        k_weights = [kr.to_numpy(w) for w in k_layer.get_weights()]
+        k_config = k_layer.get_config()
+    for got, want in zip(d_layer.get_weights(), k_weights, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    d_config = d_layer.get_config()
+    assert set(k_config) == set(d_config)
+    restored = dk.layers.SpectralNormalization.from_config(k_config)
+    assert restored.power_iterations == 2 and type(restored.layer) is type(d_layer.layer)
