@@ -21,18 +21,22 @@ def sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
 def _reverse_topological(root: Node) -> list[Node]:
     """Nodes reachable from `root`, each after every node that consumes it.
 
-    Iterative, so a long chain cannot hit the recursion limit.
+    Iterative, so a long chain cannot hit the recursion limit. A node is marked when it is
+    expanded, not when it is pushed: marking at push time let a node reached by two paths
+    (y in `y + y * 2`) be finished before one of its consumers, whose gradient was then lost.
     """
-    order, visited, stack = [], {root}, [(root, False)]
+    order, visited, stack = [], set(), [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
+        if node in visited:
+            continue
+        visited.add(node)
         stack.append((node, True))
         for parent in node.parents:
             if type(parent) is Node and parent not in visited:
-                visited.add(parent)
                 stack.append((parent, False))
     order.reverse()
     return order
