@@ -85,8 +85,13 @@ from deltaw.keras.layers.pooling_adaptive import (
 from deltaw.keras.layers.recurrent import (
     GRU,
     LSTM,
+    RNN,
     Bidirectional,
+    GRUCell,
+    LSTMCell,
     SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
     TimeDistributed,
     Wrapper,
 )
@@ -129,6 +134,7 @@ _CLASSES = (
     AdaptiveAveragePooling2D, AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
     AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
     EinsumDense, AdditiveAttention, GroupedQueryAttention, Wrapper, SpectralNormalization,
+    RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -176,5 +182,6 @@ __all__ = [
     "GlobalAveragePooling3D", "GlobalMaxPool3D", "GlobalMaxPooling3D", "MaxPool3D",
     "MaxPooling3D", "SeparableConv1D", "SeparableConvolution1D",
     "AdditiveAttention", "EinsumDense", "GroupQueryAttention", "GroupedQueryAttention",
-    "SpectralNormalization", "Wrapper",
+    "SpectralNormalization", "Wrapper", "GRUCell", "LSTMCell", "RNN", "SimpleRNNCell",
+    "StackedRNNCells",
 ]

@@ -273,3 +273,50 @@ def test_spectral_normalization_matches_keras(make, x):
     assert set(k_config) == set(d_config)
     restored = dk.layers.SpectralNormalization.from_config(k_config)
     assert restored.power_iterations == 2 and type(restored.layer) is type(d_layer.layer)
+
+
+def _cells(lib, kind):
+    L = lib.layers
+    return {
+        "simple": lambda: L.SimpleRNNCell(3),
+        "lstm": lambda: L.LSTMCell(3),
+        "gru": lambda: L.GRUCell(3),
+        "gru-reset-before": lambda: L.GRUCell(3, reset_after=False, activation="relu"),
+        "stacked": lambda: [L.LSTMCell(3), L.SimpleRNNCell(2)],
+    }[kind]()
+
+
+@pytest.mark.parametrize("kind", ["simple", "lstm", "gru", "gru-reset-before", "stacked"])
+@pytest.mark.parametrize("options", [
+    {"return_sequences": True},
+    {"return_state": True, "go_backwards": True},
+    {"return_sequences": True, "zero_output_for_mask": True},
+], ids=["sequences", "state-backwards", "zero-masked"])
+def test_rnn_with_cells_matches_keras(kind, options):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2, 5, 4)).astype(np.float32)
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    with kr.quiet():
+        k_layer = keras.layers.RNN(_cells(keras, kind), **options)
+        k_layer(x)
+        k_layer.set_weights([rng.normal(size=w.shape).astype(np.float32) * 0.5
+                             for w in k_layer.get_weights()])
+        expected = [kr.to_numpy(t) for t in keras.tree.flatten(k_layer(x, mask=mask))]
+        k_config = k_layer.get_config()
+    d_layer = dk.layers.RNN(_cells(dk, kind), **options)
+    d_layer(x)
+    kr.copy_weights(k_layer, d_layer)
+    got = [t.numpy() for t in dk.layers.nest.flatten(d_layer(x, mask=mask))]
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5)
+    assert set(k_config) == set(d_config := d_layer.get_config())
+    cell_configs = k_config["cell"]["config"].get("cells") or [k_config["cell"]]
+    d_cells = d_config["cell"]["config"].get("cells") or [d_config["cell"]]
+    for k_cell, d_cell in zip(cell_configs, d_cells, strict=True):
+        assert set(k_cell["config"]) - set(d_cell["config"]) == set()
+    restored = dk.layers.RNN.from_config(k_config)
+    restored(x)
+    restored.set_weights(d_layer.get_weights())
+    np.testing.assert_allclose(dk.layers.nest.flatten(restored(x, mask=mask))[0].numpy(),
+                               expected[0], rtol=1e-5, atol=1e-5)
