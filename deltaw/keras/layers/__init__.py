@@ -28,7 +28,7 @@ from deltaw.keras.layers.convolutional_nd import (
 )
 from deltaw.keras.layers.core import Activation, Dense, Input, InputLayer
 from deltaw.keras.layers.einsum_dense import EinsumDense
-from deltaw.keras.layers.embedding import Embedding
+from deltaw.keras.layers.embedding import Embedding, ReversibleEmbedding
 from deltaw.keras.layers.input_spec import InputSpec
 from deltaw.keras.layers.keras_tensor import KerasTensor
 from deltaw.keras.layers.layer import Layer
@@ -134,7 +134,7 @@ _CLASSES = (
     AdaptiveAveragePooling2D, AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
     AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
     EinsumDense, AdditiveAttention, GroupedQueryAttention, Wrapper, SpectralNormalization,
-    RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
+    RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, ReversibleEmbedding,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -183,5 +183,5 @@ __all__ = [
     "MaxPooling3D", "SeparableConv1D", "SeparableConvolution1D",
     "AdditiveAttention", "EinsumDense", "GroupQueryAttention", "GroupedQueryAttention",
     "SpectralNormalization", "Wrapper", "GRUCell", "LSTMCell", "RNN", "SimpleRNNCell",
-    "StackedRNNCells",
+    "StackedRNNCells", "ReversibleEmbedding",
 ]

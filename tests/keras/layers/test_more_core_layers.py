@@ -196,3 +196,28 @@ def test_identity_passes_structures_and_masks():
     out = L.Identity()([a, b])
     assert [o.shape for o in out] == [(1, 2), (1, 3)]
     assert L.Identity().compute_mask(a, mask="m") == "m"
+
+
+def test_reversible_embedding_both_directions():
+    layer = L.ReversibleEmbedding(6, 3)
+    ids = np.array([[1, 5], [0, 2]])
+    vectors = layer(ids)
+    logits = layer(vectors, reverse=True)
+    table = layer.embeddings.numpy()
+    np.testing.assert_allclose(logits.numpy(), table[ids] @ table.T, rtol=1e-6)
+    assert [w.name for w in layer.weights] == ["embeddings"]
+    untied = L.ReversibleEmbedding(6, 3, tie_weights=False, logit_soft_cap=0.5)
+    untied(ids)
+    assert [w.shape for w in untied.weights] == [(6, 3), (3, 6)]
+    capped = untied(np.full((1, 3), 10.0, np.float32), reverse=True).numpy()
+    assert np.all(np.abs(capped) <= 0.5)
+    x = dw.tensor(np.random.default_rng(0).normal(size=(2, 3)), requires_grad=True)
+    layer64 = L.ReversibleEmbedding(6, 3, dtype="float64", logit_soft_cap=2.0)
+    layer64(np.array([0]))
+    assert dw.gradcheck(lambda t: layer64(t, reverse=True), [x])
+    inp = L.Input((4,), dtype="int32")
+    assert layer(inp).shape == (None, 4, 3)
+    assert layer(layer(inp), reverse=True).shape == (None, 4, 6)
+    with pytest.raises(ValueError, match=r"ReversibleEmbedding '.*': reverse=True takes vectors "
+                                         r"of size output_dim=3"):
+        layer(np.ones((2, 5), np.float32), reverse=True)

@@ -320,3 +320,29 @@ def test_rnn_with_cells_matches_keras(kind, options):
     restored.set_weights(d_layer.get_weights())
     np.testing.assert_allclose(dk.layers.nest.flatten(restored(x, mask=mask))[0].numpy(),
                                expected[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"tie_weights": False, "logit_soft_cap": 2.0}],
+                         ids=["tied", "untied-capped"])
+def test_reversible_embedding_matches_keras(kwargs):
+    rng = np.random.default_rng(5)
+    ids = rng.integers(0, 7, size=(2, 3))
+    vectors = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    with kr.quiet():
+        k_layer = keras.layers.ReversibleEmbedding(7, 4, **kwargs)
+        k_layer(ids)
+        k_layer.set_weights([rng.normal(size=w.shape).astype(np.float32)
+                             for w in k_layer.get_weights()])
+        expected = kr.to_numpy(k_layer(ids))
+        expected_logits = kr.to_numpy(k_layer(vectors, reverse=True))
+        k_config = k_layer.get_config()
+    d_layer = dk.layers.ReversibleEmbedding(7, 4, **kwargs)
+    d_layer(ids)
+    kr.copy_weights(k_layer, d_layer)
+    np.testing.assert_allclose(d_layer(ids).numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(d_layer(vectors, reverse=True).numpy(), expected_logits,
+                               rtol=1e-5, atol=1e-6)
+    assert set(k_config) - set(d_config := d_layer.get_config()) <= {"quantization_config"}
+    assert set(d_config) - set(k_config) == set()
+    assert dk.layers.ReversibleEmbedding.from_config(k_config).tie_weights == \
+        kwargs.get("tie_weights", True)
