@@ -87,6 +87,9 @@ from deltaw.keras.layers.recurrent import (
     LSTM,
     RNN,
     Bidirectional,
+    ConvLSTM1D,
+    ConvLSTM2D,
+    ConvLSTM3D,
     GRUCell,
     LSTMCell,
     SimpleRNN,
@@ -134,7 +137,8 @@ _CLASSES = (
     AdaptiveAveragePooling2D, AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
     AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
     EinsumDense, AdditiveAttention, GroupedQueryAttention, Wrapper, SpectralNormalization,
-    RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, ReversibleEmbedding,
+    RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, ReversibleEmbedding, ConvLSTM1D,
+    ConvLSTM2D, ConvLSTM3D,
 )
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
@@ -183,5 +187,5 @@ __all__ = [
     "MaxPooling3D", "SeparableConv1D", "SeparableConvolution1D",
     "AdditiveAttention", "EinsumDense", "GroupQueryAttention", "GroupedQueryAttention",
     "SpectralNormalization", "Wrapper", "GRUCell", "LSTMCell", "RNN", "SimpleRNNCell",
-    "StackedRNNCells", "ReversibleEmbedding",
+    "StackedRNNCells", "ReversibleEmbedding", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
 ]

@@ -346,3 +346,35 @@ def test_reversible_embedding_matches_keras(kwargs):
     assert set(d_config) - set(k_config) == set()
     assert dk.layers.ReversibleEmbedding.from_config(k_config).tie_weights == \
         kwargs.get("tie_weights", True)
+
+
+@pytest.mark.parametrize("cls_name, kwargs, shape", [
+    ("ConvLSTM1D", {"filters": 2, "kernel_size": 2, "return_sequences": True}, (2, 3, 5, 2)),
+    ("ConvLSTM2D", {"filters": 3, "kernel_size": 3, "padding": "same", "return_state": True},
+     (1, 3, 4, 4, 2)),
+    ("ConvLSTM2D", {"filters": 2, "kernel_size": 2, "strides": 2, "go_backwards": True},
+     (2, 2, 5, 4, 1)),
+    ("ConvLSTM3D", {"filters": 2, "kernel_size": 2}, (1, 2, 3, 3, 3, 1)),
+], ids=["1d-sequences", "2d-same-state", "2d-stride-backwards", "3d"])
+def test_conv_lstm_matches_keras(cls_name, kwargs, shape):
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=shape).astype(np.float32)
+    with kr.quiet():
+        k_layer = getattr(keras.layers, cls_name)(**kwargs)
+        k_layer(x)
+        k_layer.set_weights([rng.normal(size=w.shape).astype(np.float32) * 0.3
+                             for w in k_layer.get_weights()])
+        expected = [kr.to_numpy(t) for t in keras.tree.flatten(k_layer(x))]
+        k_config = k_layer.get_config()
+    d_layer = getattr(dk.layers, cls_name)(**kwargs)
+    d_layer(x)
+    kr.copy_weights(k_layer, d_layer)
+    got = [t.numpy() for t in dk.layers.nest.flatten(d_layer(x))]
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5)
+    sym = (None, *shape[1:])
+    assert dk.layers.nest.flatten(d_layer.compute_output_shape(sym)) == \
+        dk.layers.nest.flatten(k_layer.compute_output_shape(sym))
+    assert set(k_config) == set(d_layer.get_config())
+    restored = getattr(dk.layers, cls_name).from_config(k_config)
+    assert restored.get_config()["kernel_size"] == d_layer.get_config()["kernel_size"]

@@ -150,3 +150,41 @@ def test_model_with_rnn_round_trips_through_json():
 def test_errors(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+@pytest.mark.parametrize("cls, kwargs, shape, out_shape", [
+    (L.ConvLSTM1D, {"filters": 2, "kernel_size": 2}, (2, 3, 4, 1), (2, 3, 2)),
+    (L.ConvLSTM2D, {"filters": 1, "kernel_size": 2, "padding": "same",
+                    "return_sequences": True}, (1, 2, 3, 3, 1), (1, 2, 3, 3, 1)),
+    (L.ConvLSTM3D, {"filters": 1, "kernel_size": 2}, (1, 2, 2, 3, 2, 1), (1, 1, 2, 1, 1)),
+], ids=["1d", "2d-same-sequences", "3d"])
+def test_conv_lstm_harness(cls, kwargs, shape, out_shape):
+    layer = check_layer(cls, kwargs, input_shape=shape, expected_output_shape=out_shape,
+                        expected_num_trainable_weights=3)
+    assert [w.name for w in layer.weights] == ["kernel", "recurrent_kernel", "bias"]
+    assert layer.filters == kwargs["filters"]
+
+
+def test_conv_lstm_is_an_lstm_for_one_by_one_kernels():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2, 3, 1, 1, 4)).astype(np.float32)  # 1x1 images: no spatial mixing
+    conv = L.ConvLSTM2D(3, 1, return_sequences=True)
+    lstm = L.LSTM(3, return_sequences=True)
+    conv(x)
+    lstm(x[:, :, 0, 0])
+    lstm.set_weights([w.reshape(w.shape[-2:]) if w.ndim > 2 else w
+                      for w in conv.get_weights()])
+    np.testing.assert_allclose(conv(x).numpy()[:, :, 0, 0], lstm(x[:, :, 0, 0]).numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: L.ConvLSTM2D(2, 3)(np.ones((1, 2, 5, 5))), r"expected ndim=5|rank 5"),
+    (lambda: L.ConvLSTM2D(2, 4)(np.ones((1, 2, 3, 3, 1))), r"the kernel is larger than the "
+                                                           r"input"),
+    (lambda: L.ConvLSTM1D(2, (2, 2)), r"kernel_size must be"),
+    (lambda: L.ConvLSTM3D(2, 2, padding="causal"), r"padding must be"),
+])
+def test_conv_lstm_errors(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
