@@ -410,7 +410,7 @@ class Attention(Layer):
 
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        where = f"Attention '{self.name}'"
+        where = f"{type(self).__name__} '{self.name}'"
         if score_mode not in ("dot", "concat"):
             raise ValueError(f"{where}: invalid score_mode {score_mode!r}; expected one of "
                              "'dot', 'concat'.")
@@ -427,7 +427,7 @@ class Attention(Layer):
         self.scale = self.concat_score_weight = None
 
     def _validate(self, inputs, mask=None):
-        where = f"Attention '{self.name}'"
+        where = f"{type(self).__name__} '{self.name}'"
         if not isinstance(inputs, list | tuple) or not 2 <= len(inputs) <= 3:
             got = f"{len(inputs)} inputs" if isinstance(inputs, list | tuple) \
                 else type(inputs).__name__

@@ -149,3 +149,9 @@ def test_grouped_query_attention_gradients():
 def test_grouped_query_attention_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         L.GroupQueryAttention(**kwargs)
+
+
+def test_additive_attention_errors_name_the_layer():
+    with pytest.raises(ValueError, match=r"AdditiveAttention 'add': expected a list \[query, "
+                                         r"value\] or \[query, value, key\]; got 1 inputs"):
+        L.AdditiveAttention(name="add")([np.ones((1, 2, 3))])
