@@ -6,12 +6,8 @@ causes an import by name. A new layer family adds its classes to `_CLASSES` belo
 """
 
 from deltaw.keras.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from deltaw.keras.layers.attention import (
-    AdditiveAttention,
-    Attention,
-    GroupedQueryAttention,
-    MultiHeadAttention,
-)
+from deltaw.keras.layers.attention import Attention, MultiHeadAttention
+from deltaw.keras.layers.attention_variants import AdditiveAttention, GroupedQueryAttention
 from deltaw.keras.layers.convolutional import (
     Conv1D,
     Conv2D,
