@@ -22,9 +22,8 @@ def _reverse_topological(root: Node) -> list[Node]:
     """Nodes reachable from `root`, each after every node that consumes it.
 
     Iterative, so a long chain cannot hit the recursion limit. A node is marked when it is
-    expanded, not when it is pushed: marking at push time let a node reached first as a direct
-    parent (in `a + a * 2`, `a` as add's parent) be finished before a consumer found later
-    (the multiply), which then sent its gradient after `a` had been processed.
+    expanded, not when it is pushed: marking at push time let a node reached by two paths
+    (y in `y + y * 2`) be finished before one of its consumers, whose gradient was then lost.
     """
     order, visited, stack = [], set(), [(root, False)]
     while stack:

@@ -61,6 +61,13 @@ from deltaw.nn.composed_losses import (
 from deltaw.nn.ctc import ctc_loss
 from deltaw.nn.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d, separable_conv2d
 from deltaw.nn.conv_fused import conv2d_bias_activation
+from deltaw.nn.conv_nd import (
+    conv1d_transpose,
+    conv3d,
+    conv3d_transpose,
+    depthwise_conv1d,
+    separable_conv1d,
+)
 from deltaw.nn.dense import dense
 from deltaw.nn.dropout import dropout
 from deltaw.nn.embedding import embedding
@@ -93,6 +100,12 @@ from deltaw.nn.pooling import (
     max_pool2d,
     upsampling2d,
 )
+from deltaw.nn.pooling import (
+    avg_pool3d,
+    global_average_pool3d,
+    global_max_pool3d,
+    max_pool3d,
+)
 from deltaw.nn.recurrent import gru, lstm, simple_rnn
 
 __all__ = [
@@ -123,4 +136,7 @@ __all__ = [
     "batch_norm", "batch_norm_train", "batch_norm_train_update", "batch_norm_train_with_stats",
     "layer_norm", "group_norm",
     "scaled_dot_product_attention", "embedding", "lstm", "gru", "simple_rnn",
+    # 1-D and 3-D convolutions and pooling (issue 11)
+    "conv1d_transpose", "conv3d", "conv3d_transpose", "depthwise_conv1d", "separable_conv1d",
+    "max_pool3d", "avg_pool3d", "global_average_pool3d", "global_max_pool3d",
 ]

@@ -321,7 +321,9 @@ def _prepare_conv(where, x, kernel, nd, strides, padding, dilation_rate, groups,
                   causal_ok=False):
     layouts = {1: ("(batch, steps, channels)", "(k, in_channels // groups, filters)"),
                2: ("(batch, height, width, channels)",
-                   "(kh, kw, in_channels // groups, filters)")}
+                   "(kh, kw, in_channels // groups, filters)"),
+               3: ("(batch, d1, d2, d3, channels)",
+                   "(k1, k2, k3, in_channels // groups, filters)")}
     _check_rank(where, x, kernel, nd, *layouts[nd])
     if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"{where}: groups must be a positive int; got groups={groups!r}.")
@@ -472,6 +474,35 @@ def _transpose_geometry(where, x_shape, kernel_shape, strides, dilation, padding
     return tuple(offsets), tuple(outs), tuple(buffers)
 
 
+def conv_transpose_forward(xp, where, nd, x, kernel, strides, padding, output_padding,
+                           dilation_rate):
+    """(output, saved) of an `nd`-D transposed convolution (conv2d_transpose's forward, shared
+    with conv3d_transpose); its backward is `conv_transpose_backward`."""
+    layouts = {2: ("(batch, height, width, channels)", "(kh, kw, filters, in_channels)"),
+               3: ("(batch, d1, d2, d3, channels)", "(k1, k2, k3, filters, in_channels)")}
+    _check_rank(where, x, kernel, nd, *layouts[nd])
+    if x.shape[-1] != kernel.shape[-1]:
+        raise ValueError(f"{where}: the input's channels do not match the kernel; expected "
+                         f"{kernel.shape[-1]} channels (the kernel's last axis), got input shape "
+                         f"{x.shape} and kernel shape {kernel.shape}.")
+    strides = spatial_tuple(where, "strides", strides, nd)
+    dilation = spatial_tuple(where, "dilation_rate", dilation_rate, nd)
+    offsets, outs, buffers = _transpose_geometry(where, x.shape, kernel.shape, strides, dilation,
+                                                 padding, output_padding)
+    ksize, cout, cin = kernel.shape[:nd], kernel.shape[-2], kernel.shape[-1]
+    in_sizes = x.shape[1:-1]
+    wt = xp.moveaxis(kernel, -1, 0).reshape(cin, -1)            # (cin, kh*kw*cout)
+    out = xp.empty((x.shape[0], *outs, cout), xp.result_type(x, kernel))
+    crop = tuple((o, 0) for o in offsets)
+    # the scattered columns and the uncropped output buffer
+    per_item = (math.prod(in_sizes) * wt.shape[1] + math.prod(buffers) * cout) * x.itemsize
+    for a, b in batch_chunks(x.shape[0], per_item):
+        cols = xp.matmul(x[a:b].reshape(-1, cin), wt)
+        buf = _col2im(xp, cols, b - a, buffers, cout, in_sizes, ksize, strides, dilation, 1)
+        out[a:b] = crop_spatial(buf, crop, outs)
+    return out, (x, kernel, strides, dilation, offsets, buffers)
+
+
 @primitive("conv2d_transpose")
 def conv2d_transpose(xp, x, kernel, strides=1, padding="valid", output_padding=None,
                      dilation_rate=1):
@@ -503,35 +534,14 @@ def conv2d_transpose(xp, x, kernel, strides=1, padding="valid", output_padding=N
         >>> dw.nn.conv2d_transpose(x, k, strides=2).shape
         (1, 4, 4, 1)
     """
-    where = "conv2d_transpose"
-    _check_rank(where, x, kernel, 2, "(batch, height, width, channels)",
-                "(kh, kw, filters, in_channels)")
-    if x.shape[-1] != kernel.shape[-1]:
-        raise ValueError(f"{where}: the input's channels do not match the kernel; expected "
-                         f"{kernel.shape[-1]} channels (the kernel's last axis), got input shape "
-                         f"{x.shape} and kernel shape {kernel.shape}.")
-    strides = spatial_tuple(where, "strides", strides, 2)
-    dilation = spatial_tuple(where, "dilation_rate", dilation_rate, 2)
-    offsets, outs, buffers = _transpose_geometry(where, x.shape, kernel.shape, strides, dilation,
-                                                 padding, output_padding)
-    ksize, cout, cin = kernel.shape[:2], kernel.shape[2], kernel.shape[3]
-    in_sizes = x.shape[1:-1]
-    wt = xp.moveaxis(kernel, -1, 0).reshape(cin, -1)            # (cin, kh*kw*cout)
-    out = xp.empty((x.shape[0], *outs, cout), xp.result_type(x, kernel))
-    crop = tuple((o, 0) for o in offsets)
-    # the scattered columns and the uncropped output buffer
-    per_item = (math.prod(in_sizes) * wt.shape[1] + math.prod(buffers) * cout) * x.itemsize
-    for a, b in batch_chunks(x.shape[0], per_item):
-        cols = xp.matmul(x[a:b].reshape(-1, cin), wt)
-        buf = _col2im(xp, cols, b - a, buffers, cout, in_sizes, ksize, strides, dilation, 1)
-        out[a:b] = crop_spatial(buf, crop, outs)
-    return out, (x, kernel, strides, dilation, offsets, buffers)
+    return conv_transpose_forward(xp, "conv2d_transpose", 2, x, kernel, strides, padding,
+                                  output_padding, dilation_rate)
 
 
-@conv2d_transpose.backward
-def _conv2d_transpose_backward(xp, g, saved, needs):
+def conv_transpose_backward(xp, g, saved, needs):
+    """Backward of `conv_transpose_forward` (any number of spatial axes)."""
     x, kernel, strides, dilation, offsets, buffers = saved
-    ksize, cout, cin = kernel.shape[:2], kernel.shape[2], kernel.shape[3]
+    ksize, cout, cin = kernel.shape[:-2], kernel.shape[-2], kernel.shape[-1]
     in_sizes = x.shape[1:-1]
     wt = xp.moveaxis(kernel, -1, 0).reshape(cin, -1)
     dx = xp.empty_like(x) if needs[0] else None
@@ -551,6 +561,9 @@ def _conv2d_transpose_backward(xp, g, saved, needs):
             dwt += xp.matmul(x[a:b].reshape(-1, cin).T, cols)                # dW = x^T cols
     dkernel = xp.moveaxis(dwt.reshape(cin, *ksize, cout), 0, -1) if needs[1] else None
     return dx, dkernel
+
+
+conv2d_transpose.backward(conv_transpose_backward)
 
 
 # ----------------------------------------------------------------------------- depthwise

@@ -1,5 +1,5 @@
-"""Pooling and resizing on channels-last inputs: max_pool1d max_pool2d avg_pool1d avg_pool2d
-global_average_pool1d global_average_pool2d global_max_pool1d global_max_pool2d upsampling2d.
+"""Pooling and resizing on channels-last inputs: max_pool1d/2d/3d avg_pool1d/2d/3d
+global_average_pool1d/2d/3d global_max_pool1d/2d/3d upsampling2d.
 
 Window ops use the same strided views and Keras/TF 'same' padding as deltaw.nn.conv. Forward
 passes loop over the window taps (pool_h * pool_w strided element-wise ops over the output), so
@@ -19,9 +19,11 @@ from deltaw.nn import _kernels
 from deltaw.nn.conv import crop_spatial, pad_spatial, spatial_tuple, taps, window_geometry
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "global_average_pool1d",
-           "global_average_pool2d", "global_max_pool1d", "global_max_pool2d", "upsampling2d"]
+           "global_average_pool2d", "global_max_pool1d", "global_max_pool2d", "upsampling2d",
+           "max_pool3d", "avg_pool3d", "global_average_pool3d", "global_max_pool3d"]
 
-_LAYOUT = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"}
+_LAYOUT = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)",
+           3: "(batch, d1, d2, d3, channels)"}
 
 
 def _pool_setup(where, x, nd, pool_size, strides, padding):
@@ -70,7 +72,8 @@ def _scatter_windows(xp, contrib, x_shape, pool, strides, pads, outs):
 
 def _max_pool(xp, where, x, nd, pool_size, strides, padding):
     pool, strides, pads, outs = _pool_setup(where, x, nd, pool_size, strides, padding)
-    kernels = _kernels.get() if xp is np and x.dtype.kind == "f" else None
+    # the compiled kernels are written for 1-D and 2-D windows
+    kernels = _kernels.get() if xp is np and x.dtype.kind == "f" and nd < 3 else None
     if kernels is not None:
         return _max_pool_compiled(kernels, x, pool, strides, pads, outs)
     xpad = pad_spatial(xp, x, pads, value=_lowest(x.dtype))
@@ -200,6 +203,18 @@ max_pool2d.__doc__ = _MAX_DOC.format(
 max_pool2d.backward(_max_pool_backward)
 
 
+@primitive("max_pool3d")
+def max_pool3d(xp, x, pool_size=(2, 2, 2), strides=None, padding="valid"):
+    out, saved = _max_pool(xp, "max_pool3d", x, 3, pool_size, strides, padding)
+    return out, saved
+
+
+max_pool3d.__doc__ = _MAX_DOC.format(
+    what="the three spatial axes", layer="MaxPooling3D", idx="i, j, l", layout=_LAYOUT[3],
+    pool="Int or 3 ints; Keras' default (2, 2, 2)", out_axes="o1, o2, o3")
+max_pool3d.backward(_max_pool_backward)
+
+
 # ----------------------------------------------------------------------------- average pooling
 
 def _window_counts(xp, x_shape, pool, strides, pads, outs, dtype):
@@ -282,6 +297,17 @@ avg_pool2d.__doc__ = _AVG_DOC.format(
 avg_pool2d.backward(_avg_pool_backward)
 
 
+@primitive("avg_pool3d")
+def avg_pool3d(xp, x, pool_size=(2, 2, 2), strides=None, padding="valid"):
+    return _avg_pool(xp, "avg_pool3d", x, 3, pool_size, strides, padding)
+
+
+avg_pool3d.__doc__ = _AVG_DOC.format(what="the three spatial axes", layer="AveragePooling3D",
+                                     layout=_LAYOUT[3], pool="Int or 3 ints",
+                                     out_axes="o1, o2, o3")
+avg_pool3d.backward(_avg_pool_backward)
+
+
 # ----------------------------------------------------------------------------- global pooling
 
 def _global_setup(where, x, nd):
@@ -319,8 +345,18 @@ def _global_average_backward(xp, g, saved, needs):
     return (xp.broadcast_to(g / count, shape),)      # d mean / dx = 1 / count
 
 
+@primitive("global_average_pool3d")
+def global_average_pool3d(xp, x, keepdims=False):
+    """Mean over the three spatial axes, as Keras' GlobalAveragePooling3D:
+    (batch, d1, d2, d3, channels) -> (batch, channels), or (batch, 1, 1, 1, channels) with
+    keepdims=True."""
+    axes = _global_setup("global_average_pool3d", x, 3)
+    return x.mean(axis=axes, keepdims=keepdims), (x.shape, axes, keepdims)
+
+
 global_average_pool1d.backward(_global_average_backward)
 global_average_pool2d.backward(_global_average_backward)
+global_average_pool3d.backward(_global_average_backward)
 
 
 def _global_max(xp, where, x, nd, keepdims):
@@ -359,8 +395,19 @@ def global_max_pool2d(xp, x, keepdims=False):
     return _global_max(xp, "global_max_pool2d", x, 2, keepdims)
 
 
+@primitive("global_max_pool3d")
+def global_max_pool3d(xp, x, keepdims=False):
+    """Max over the three spatial axes, as Keras' GlobalMaxPooling3D:
+    (batch, d1, d2, d3, channels) -> (batch, channels), or (batch, 1, 1, 1, channels) with
+    keepdims=True.
+
+    Gradient: goes to the first maximum (row-major) when several positions tie."""
+    return _global_max(xp, "global_max_pool3d", x, 3, keepdims)
+
+
 global_max_pool1d.backward(_global_max_backward)
 global_max_pool2d.backward(_global_max_backward)
+global_max_pool3d.backward(_global_max_backward)
 
 
 # ----------------------------------------------------------------------------- upsampling

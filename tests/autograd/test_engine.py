@@ -22,6 +22,22 @@ def test_a_tensor_used_twice_gets_the_sum_of_both_paths():
     np.testing.assert_array_equal(x.grad.numpy(), [10.0, -14.0])
 
 
+def test_an_intermediate_used_by_an_op_and_by_that_op_s_input_gets_both_paths():
+    # y feeds `add` directly and through `multiply`: its node must be processed after both
+    x = dw.tensor(np.ones(3), requires_grad=True)
+    y = dw.tanh(x)
+    (g,) = dw.grad(dw.sum(y + y * 2.0), [x])
+    np.testing.assert_allclose(g.numpy(), 3 * (1 - np.tanh(1.0) ** 2))
+
+    def rnn_like(t):                         # states that are also outputs (a diamond per step)
+        steps = [dw.tanh(t)]
+        for _ in range(3):
+            steps.append(dw.tanh(steps[-1] * 0.5 + t))
+        return dw.stack(steps)
+
+    assert dw.gradcheck(rnn_like, [dw.tensor(np.array([0.3, -0.7]), requires_grad=True)])
+
+
 def test_retain_graph_allows_a_second_backward():
     x = dw.tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).sum()

@@ -48,6 +48,18 @@ PROMISED = {
                      "imagenet_utils", "DenseNet121", "DenseNet169", "DenseNet201", "densenet"],
     "backend": ["floatx", "epsilon", "clear_session"],
 }
+# the layers added for issue 11 (activation, reshaping, noise, 1-D/3-D vision, attention, RNN)
+PROMISED["layers"] += [
+    "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Identity", "Lambda", "Permute",
+    "RepeatVector", "Dot", "Cropping1D", "Cropping3D", "ZeroPadding1D", "ZeroPadding3D",
+    "UpSampling1D", "UpSampling3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
+    "ActivityRegularization", "UnitNormalization", "RMSNormalization", "SpatialDropout3D",
+    "Conv1DTranspose", "Conv3D", "Conv3DTranspose", "DepthwiseConv1D", "SeparableConv1D",
+    "MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D",
+    "AdaptiveAveragePooling2D", "AdaptiveMaxPooling2D", "EinsumDense", "AdditiveAttention",
+    "GroupQueryAttention", "SpectralNormalization", "Wrapper", "RNN", "SimpleRNNCell",
+    "LSTMCell", "GRUCell", "StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
+    "ReversibleEmbedding"]
 CASES = [(module, name) for module, names in PROMISED.items() for name in names]
 
 

@@ -22,7 +22,16 @@ from deltaw.keras.layers.layer import Layer
 from deltaw.nn.activations import sigmoid
 from deltaw.nn.attention import scaled_dot_product_attention
 from deltaw.nn.dropout import dropout as _dropout
-from deltaw.ops import add, expand_dims, matmul, multiply, reshape, tanh, transpose, where
+from deltaw.ops import (
+    add,
+    expand_dims,
+    matmul,
+    multiply,
+    reshape,
+    tanh,
+    transpose,
+    where,
+)
 from deltaw.ops import sum as reduce_sum
 from deltaw.tensor import Tensor
 
@@ -168,6 +177,7 @@ class MultiHeadAttention(Layer):
                 f"inputs) is supported; expected None, 1 or (1,), got "
                 f"attention_axes={attention_axes!r}.")
         self.num_heads, self.key_dim = int(num_heads), int(key_dim)
+        self._kv_heads = self.num_heads
         self.value_dim = int(value_dim) if value_dim else self.key_dim
         self.dropout = float(dropout)
         self.use_bias = bool(use_bias)
@@ -221,11 +231,13 @@ class MultiHeadAttention(Layer):
         self._shapes = {f"{k}_shape": list(v) for k, v in shapes.items()}
         heads, out_dim = self.num_heads, (self._output_shape or (query_shape[-1],))
         self._query_dense = self._projection("query", query_shape[-1:], (heads, self.key_dim))
-        self._key_dense = self._projection("key", key_shape[-1:], (heads, self.key_dim))
+        kv_heads = self._kv_heads  # fewer than `heads` in GroupedQueryAttention
+        self._key_dense = self._projection("key", key_shape[-1:], (kv_heads, self.key_dim))
         if self.use_gate:
             self._gate_dense = self._projection("gate", query_shape[-1:], (heads, self.value_dim),
                                                 activation=sigmoid)
-        self._value_dense = self._projection("value", value_shape[-1:], (heads, self.value_dim))
+        self._value_dense = self._projection("value", value_shape[-1:],
+                                             (kv_heads, self.value_dim))
         self._output_dense = self._projection("attention_output", (heads, self.value_dim),
                                               out_dim)
 
@@ -284,8 +296,7 @@ class MultiHeadAttention(Layer):
         gate = self._gate_dense(query) if self._gate_dense is not None else None
         # (B, L, heads, dim) -> (B, heads, L, dim): the layout of the attention primitive
         q = transpose(self._query_dense(query), (0, 2, 1, 3))
-        k = transpose(self._key_dense(key), (0, 2, 1, 3))
-        v = transpose(self._value_dense(value), (0, 2, 1, 3))
+        k, v = self._key_value_heads(key, value)
         rate = self.dropout if training else 0.0
         scale = 1.0 / math.sqrt(self.key_dim)
         scores = None
@@ -303,6 +314,11 @@ class MultiHeadAttention(Layer):
             out = multiply(out, gate)
         out = self._output_dense(out)
         return (out, scores) if return_attention_scores else out
+
+    def _key_value_heads(self, key, value):
+        """The projected keys and values as (B, heads, S, dim)."""
+        return (transpose(self._key_dense(key), (0, 2, 1, 3)),
+                transpose(self._value_dense(value), (0, 2, 1, 3)))
 
     def compute_mask(self, inputs, mask=None):
         if isinstance(mask, list | tuple):
@@ -393,7 +409,7 @@ class Attention(Layer):
 
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        where = f"Attention '{self.name}'"
+        where = f"{type(self).__name__} '{self.name}'"
         if score_mode not in ("dot", "concat"):
             raise ValueError(f"{where}: invalid score_mode {score_mode!r}; expected one of "
                              "'dot', 'concat'.")
@@ -410,7 +426,7 @@ class Attention(Layer):
         self.scale = self.concat_score_weight = None
 
     def _validate(self, inputs, mask=None):
-        where = f"Attention '{self.name}'"
+        where = f"{type(self).__name__} '{self.name}'"
         if not isinstance(inputs, list | tuple) or not 2 <= len(inputs) <= 3:
             got = f"{len(inputs)} inputs" if isinstance(inputs, list | tuple) \
                 else type(inputs).__name__
@@ -461,10 +477,7 @@ class Attention(Layer):
     def _concat_attention(self, query, key, value, allowed, use_causal_mask, rate):
         """Keras' 'concat' scores, composed from dw ops; the softmax and mask stay in the
         attention primitive, fed the scores through the query (scores = (s, 1) . (1, k))."""
-        pair = add(expand_dims(query, -2), expand_dims(key, -3))       # (B, Tq, Tv, dim)
-        if self.scale is not None:
-            pair = multiply(pair, self.scale)
-        scores = multiply(reduce_sum(tanh(pair), axis=-1), self.concat_score_weight)
+        scores = self._concat_scores(query, key)
         # softmax(scores) via the primitive: q = scores (B, Tq, Tv) as "queries" against
         # identity keys gives q @ I = scores, and identity values return the weights
         eye = _eye(key.shape[1], key.dtype)
@@ -472,6 +485,13 @@ class Attention(Layer):
                                                is_causal=use_causal_mask, scale=1.0)
         weights = _dropout(weights, rate, training=rate > 0, seed=self._generator)
         return matmul(weights, value), weights
+
+    def _concat_scores(self, query, key):
+        """(B, Tq, Tv) scores `w * sum(tanh(s * (q_i + k_j)))` of score_mode='concat'."""
+        pair = add(expand_dims(query, -2), expand_dims(key, -3))       # (B, Tq, Tv, dim)
+        if self.scale is not None:
+            pair = multiply(pair, self.scale)
+        return multiply(reduce_sum(tanh(pair), axis=-1), self.concat_score_weight)
 
     def compute_mask(self, inputs, mask=None):
         if mask is None or not isinstance(mask, list | tuple) or mask[0] is None:
@@ -493,3 +513,4 @@ class Attention(Layer):
     def get_config(self):
         return {**super().get_config(), "use_scale": self.use_scale,
                 "score_mode": self.score_mode, "dropout": self.dropout, "seed": self.seed}
+

@@ -351,8 +351,8 @@ class Conv2DTranspose(_BaseConv):
         if output_padding is None:
             self.output_padding = None
         else:
-            self.output_padding = standardize_tuple(where, "output_padding", output_padding, 2,
-                                                    allow_zero=True)
+            self.output_padding = standardize_tuple(where, "output_padding", output_padding,
+                                                    self.rank, allow_zero=True)
             if any(p >= s for p, s in zip(self.output_padding, self.strides, strict=True)):
                 raise ValueError(f"{where}: output_padding must be smaller than strides; "
                                  f"expected each entry < {self.strides}, got "
@@ -375,7 +375,7 @@ class Conv2DTranspose(_BaseConv):
 
     def compute_output_shape(self, input_shape):
         self._input_channels(input_shape)
-        ops = self.output_padding or (None, None)
+        ops = self.output_padding or (None,) * self.rank
         sizes = (transpose_output_length(n, k, s, d, self.padding, p) for n, k, s, d, p in
                  zip(input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate, ops,
                      strict=True))
@@ -547,7 +547,8 @@ class SeparableConv2D(_DepthwiseMixin, _BaseConv):
         self._spatial_output(input_shape)
         self.depthwise_kernel = self._depthwise_weight("depthwise_kernel", channels)
         self.pointwise_kernel = add_weight_from_args(
-            self, "pointwise_kernel", (1, 1, channels * self.depth_multiplier, self.filters),
+            self, "pointwise_kernel",
+            (*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
             weight="pointwise")
         self._add_bias(self.filters)
         self._set_channels_spec(channels)

@@ -1,8 +1,10 @@
-"""Per-sample normalization layers: LayerNormalization and GroupNormalization.
+"""Per-sample normalization layers: LayerNormalization, GroupNormalization, UnitNormalization
+and RMSNormalization.
 
 The math is the fused primitives `dw.nn.layer_norm` and `dw.nn.group_norm` (exact backward
 passes); the layers hold gamma and beta. Unlike BatchNormalization they keep no moving
-statistics and behave the same in training and inference.
+statistics and behave the same in training and inference. UnitNormalization and
+RMSNormalization compose dw ops (a sum or mean of squares, a square root, a division).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from deltaw.keras.layers.core import _serialize_regularizer, serialize_constrain
 from deltaw.keras.layers.input_spec import InputSpec
 from deltaw.keras.layers.layer import Layer
 from deltaw.nn.normalization import group_norm, layer_norm
+from deltaw.ops import divide, maximum, mean, multiply, reshape, sqrt, square
+from deltaw.ops import sum as reduce_sum
 
-__all__ = ["GroupNormalization", "LayerNormalization"]
+__all__ = ["GroupNormalization", "LayerNormalization", "RMSNormalization", "UnitNormalization"]
 
 
 def _is_int(value) -> bool:
@@ -210,3 +214,94 @@ class GroupNormalization(_AffineNorm):
     def get_config(self):
         return {**super().get_config(), "groups": self.groups, "axis": self.axis,
                 **self._affine_config()}
+
+
+def _axis_arg(where, axis):
+    """Keras' axis argument: an int, or a list of ints (a tuple becomes a list)."""
+    if isinstance(axis, list | tuple) and all(_is_int(a) for a in axis):
+        return [int(a) for a in axis]
+    if _is_int(axis):
+        return int(axis)
+    raise TypeError(f"{where}: axis must be an int or a list of ints; got axis={axis!r}.")
+
+
+_UNIT_NORM_FLOOR = 1e-24
+"""Floor of the sum of squares: Keras divides by max(norm, 1e-12); 1e-24 = (1e-12) ** 2."""
+
+
+class UnitNormalization(Layer):
+    """Scales each sample to unit L2 norm along `axis`: `x / max(||x||, 1e-12)`.
+
+    Args:
+        axis: Int or list of ints, the axes the norm is taken over. Default -1.
+        **kwargs: Base Layer arguments.
+
+    Example:
+        >>> UnitNormalization()(np.array([[3.0, 4.0]])).numpy()
+        array([[0.6, 0.8]], dtype=float32)
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = _axis_arg(where_of(self), axis)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        axes = normalize_axes(where_of(self), self.axis, inputs.ndim)
+        squares = reduce_sum(square(inputs), axis=axes, keepdims=True)
+        return divide(inputs, sqrt(maximum(squares, _UNIT_NORM_FLOOR)))
+
+    def compute_output_shape(self, input_shape):
+        normalize_axes(where_of(self), self.axis, len(input_shape))
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class RMSNormalization(Layer):
+    """Root-mean-square normalization: `x / sqrt(mean(x**2, axis) + epsilon) * scale`.
+
+    Args:
+        axis: Int or list of ints, the axes normalised over (and that `scale` spans).
+            Default -1.
+        epsilon: Small float added to the mean square. Default 1e-6.
+        **kwargs: Base Layer arguments.
+
+    Weights: scale, of the input's sizes along `axis`, initialised to ones.
+
+    Example:
+        >>> RMSNormalization()(np.array([[3.0, 3.0]])).numpy().round(4)
+        array([[1., 1.]], dtype=float32)
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = _axis_arg(where_of(self), axis)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon < 0:
+            raise ValueError(f"{where_of(self)}: epsilon must be a non-negative number; got "
+                             f"epsilon={epsilon!r}.")
+        self.epsilon = float(epsilon)
+        self.scale = None
+
+    def build(self, input_shape):
+        axes = normalize_axes(where_of(self), self.axis, len(input_shape))
+        if any(input_shape[a] is None for a in axes):
+            raise ValueError(f"{where_of(self)}: the normalised axes must have known sizes; got "
+                             f"input shape {tuple(input_shape)} and axis={self.axis}.")
+        self.scale = self.add_weight("scale", tuple(input_shape[a] for a in axes), "ones")
+        self.built = True
+
+    def call(self, inputs):
+        axes = normalize_axes(where_of(self), self.axis, inputs.ndim)
+        mean_square = mean(square(inputs), axis=axes, keepdims=True)
+        shape = [inputs.shape[a] if a in axes else 1 for a in range(inputs.ndim)]
+        return multiply(divide(inputs, sqrt(mean_square + self.epsilon)),
+                        reshape(self.scale, tuple(shape)))
+
+    def compute_output_shape(self, input_shape):
+        normalize_axes(where_of(self), self.axis, len(input_shape))
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}

@@ -2,7 +2,8 @@
 
 Element-wise merges (Add, Subtract, Multiply, Average, Maximum, Minimum) accept inputs of equal
 or broadcastable shapes (NumPy rules on the non-batch axes, as Keras); Concatenate joins inputs
-that match on every axis except `axis`. Each class has a functional shortcut (`add([a, b])`).
+that match on every axis except `axis`; Dot contracts one axis of each of two inputs (a batched
+dot product). Each class has a functional shortcut (`add([a, b])`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,21 @@ from deltaw.keras.layers import nest
 from deltaw.keras.layers.layer import Layer
 from deltaw.ops import add as _add
 from deltaw.ops import concatenate as _concatenate
+from deltaw.ops import divide as _divide
+from deltaw.ops import einsum as _einsum
+from deltaw.ops import expand_dims as _expand_dims
 from deltaw.ops import maximum as _maximum
 from deltaw.ops import minimum as _minimum
 from deltaw.ops import multiply as _multiply
+from deltaw.ops import sqrt as _sqrt
+from deltaw.ops import square as _square
 from deltaw.ops import subtract as _subtract
+from deltaw.ops import sum as _sum
 
 __all__ = [
     "Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply", "Subtract", "add",
     "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
+    "Dot", "dot",
 ]
 
 
@@ -231,3 +239,110 @@ def minimum(inputs, **kwargs):
 def concatenate(inputs, axis=-1, **kwargs):
     """Functional form of `Concatenate`."""
     return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+_L2_FLOOR = 1e-14
+"""Floor of the sum of squares when Dot normalizes: Keras' `ops.normalize` divides by
+max(norm, epsilon()) with epsilon() = 1e-7, and (1e-7) ** 2 = 1e-14."""
+
+
+class Dot(Layer):
+    """Dot product of two samples along one axis each: Keras' `batch_dot`.
+
+    For inputs of shapes `(batch, *a)` and `(batch, *b)`, axis `axes[0]` of the first and
+    `axes[1]` of the second (equal sizes) are summed over; the output has the first input's
+    remaining axes, then the second's (batch excluded), and `(batch, 1)` when nothing else
+    remains.
+
+    Args:
+        axes: Int (the same axis of both) or a pair of ints; negative values count from the
+            end. Axis 0 is the batch axis.
+        normalize: Whether to L2-normalise both inputs along their dot axis first (the output is
+            then the cosine similarity).
+        **kwargs: Base Layer arguments.
+
+    Example:
+        >>> Dot(axes=1)([np.ones((2, 3)), np.ones((2, 3))]).numpy()
+        array([[3.],
+               [3.]], dtype=float32)
+    """
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        where = f"Dot '{self.name}'"
+        if isinstance(axes, list | tuple):
+            if len(axes) != 2 or not all(isinstance(a, int) and not isinstance(a, bool)
+                                         for a in axes):
+                raise ValueError(f"{where}: axes must be an int or a pair of ints; got "
+                                 f"axes={axes!r}.")
+            axes = list(axes)
+        elif isinstance(axes, bool) or not isinstance(axes, int):
+            raise TypeError(f"{where}: axes must be an int or a pair of ints; got axes={axes!r}.")
+        self.axes = axes
+        self.normalize = bool(normalize)
+        self.supports_masking = True
+
+    def _axes(self, shape1, shape2) -> tuple:
+        pair = [self.axes, self.axes] if isinstance(self.axes, int) else self.axes
+        axes = tuple(a % len(s) if a < 0 else a for a, s in zip(pair, (shape1, shape2),
+                                                               strict=True))
+        where = f"Dot '{self.name}'"
+        if any(a == 0 or a >= len(s) for a, s in zip(axes, (shape1, shape2), strict=True)):
+            raise ValueError(f"{where}: axes must name non-batch axes of the inputs; got "
+                             f"axes={self.axes} for input shapes {tuple(shape1)} and "
+                             f"{tuple(shape2)}.")
+        n1, n2 = shape1[axes[0]], shape2[axes[1]]
+        if n1 is not None and n2 is not None and n1 != n2:
+            raise ValueError(f"{where}: the dot axes must have equal sizes; got {n1} (axis "
+                             f"{axes[0]} of {tuple(shape1)}) and {n2} (axis {axes[1]} of "
+                             f"{tuple(shape2)}).")
+        return axes
+
+    def _pair(self, items):
+        if not isinstance(items, list | tuple) or len(items) != 2 or nest.is_shape(items):
+            raise ValueError(f"Dot '{self.name}': expected a list of 2 inputs; got "
+                             f"{type(items).__name__} {items!r:.80}.")
+        return items
+
+    def build(self, input_shape):
+        shape1, shape2 = self._pair(input_shape)
+        self._axes(shape1, shape2)
+        self.built = True
+
+    def call(self, inputs):
+        x1, x2 = self._pair(inputs)
+        a1, a2 = self._axes(x1.shape, x2.shape)
+        if self.normalize:
+            x1, x2 = _l2_normalize(x1, a1), _l2_normalize(x2, a2)
+        letters = iter("bcdefghijklmnopqrstuvwxyz")
+        sub1 = ["a"] + [next(letters) for _ in range(x1.ndim - 1)]
+        sub2 = ["a"] + [next(letters) for _ in range(x2.ndim - 1)]
+        sub2[a2] = sub1[a1]
+        out = [c for i, c in enumerate(sub1) if i != a1] + \
+            [c for i, c in enumerate(sub2) if i not in (0, a2)]
+        result = _einsum(f"{''.join(sub1)},{''.join(sub2)}->{''.join(out)}", x1, x2)
+        return _expand_dims(result, 1) if result.ndim == 1 else result
+
+    def compute_output_shape(self, input_shape):
+        shape1, shape2 = (list(s) for s in self._pair(input_shape))
+        a1, a2 = self._axes(shape1, shape2)
+        shape1.pop(a1)
+        shape2.pop(a2)
+        out = shape1 + shape2[1:]
+        return tuple(out + [1] if len(out) == 1 else out)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def get_config(self):
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+def _l2_normalize(x, axis):
+    squares = _sum(_square(x), axis=axis, keepdims=True)
+    return _divide(x, _sqrt(_maximum(squares, _L2_FLOOR)))
+
+
+def dot(inputs, axes=-1, **kwargs):
+    """Functional form of `Dot`: `Dot(axes, **kwargs)(inputs)`."""
+    return Dot(axes=axes, **kwargs)(inputs)

@@ -1,4 +1,4 @@
-"""Pooling layers: MaxPooling1D/2D, AveragePooling1D/2D and the global poolings.
+"""Pooling layers: MaxPooling1D/2D/3D, AveragePooling1D/2D/3D and the global poolings.
 
 Each calls one `deltaw.nn.pooling` op (a primitive: one recorded node per call). Inputs are
 channels-last only ('channels_first' raises). Pooling layers have no weights.
@@ -19,12 +19,16 @@ from deltaw.keras.layers.layer import Layer
 from deltaw.nn.pooling import (
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     global_average_pool1d,
     global_average_pool2d,
+    global_average_pool3d,
     global_max_pool1d,
     global_max_pool2d,
+    global_max_pool3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
 )
 from deltaw.ops import astype, divide, expand_dims, multiply
 from deltaw.ops import sum as reduce_sum
@@ -32,7 +36,8 @@ from deltaw.tensor import Tensor
 
 __all__ = ["AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
            "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D",
-           "MaxPooling2D"]
+           "MaxPooling2D", "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D",
+           "MaxPooling3D"]
 
 
 class _Pooling(Layer):
@@ -201,6 +206,57 @@ class AveragePooling2D(_Pooling):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
+class MaxPooling3D(_Pooling):
+    """Max over windows of a volume: (batch, d1, d2, d3, channels) -> (batch, o1, o2, o3, c).
+
+    Gradient: to the first maximum (row-major) of each window when several tie.
+
+    Args:
+        pool_size: Int or 3 ints. Default (2, 2, 2).
+        strides: Int or 3 ints; None (the default) means pool_size.
+        padding: 'valid' (default) or 'same' (Keras/TF: the odd extra pad goes at the end).
+        data_format: 'channels_last' or None only ('channels_first' raises ChannelsFirstError).
+        **kwargs: Base Layer arguments.
+
+    Example:
+        >>> MaxPooling3D()(np.ones((1, 4, 4, 4, 2))).shape
+        (1, 2, 2, 2, 2)
+    """
+
+    rank = 3
+    _op = staticmethod(max_pool3d)
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class AveragePooling3D(_Pooling):
+    """Mean over windows of a volume: (batch, d1, d2, d3, channels) -> (batch, o1, o2, o3, c).
+
+    With padding='same' the padded positions are left out of each mean (Keras/TF).
+    pool_size defaults to (2, 2, 2) (as tf.keras; Keras 3 requires it).
+
+    Args:
+        pool_size: Int or 3 ints. Default (2, 2, 2).
+        strides: Int or 3 ints; None (the default) means pool_size.
+        padding: 'valid' (default) or 'same'.
+        data_format: 'channels_last' or None only ('channels_first' raises ChannelsFirstError).
+        **kwargs: Base Layer arguments.
+
+    Example:
+        >>> AveragePooling3D()(np.ones((1, 4, 4, 4, 2))).shape
+        (1, 2, 2, 2, 2)
+    """
+
+    rank = 3
+    _op = staticmethod(avg_pool3d)
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
 # ----------------------------------------------------------------------------- global pooling
 
 class _GlobalPooling(Layer):
@@ -322,3 +378,39 @@ class GlobalMaxPooling2D(_GlobalPooling):
     """
 
     _op = staticmethod(global_max_pool2d)
+
+
+class GlobalAveragePooling3D(_GlobalPooling):
+    """Mean over the three spatial axes: (batch, d1, d2, d3, channels) -> (batch, channels).
+
+    Args:
+        data_format: 'channels_last' or None only ('channels_first' raises ChannelsFirstError).
+        keepdims: Keep the reduced axes with size 1. Default False.
+        **kwargs: Base Layer arguments.
+
+    Example:
+        >>> GlobalAveragePooling3D()(np.ones((2, 2, 3, 4, 8))).shape
+        (2, 8)
+    """
+
+    rank = 3
+    _op = staticmethod(global_average_pool3d)
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
+    """Max over the three spatial axes: (batch, d1, d2, d3, channels) -> (batch, channels).
+
+    Gradient: to the first maximum (row-major) when several positions tie.
+
+    Args:
+        data_format: 'channels_last' or None only ('channels_first' raises ChannelsFirstError).
+        keepdims: Keep the reduced axes with size 1. Default False.
+        **kwargs: Base Layer arguments.
+
+    Example:
+        >>> GlobalMaxPooling3D(keepdims=True)(np.ones((2, 2, 3, 4, 8))).shape
+        (2, 1, 1, 1, 8)
+    """
+
+    rank = 3
+    _op = staticmethod(global_max_pool3d)

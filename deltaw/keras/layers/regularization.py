@@ -1,4 +1,4 @@
-"""Regularization layers: Dropout."""
+"""Regularization layers: Dropout and ActivityRegularization."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import numbers
 
 import numpy as np
 
+from deltaw.keras import regularizers
 from deltaw.keras.layers.layer import Layer
 from deltaw.nn.dropout import dropout
 
-__all__ = ["Dropout"]
+__all__ = ["ActivityRegularization", "Dropout"]
 
 
 class Dropout(Layer):
@@ -62,3 +63,36 @@ class Dropout(Layer):
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed,
                 "noise_shape": self.noise_shape}
+
+
+class ActivityRegularization(Layer):
+    """Passes its input through and adds `l1 * sum(|x|) + l2 * sum(x**2)` (divided by the
+    batch size, as Keras 3) to the layer's `losses`.
+
+    Args:
+        l1: Non-negative L1 factor. Default 0.
+        l2: Non-negative L2 factor. Default 0.
+        **kwargs: Base Layer arguments (not activity_regularizer: this layer sets it).
+
+    Example:
+        >>> layer = ActivityRegularization(l2=0.5)
+        >>> _ = layer(np.ones((2, 2)))
+        >>> float(layer.losses[0].numpy())        # 0.5 * 4 / 2
+        1.0
+    """
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
+        self.l1, self.l2 = self.activity_regularizer.l1, self.activity_regularizer.l2
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("activity_regularizer", None)
+        return {**config, "l1": self.l1, "l2": self.l2}

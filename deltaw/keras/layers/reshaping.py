@@ -1,14 +1,16 @@
-"""Reshaping layers: Flatten and Reshape. Both keep the batch axis and move no values."""
+"""Reshaping layers: Flatten, Reshape, Permute and RepeatVector. All keep the batch axis."""
 
 from __future__ import annotations
 
 import math
+import numbers
 
 from deltaw.keras import backend
+from deltaw.keras.layers.input_spec import InputSpec
 from deltaw.keras.layers.layer import Layer
-from deltaw.ops import reshape, transpose
+from deltaw.ops import expand_dims, repeat, reshape, transpose
 
-__all__ = ["Flatten", "Reshape"]
+__all__ = ["Flatten", "Permute", "RepeatVector", "Reshape"]
 
 
 class Flatten(Layer):
@@ -108,3 +110,76 @@ class Reshape(Layer):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": self.target_shape}
+
+
+class Permute(Layer):
+    """Permutes the axes of each sample: `dims` is a permutation of 1..rank-1.
+
+    Args:
+        dims: Tuple of ints, 1-based (the batch axis is 0 and stays first); e.g. `(2, 1)` swaps
+            the two axes of a `(batch, steps, features)` input.
+        **kwargs: Base Layer arguments.
+
+    Example:
+        >>> Permute((2, 1))(np.zeros((2, 3, 4))).shape
+        (2, 4, 3)
+    """
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        try:
+            self.dims = tuple(int(d) for d in dims)
+        except (TypeError, ValueError):
+            raise ValueError(f"Permute '{self.name}': dims must be a tuple of ints; got "
+                             f"dims={dims!r}.") from None
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(f"Permute '{self.name}': dims must be a permutation of 1..{len(dims)}"
+                             f" (the batch axis 0 is not permuted); got dims={dims!r}.")
+
+    def _check(self, input_shape):
+        if len(input_shape) != len(self.dims) + 1:
+            raise ValueError(f"Permute '{self.name}': expected an input of rank "
+                             f"{len(self.dims) + 1} for dims={self.dims}; got input shape "
+                             f"{tuple(input_shape)}.")
+
+    def call(self, inputs):
+        self._check(inputs.shape)
+        return transpose(inputs, (0, *self.dims))
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        return (input_shape[0], *(input_shape[d] for d in self.dims))
+
+    def get_config(self):
+        return {**super().get_config(), "dims": self.dims}
+
+
+class RepeatVector(Layer):
+    """Repeats a `(batch, features)` input `n` times: `(batch, n, features)`.
+
+    Args:
+        n: Positive int, the number of repetitions.
+        **kwargs: Base Layer arguments.
+
+    Example:
+        >>> RepeatVector(3)(np.zeros((2, 4))).shape
+        (2, 3, 4)
+    """
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"RepeatVector '{self.name}': n must be an int; got n={n!r}.")
+        if n <= 0:
+            raise ValueError(f"RepeatVector '{self.name}': n must be a positive int; got n={n}.")
+        self.n = int(n)
+        self.input_spec = InputSpec(ndim=2)
+
+    def call(self, inputs):
+        return repeat(expand_dims(inputs, 1), self.n, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}

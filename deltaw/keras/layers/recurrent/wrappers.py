@@ -51,6 +51,13 @@ class Wrapper(Layer):
         _require_layer(f"{type(self).__name__} '{self.name}'", "layer", layer)
         self.layer = layer
 
+    def build(self, input_shape=None):
+        """Builds the wrapped layer for `input_shape` (subclasses that change the shape the
+        inner layer sees override this)."""
+        if not self.layer.built:
+            self.layer._maybe_build(input_shape)
+        self.built = True
+
     def get_config(self):
         return {**super().get_config(), "layer": _serialize(self.layer)}
 
