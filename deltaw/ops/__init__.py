@@ -1,12 +1,21 @@
 """NumPy-named differentiable ops, one family per module."""
 
 from deltaw.ops.arithmetic import add, divide, maximum, minimum, multiply, negative, power, subtract
+from deltaw.ops.decompositions import (
+    cholesky,
+    det,
+    inv,
+    slogdet_logabs,
+    solve,
+    solve_triangular,
+)
 from deltaw.ops.comparison import equal, greater, greater_equal, less, less_equal, not_equal
 from deltaw.ops.indexing import getitem
 from deltaw.ops.linalg import einsum, matmul
 from deltaw.ops.reduction import (
     argmax,
     argmin,
+    cumprod,
     cumsum,
     logsumexp,
     max,
@@ -33,6 +42,18 @@ from deltaw.ops.shape import (
     swapaxes,
     tile,
     transpose,
+)
+from deltaw.ops.trigonometric import (
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    cosh,
+    sinh,
+    tan,
 )
 from deltaw.ops.unary import (
     abs,
@@ -64,4 +85,7 @@ __all__ = [
     "split", "squeeze", "stack", "swapaxes", "tile", "transpose",
     # indexing, linalg, selection
     "getitem", "einsum", "matmul", "clip", "where",
+    # keras.ops additions: cumulative product, trigonometric, matrix functions
+    "cumprod", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cosh",
+    "sinh", "tan", "cholesky", "det", "inv", "slogdet_logabs", "solve", "solve_triangular",
 ]
