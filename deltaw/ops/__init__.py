@@ -1,6 +1,7 @@
 """NumPy-named differentiable ops, one family per module."""
 
 from deltaw.ops.arithmetic import add, divide, maximum, minimum, multiply, negative, power, subtract
+from deltaw.ops.custom import custom_gradient
 from deltaw.ops.decompositions import (
     cholesky,
     det,
@@ -10,7 +11,7 @@ from deltaw.ops.decompositions import (
     solve_triangular,
 )
 from deltaw.ops.comparison import equal, greater, greater_equal, less, less_equal, not_equal
-from deltaw.ops.indexing import getitem
+from deltaw.ops.indexing import getitem, scatter_add
 from deltaw.ops.linalg import einsum, matmul
 from deltaw.ops.reduction import (
     argmax,
@@ -88,4 +89,5 @@ __all__ = [
     # keras.ops additions: cumulative product, trigonometric, matrix functions
     "cumprod", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cosh",
     "sinh", "tan", "cholesky", "det", "inv", "slogdet_logabs", "solve", "solve_triangular",
+    "scatter_add", "custom_gradient",
 ]

@@ -100,3 +100,44 @@ MATRIX = [
 ]
 
 ROWS = [*TRIG, *CUMULATIVE, *MATRIX]
+
+
+def _scatter_add_ref(values, indices, shape):
+    out = np.zeros(shape, values.dtype)
+    np.add.at(out, tuple(np.asarray(indices)[..., i] for i in range(np.shape(indices)[-1])), values)
+    return out
+
+
+SCATTER = [
+    OpSpec("scatter_add", dw.ops.scatter_add, _scatter_add_ref, fixed(
+        Sample((rng0.uniform(-1, 1, (3,)), np.array([[0], [2], [0]]), (4,)), name="repeated"),
+        Sample((rng0.uniform(-1, 1, (2,)), np.array([[0, 1], [1, 2]]), (2, 3)), name="points"),
+        Sample((rng0.uniform(-1, 1, (2, 3)), np.array([[1], [0]]), (2, 3)), name="rows")),
+        errors=(ErrorCase((np.ones(2), np.array([[0], [5]]), (4,)), IndexError,
+                          r"^scatter_add: an index on axis 0 is out of range"),
+                ErrorCase((np.ones(3), np.array([[0], [1]]), (4,)), ValueError,
+                          r"^scatter_add: values must have shape \(2,\)"))),
+]
+
+ROWS = [*ROWS, *SCATTER]
+
+
+@dw.ops.custom_gradient
+def _log1pexp(x):
+    """A custom rule that is the true derivative: gradcheck proves the rule is used correctly."""
+    e = dw.exp(x)
+    return dw.log(1 + e), lambda g: g * (1 - 1 / (1 + e))
+
+
+@dw.ops.custom_gradient
+def _weighted_product(x, y):
+    return x * y, lambda g: (g * y, g * x)
+
+
+CUSTOM = [
+    OpSpec("custom_gradient", _log1pexp, lambda x: np.log1p(np.exp(x)), unary()),
+    OpSpec("custom_gradient", _weighted_product, np.multiply, binary_broadcast(),
+           variant="two-inputs", grad_args=(0, 1)),
+]
+
+ROWS = [*ROWS, *CUSTOM]
