@@ -23,16 +23,21 @@ def _reverse_topological(root: Node) -> list[Node]:
 
     Iterative, so a long chain cannot hit the recursion limit.
     """
-    order, visited, stack = [], {root}, [(root, False)]
+    # A node is marked when it is expanded, not when it is pushed: marking on push let a node
+    # reached first through one consumer be ordered before another consumer that was still
+    # waiting on the stack (a + (b - a) * 0.5 lost part of a's gradient).
+    order, expanded, stack = [], set(), [(root, False)]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
+        node, finished = stack.pop()
+        if finished:
             order.append(node)
             continue
+        if node in expanded:
+            continue
+        expanded.add(node)
         stack.append((node, True))
         for parent in node.parents:
-            if type(parent) is Node and parent not in visited:
-                visited.add(parent)
+            if type(parent) is Node and parent not in expanded:
                 stack.append((parent, False))
     order.reverse()
     return order

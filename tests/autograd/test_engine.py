@@ -122,3 +122,12 @@ def test_inputs_that_do_not_require_grad_get_none():
     c = dw.tensor([3.0, 4.0])
     (x * c).sum().backward()
     assert c.grad is None
+
+
+def test_a_node_used_by_an_earlier_and_a_later_consumer_gets_every_gradient():
+    # a feeds `add` directly and, deeper, `subtract`: the sweep must reach a after both.
+    x = dw.tensor([1.0, 2.0], requires_grad=True)
+    a, b = x[0:1], x[1:2]
+    (g,) = dw.grad(dw.sum(a + (b - a) * 0.5), [x])
+    np.testing.assert_array_equal(g.numpy(), [0.5, 0.5])
+
