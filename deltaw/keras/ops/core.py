@@ -311,7 +311,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         ys.append(y)
     if reverse:
         ys.reverse()
-    if not ys or _leaves(ys[0]) == [None]:
+    if not ys or builtins.all(leaf is None for leaf in _leaves(ys[0])):
         return carry, None
     return carry, _stack_results(ys)
 

@@ -62,9 +62,9 @@ __all__ = [
     "vander", "var", "vdot", "view", "vsplit", "vstack", "where", "zeros", "zeros_like",
 ]
 
-_py_max, _py_min, _py_round, _py_abs, _py_all, _py_any, _py_sum = (
-    builtins.max, builtins.min, builtins.round, builtins.abs, builtins.all, builtins.any,
-    builtins.sum)
+# NumPy's names shadow these builtins in this module
+_py_max, _py_min, _py_abs, _py_all, _py_sum = (
+    builtins.max, builtins.min, builtins.abs, builtins.all, builtins.sum)
 
 # ----------------------------------------------------------------------------- dtype rules
 
@@ -1201,15 +1201,13 @@ def hstack(xs):
     return dw.concatenate(xs, 0 if xs[0].ndim == 1 else 1)
 
 
-def _at_least(x, n):
-    while x.ndim < n:
-        x = dw.reshape(x, (1, *x.shape)) if x.ndim < 2 or n == 2 else dw.reshape(x, (*x.shape, 1))
-    return x
+def _as_rows(x):
+    return dw.reshape(x, (1, -1)) if x.ndim < 2 else x
 
 
 def vstack(xs):
     """Join along axis 0, 1-D tensors becoming rows."""
-    return dw.concatenate([_at_least(v, 2) for v in _same_dtype(xs)], 0)
+    return dw.concatenate([_as_rows(v) for v in _same_dtype(xs)], 0)
 
 
 def dstack(xs):

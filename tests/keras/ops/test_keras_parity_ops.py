@@ -27,7 +27,8 @@ def _u(*shape, low=-1.0, high=1.0):
 
 
 A, B, V, W3 = _u(3, 4), _u(3, 4), _u(4), _u(2, 3, 4)
-POS, UNIT, BIG = _u(3, 4, low=0.5, high=2.0), _u(3, 4, low=-0.9, high=0.9), _u(3, 4, low=1.2, high=3)
+POS, UNIT = _u(3, 4, low=0.5, high=2.0), _u(3, 4, low=-0.9, high=0.9)
+BIG = _u(3, 4, low=1.2, high=3)
 DISTINCT = (rng.permutation(12).reshape(3, 4) * 0.37 - 2).astype(F32)
 INT = np.array([[3, -1, 4], [1, -5, 9]], dtype=np.int32)
 NAT = np.array([0, 2, 2, 5, 1], dtype=np.int32)
@@ -154,7 +155,8 @@ ROWS = [
     R("reshape", A, (2, 6)), R("reshape", A, (-1,), id="reshape-flat"), R("ravel", A),
     R("transpose", W3, (2, 0, 1)), R("swapaxes", W3, 0, 2), R("moveaxis", W3, 0, -1),
     R("expand_dims", A, 1), R("squeeze", A[:, :1]), R("broadcast_to", V, (3, 4)),
-    R("concatenate", [A, B], axis=1),     R("stack", [A, B], axis=1), R("hstack", [A, B]), R("vstack", [V, V]), R("dstack", [A, B]),
+    R("concatenate", [A, B], axis=1), R("stack", [A, B], axis=1), R("hstack", [A, B]),
+    R("vstack", [V, V]), R("dstack", [A, B]),
     R("append", A, B, axis=0), R("append", A, V, id="append-flat"),
     R("split", A, 2, axis=1), R("split", A, [1], id="split-indices"),
     R("array_split", A, 3, axis=1), R("hsplit", A, 2), R("vsplit", W3, 2),
@@ -163,7 +165,8 @@ ROWS = [
     R("roll", A, 2), R("roll", A, -1, axis=1, id="roll-axis"), R("tile", V, (2, 2)),
     R("repeat", A, 2, axis=0), R("repeat", A, 2, id="repeat-flat"),
     R("pad", A, ((1, 0), (0, 2))), R("pad", A, ((1, 1), (2, 2)), mode="reflect", id="pad-reflect"),
-    R("pad", A, ((1, 1), (1, 1)), constant_values=2.0, id="pad-constant"), R("get_item", A, (1, slice(1, 3))),
+    R("pad", A, ((1, 1), (1, 1)), constant_values=2.0, id="pad-constant"),
+    R("get_item", A, (1, slice(1, 3))),
     R("where", BOOL, A[:2, :3], B[:2, :3]), R("where", BOOL, INT, 1.5, grad=False,
                                                 id="where-promote"),
     R("where", BOOL, grad=False, post=_stacked, id="where-nonzero"),
@@ -202,7 +205,8 @@ ROWS = [
                                                        id="solve_triangular-upper"),
     R("cholesky", SPD, grad=False), R("cholesky", SPD, upper=True, grad=False,
                                       id="cholesky-upper"),
-    R("cholesky_inverse", np.linalg.cholesky(SPD).astype(F32)), R("eigh", SPD, grad=False, post=lambda outs: outs[0]),
+    R("cholesky_inverse", np.linalg.cholesky(SPD).astype(F32)),
+    R("eigh", SPD, grad=False, post=lambda outs: outs[0]),  # eigenvalues; vectors' signs vary
     R("qr", A, grad=False), R("svd", A, grad=False, compute_uv=False), R("pinv", A, grad=False),
     R("lstsq", A.T, V, grad=False, tol=dict(rtol=1e-4, atol=1e-5)),
     R("lu_factor", SQ, grad=False), R("matrix_rank", A, grad=False), R("norm", A),
