@@ -9,8 +9,8 @@ they are absent, so calling them fails with AttributeError.
 from deltaw.keras.ops import core, linalg, numpy
 from deltaw.keras.ops.core import (  # noqa: F401 - re-exported
     associative_scan, cast, cond, convert_to_numpy, convert_to_tensor, custom_gradient, dtype,
-    fori_loop, is_tensor, map, saturate_cast, scan, scatter, scatter_update, shape, slice,
-    slice_update, stop_gradient, switch, unstack, vectorized_map, while_loop,
+    fori_loop, is_tensor, map, rearrange, saturate_cast, scan, scatter, scatter_update, shape,
+    slice, slice_update, stop_gradient, switch, unstack, vectorized_map, while_loop,
 )
 from deltaw.keras.ops.linalg import (  # noqa: F401 - re-exported
     cholesky, cholesky_inverse, det, eig, eigh, inv, jvp, lstsq, lu_factor, matrix_rank, norm,

@@ -11,6 +11,7 @@ keep their dtype, and a Tensor is returned as it is.
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -20,7 +21,8 @@ from deltaw.tensor import Tensor
 
 __all__ = [
     "associative_scan", "cast", "cond", "convert_to_numpy", "convert_to_tensor", "custom_gradient",
-    "dtype", "fori_loop", "is_tensor", "map", "saturate_cast", "scan", "scatter", "scatter_update",
+    "dtype", "fori_loop", "is_tensor", "map", "rearrange", "saturate_cast", "scan", "scatter",
+    "scatter_update",
     "shape", "slice", "slice_update", "stop_gradient", "switch", "unstack", "vectorized_map",
     "while_loop",
 ]
@@ -338,3 +340,70 @@ def custom_gradient(f):
     returns one gradient per argument. Keras' `grad(*args, upstream=None)` form also works: the
     upstream gradient is passed positionally."""
     return dw.ops.custom_gradient(f)
+
+
+def _pattern_groups(where, side):
+    """'b (h w) c' -> [['b'], ['h', 'w'], ['c']]."""
+    groups, current = [], None
+    for token in side.replace("(", " ( ").replace(")", " ) ").split():
+        if token == "(":
+            if current is not None:
+                raise ValueError(f"{where}: nested parentheses are not supported; got {side!r}.")
+            current = []
+        elif token == ")":
+            if current is None:
+                raise ValueError(f"{where}: unbalanced parentheses in {side!r}.")
+            groups.append(current)
+            current = None
+        elif not token.isidentifier():
+            raise ValueError(f"{where}: axis names must be identifiers; got {token!r} in {side!r}.")
+        elif current is not None:
+            current.append(token)
+        else:
+            groups.append([token])
+    if current is not None:
+        raise ValueError(f"{where}: unbalanced parentheses in {side!r}.")
+    return groups
+
+
+def _axis_sizes(groups, shape, axes_lengths):
+    """Each named axis' size: given, or inferred from its group's size (one unknown per group)."""
+    if len(groups) != len(shape):
+        raise ValueError(f"rearrange: the pattern's input side names {len(groups)} axes; the "
+                         f"tensor has shape {tuple(shape)}.")
+    sizes = {}
+    for group, dim in zip(groups, shape, strict=True):
+        unknown = [a for a in group if a not in axes_lengths]
+        known = math.prod(int(axes_lengths[a]) for a in group if a in axes_lengths)
+        if len(unknown) > 1:
+            raise ValueError(f"rearrange: cannot infer the sizes of {unknown} in one group of "
+                             f"size {dim}; expected all but one of them in axes_lengths.")
+        for a in group:
+            sizes[a] = int(axes_lengths[a]) if a in axes_lengths else dim // known
+        if math.prod(sizes[a] for a in group) != dim:
+            raise ValueError(f"rearrange: axes {group} of sizes {[sizes[a] for a in group]} do "
+                             f"not make up the axis of size {dim}.")
+    return sizes
+
+
+def rearrange(tensor, pattern, **axes_lengths):
+    """Reorder, split and merge axes with an einops pattern, as keras.ops.rearrange:
+    'b (h w) c -> b h w c' with h=2. Differentiable (a reshape, a transpose and a reshape).
+
+    Example:
+        >>> rearrange(dw.zeros((2, 3, 4)), "b h w -> b (w h)").shape
+        (2, 12)
+    """
+    x = _t(tensor)
+    if pattern.count("->") != 1:
+        raise ValueError(f"rearrange: the pattern must contain one '->'; got {pattern!r}.")
+    left, right = (_pattern_groups("rearrange", side) for side in pattern.split("->"))
+    names_in = [a for g in left for a in g]
+    names_out = [a for g in right for a in g]
+    if sorted(names_in) != sorted(names_out) or len(set(names_in)) != len(names_in):
+        raise ValueError(f"rearrange: both sides must name the same axes once each; got "
+                         f"{names_in} and {names_out}.")
+    sizes = _axis_sizes(left, x.shape, axes_lengths)
+    x = dw.reshape(x, tuple(sizes[a] for a in names_in))
+    x = dw.transpose(x, tuple(names_in.index(a) for a in names_out))
+    return dw.reshape(x, tuple(math.prod(sizes[a] for a in g) for g in right))

@@ -175,3 +175,29 @@ def test_custom_gradient_errors():
 def test_ops_is_a_keras_submodule():
     assert dk.ops is ops and "ops" in dir(dk)
     assert ops.numpy.add is ops.add and ops.linalg.inv is ops.inv and ops.core.cast is ops.cast
+
+
+def test_rearrange_splits_merges_and_permutes():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(ops.rearrange(x, "b h w -> b (w h)").numpy(),
+                                  x.transpose(0, 2, 1).reshape(2, 12))
+    np.testing.assert_array_equal(ops.rearrange(x, "b h (w1 w2) -> w2 b h w1", w2=2).numpy(),
+                                  x.reshape(2, 3, 2, 2).transpose(3, 0, 1, 2))
+    t = dw.tensor(x, requires_grad=True)
+    assert dw.gradcheck(lambda v: ops.rearrange(v, "b h w -> (w b) h"), [t])
+
+
+@pytest.mark.parametrize("pattern, lengths, match", [
+    ("b h w", {}, r"^rearrange: the pattern must contain one '->'"),
+    ("b h -> b h", {}, r"^rearrange: the pattern's input side names 2 axes"),
+    ("b h w -> b h", {}, r"^rearrange: both sides must name the same axes once each"),
+    ("b (h (w)) -> b h w", {}, r"^rearrange: nested parentheses"),
+    ("b h (w -> b h w", {}, r"^rearrange: unbalanced parentheses"),
+    ("b (h w) -> b h w", {}, r"^rearrange: cannot infer the sizes of \['h', 'w'\]"),
+    ("b (h w) -> b h w", {"h": 5}, r"^rearrange: axes \[.h., .w.\] of sizes \[5, 2\] do not"),
+    ("b 2h w -> b w 2h", {}, r"^rearrange: axis names must be identifiers"),
+])
+def test_rearrange_errors(pattern, lengths, match):
+    with pytest.raises(ValueError, match=match):
+        ops.rearrange(np.ones((2, 12)) if "(h w)" in pattern else np.ones((2, 3, 4)), pattern,
+                      **lengths)
