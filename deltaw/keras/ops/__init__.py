@@ -38,14 +38,10 @@ from deltaw.keras.ops.numpy import (  # noqa: F401 - re-exported
     signbit, sin, sinc, sinh, size, slogdet, sort, split, sqrt, square, squeeze, stack, std,
     subtract, sum, swapaxes, take, take_along_axis, tan, tanh, tensordot, tile, trace,
     transpose, trapezoid, tri, tril, triu, true_divide, trunc, unique, unravel_index, vander,
-    var, vdot, view, vsplit, vstack, where, zeros, zeros_like,
+    var, vdot, vectorize, view, vsplit, vstack, where, zeros, zeros_like,
 )
 
-UNSUPPORTED = {
-    "vectorize": "keras.ops.vectorize turns a Python function into a batched one with a vmap "
-                 "transform (torch.vmap, jax.vmap); deltaw has no function transforms. Use "
-                 "ops.vectorized_map or ops.map, which loop over the first axis.",
-}
+UNSUPPORTED: dict[str, str] = {}  # keras.ops names absent from deltaw, with the reason (none)
 
 __all__ = ["core", "linalg", "numpy", "UNSUPPORTED", *core.__all__, *linalg.__all__,
            *numpy.__all__]

@@ -59,7 +59,8 @@ __all__ = [
     "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes",
     "take", "take_along_axis", "tan", "tanh", "tensordot", "tile", "trace", "transpose",
     "trapezoid", "tri", "tril", "triu", "true_divide", "trunc", "unique", "unravel_index",
-    "vander", "var", "vdot", "view", "vsplit", "vstack", "where", "zeros", "zeros_like",
+    "vander", "var", "vdot", "vectorize", "view", "vsplit", "vstack", "where", "zeros",
+    "zeros_like",
 ]
 
 # NumPy's names shadow these builtins in this module
@@ -1633,3 +1634,55 @@ def slogdet(x):
     x = _to_float(x)
     sign_ = np.linalg.slogdet(x.data)[0] if x.ndim >= 2 else None
     return _const(sign_, x.dtype), dw.ops.slogdet_logabs(x)
+
+
+# ----------------------------------------------------------------------------- vectorize
+
+
+def _core_dims(signature):
+    """'(m,n),(n)->(m)' -> ([['m', 'n'], ['n']], [['m']])."""
+    try:
+        inputs, outputs = signature.replace(" ", "").split("->")
+        def parse(side):
+            return [[d for d in group.split(",") if d] for group in side[1:-1].split("),(")]
+        return parse(inputs), parse(outputs)
+    except ValueError:
+        raise ValueError(f"vectorize: invalid signature {signature!r}; expected a form like "
+                         "'(m,n),(n)->(m)'.") from None
+
+
+def vectorize(pyfunc, *, excluded=None, signature=None):
+    """`pyfunc` applied over the broadcast loop axes of its arguments, as np.vectorize: each call
+    gets scalars (or, with `signature`, the core axes it names). deltaw loops in Python and
+    stacks the results, so gradients flow through `pyfunc`'s own ops; fine for the small batches
+    it is used on, slow for large ones. `excluded` names positional indices or keywords passed
+    through unchanged."""
+    excluded = set(excluded or ())
+    in_core, out_core = _core_dims(signature) if signature else (None, None)
+
+    def vectorized(*args, **kwargs):
+        looped = [i for i in range(len(args)) if i not in excluded]
+        tensors = {i: _t(args[i]) for i in looped}
+        cores = in_core or [[] for _ in looped]
+        if len(cores) != len(looped):
+            raise ValueError(f"vectorize: the signature names {len(cores)} inputs; got "
+                             f"{len(looped)} vectorized arguments.")
+        loop_shape = np.broadcast_shapes(*(tensors[i].shape[:tensors[i].ndim - len(c)]
+                                           for i, c in zip(looped, cores, strict=True)))
+        for i, c in zip(looped, cores, strict=True):
+            tensors[i] = dw.broadcast_to(tensors[i], loop_shape + tensors[i].shape[
+                tensors[i].ndim - len(c):])
+        results = []
+        for index in np.ndindex(*loop_shape):
+            call = [tensors[i][index] if i in tensors else a for i, a in enumerate(args)]
+            results.append(pyfunc(*call, **kwargs))
+        multiple = isinstance(results[0], tuple) if results else False
+        columns = list(zip(*results, strict=True)) if multiple else [results]
+        outs = [dw.reshape(dw.stack([_t(r) for r in col]), loop_shape + _t(col[0]).shape)
+                for col in columns]
+        if out_core is not None and len(out_core) != len(outs):
+            raise ValueError(f"vectorize: the signature names {len(out_core)} outputs; pyfunc "
+                             f"returned {len(outs)}.")
+        return tuple(outs) if multiple else outs[0]
+
+    return vectorized

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import deltaw as dw
+import deltaw.keras as dk
 import deltaw.keras.ops as dops
 from tests.keras import keras_reference as kr  # selects the torch backend; import before keras
 
@@ -326,3 +327,19 @@ def test_gradients_match_torch(row):
         expected = np.zeros(1) if tg is None else tg.numpy()
         got = np.zeros(1) if dg is None else dg.numpy()
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+VECTORIZE_CASES = [
+    ("elementwise", lambda lib: lib.ops.vectorize(lambda a, b: a * b + 1.0), (V, A)),
+    ("signature", lambda lib: lib.ops.vectorize(lambda a, b: lib.ops.sum(a * b),
+                                                signature="(n),(n)->()"), (A, V)),
+]
+
+
+@pytest.mark.parametrize("make, args", [c[1:] for c in VECTORIZE_CASES],
+                         ids=[c[0] for c in VECTORIZE_CASES])
+def test_vectorize_matches_keras(make, args):
+    with kr.quiet():
+        expected = _np(make(keras)(*map(_to_torch, args)))
+    got = make(dk)(*map(_to_dw, args))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=2e-5, atol=2e-6)
