@@ -214,8 +214,7 @@ ROWS = [
     R("inv", SQ), R("det", SQ), R("solve", SQ, A[:, :2]), R("solve", SQ, V[:3], id="solve-vec"),
     R("solve_triangular", SQ, A[:, :2], lower=True), R("solve_triangular", SQ, A[:, :2],
                                                        id="solve_triangular-upper"),
-    R("cholesky", SPD, grad=False), R("cholesky", SPD, upper=True, grad=False,
-                                      id="cholesky-upper"),
+    R("cholesky", SPD), R("cholesky", SPD, upper=True, id="cholesky-upper"),
     R("cholesky_inverse", np.linalg.cholesky(SPD).astype(F32)),
     R("eigh", SPD, grad=False, post=lambda outs: outs[0]),  # eigenvalues; vectors' signs vary
     R("qr", A, grad=False), R("svd", A, grad=False, compute_uv=False), R("pinv", A, grad=False),
