@@ -75,7 +75,10 @@ def _floatx() -> np.dtype:
 
 
 def _is_python_scalar(x) -> bool:
-    return isinstance(x, bool | int | float) and not isinstance(x, np.generic)
+    """A weakly typed scalar: a Python bool, int or float (np.float64 subclasses float and is
+    treated like one, as Keras does)."""
+    return isinstance(x, bool | int | float) and (not isinstance(x, np.generic)
+                                                  or isinstance(x, np.float64))
 
 
 def _weak_kind(x) -> str:

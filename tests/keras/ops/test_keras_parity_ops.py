@@ -77,6 +77,13 @@ ROWS = [
     R("arctan2", A, B), R("heaviside", A, B, grad=False), R("ldexp", A[:2, :3], INT, grad=False),
     R("nextafter", A, B, grad=False), R("gcd", INT, INT + 2, grad=False),
     R("lcm", INT, INT + 2, grad=False),
+    R("add", [1, 2], [3, 4], grad=False, id="add-lists"), R("add", 1, 2.5, grad=False,
+                                                             id="add-scalars"),
+    R("multiply", 2, INT, grad=False, id="multiply-scalar-first"),
+    R("subtract", np.float64(1.5), A, id="subtract-numpy-scalar"),
+    R("exp", 1.0, grad=False, id="exp-scalar"), R("mean", [1, 2, 4], grad=False, id="mean-list"),
+    R("divide", A.astype(np.float16), 3, grad=False, id="divide-float16"),
+    R("add", A.astype(np.float64), A, id="add-float64"),
     # element-wise math
     *(R(n, A) for n in ("exp", "expm1", "sin", "cos", "tan", "tanh", "arctan", "sinh", "cosh",
                         "arcsinh", "exp2", "cbrt", "sinc", "deg2rad", "rad2deg")),
