@@ -549,11 +549,22 @@ less_equal = _compare(np.less_equal, "less_equal")
 logical_and = _compare(np.logical_and, "logical_and")
 logical_or = _compare(np.logical_or, "logical_or")
 logical_xor = _compare(np.logical_xor, "logical_xor")
-bitwise_and = _compare(np.bitwise_and, "bitwise_and")
-bitwise_or = _compare(np.bitwise_or, "bitwise_or")
-bitwise_xor = _compare(np.bitwise_xor, "bitwise_xor")
-bitwise_left_shift = _compare(np.left_shift, "bitwise_left_shift")
-bitwise_right_shift = _compare(np.right_shift, "bitwise_right_shift")
+
+
+def _bitwise(np_fn, name):
+    def apply(x, y):  # Keras' argument names for the bitwise functions
+        a, b = _promote(x, y)
+        return _const(np_fn(a.data, b.data))
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = f"np.{np_fn.__name__} on integers or booleans, with Keras' promotion."
+    return apply
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+bitwise_left_shift = _bitwise(np.left_shift, "bitwise_left_shift")
+bitwise_right_shift = _bitwise(np.right_shift, "bitwise_right_shift")
 left_shift, right_shift = bitwise_left_shift, bitwise_right_shift
 
 

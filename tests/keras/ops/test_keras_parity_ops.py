@@ -6,6 +6,8 @@ differentiable also compare the gradient of sum(w * output) with respect to ever
 deltaw's engine against torch autograd through keras. Skipped without keras/torch.
 """
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -349,3 +351,16 @@ def test_vectorize_matches_keras(make, args):
         expected = _np(make(keras)(*map(_to_torch, args)))
     got = make(dk)(*map(_to_dw, args))
     np.testing.assert_allclose(got.numpy(), expected, rtol=2e-5, atol=2e-6)
+
+
+def _parameters(fn):
+    return [(p.name, p.kind, repr(p.default)) for p in inspect.signature(fn).parameters.values()]
+
+
+def test_every_name_has_keras_signature():
+    names = [n for n in dops.__all__ if n not in ("core", "linalg", "numpy", "UNSUPPORTED")]
+    differ = [n for n in names if _parameters(getattr(dops, n)) != _parameters(_keras_fn(n))]
+    assert differ == []
+    for module in ("numpy", "linalg"):
+        keras_names = {n for n in dir(getattr(keras.ops, module)) if not n.startswith("_")}
+        assert keras_names <= set(getattr(dops, module).__all__) | set(dops.UNSUPPORTED)
