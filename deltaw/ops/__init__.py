@@ -5,10 +5,12 @@ from deltaw.ops.custom import custom_gradient
 from deltaw.ops.decompositions import (
     cholesky,
     det,
+    eigvalsh,
     inv,
     slogdet_logabs,
     solve,
     solve_triangular,
+    svdvals,
 )
 from deltaw.ops.comparison import equal, greater, greater_equal, less, less_equal, not_equal
 from deltaw.ops.indexing import getitem, scatter_add
@@ -89,5 +91,5 @@ __all__ = [
     # keras.ops additions: cumulative product, trigonometric, matrix functions
     "cumprod", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cosh",
     "sinh", "tan", "cholesky", "det", "inv", "slogdet_logabs", "solve", "solve_triangular",
-    "scatter_add", "custom_gradient",
+    "scatter_add", "custom_gradient", "eigvalsh", "svdvals",
 ]

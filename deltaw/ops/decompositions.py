@@ -1,5 +1,5 @@
 """Matrix functions with hand-written gradients: inv, det, slogdet, solve, solve_triangular,
-cholesky.
+cholesky, and the eigenvalues / singular values (eigvalsh, svdvals).
 
 Each works on the last two axes and broadcasts over leading (batch) axes, as np.linalg does.
 The rules follow the standard matrix-calculus results (Giles, "An extended collection of matrix
@@ -201,3 +201,53 @@ def _cholesky_backward(xp, g, saved, needs):
     inv_low = xp.linalg.inv(low)
     s = _mT(inv_low) @ phi @ inv_low
     return (0.5 * (s + _mT(s)),)
+
+
+@primitive("eigvalsh", nin=1)
+def eigvalsh(xp, x):
+    """Eigenvalues (ascending) of a symmetric matrix, as np.linalg.eigvalsh; only the lower
+    triangle is read.
+
+    Gradient: V diag(g) V^T (V the eigenvectors), symmetrized; exact for distinct eigenvalues
+    and still well defined for repeated ones (the eigenvalues are, their vectors are not).
+
+    Example:
+        >>> dw.ops.eigvalsh(dw.tensor([[2.0, 0.0], [0.0, 1.0]]))
+        tensor([1., 2.])
+    """
+    _check_square("eigvalsh", x)
+    w, v = xp.linalg.eigh(x)
+    return w, (v,)
+
+
+@eigvalsh.backward
+def _eigvalsh_backward(xp, g, saved, needs):
+    (v,) = saved
+    # d w_i = v_i^T dX v_i, so dL/dX = V diag(g) V^T
+    grad = (v * g[..., None, :]) @ _mT(v)
+    return (0.5 * (grad + _mT(grad)),)
+
+
+@primitive("svdvals")
+def svdvals(xp, x):
+    """Singular values (descending) of the last two axes, as np.linalg.svd(compute_uv=False).
+
+    Gradient: U diag(g) V^T over the min(m, n) singular pairs; exact for distinct non-zero
+    singular values.
+
+    Example:
+        >>> dw.ops.svdvals(dw.tensor([[3.0, 0.0], [0.0, -4.0]]))
+        tensor([4., 3.])
+    """
+    if x.ndim < 2:
+        raise ValueError(f"svdvals: x must have at least 2 axes; expected shape (..., m, n), "
+                         f"got {x.shape}.")
+    u, s, vh = xp.linalg.svd(x, full_matrices=False)
+    return s, (u, vh)
+
+
+@svdvals.backward
+def _svdvals_backward(xp, g, saved, needs):
+    u, vh = saved
+    # d s_i = u_i^T dX v_i, so dL/dX = U diag(g) V^T
+    return ((u * g[..., None, :]) @ vh,)

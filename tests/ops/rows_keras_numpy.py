@@ -141,3 +141,27 @@ CUSTOM = [
 ]
 
 ROWS = [*ROWS, *CUSTOM]
+
+
+def _eigvalsh_sym(x):
+    """eigvalsh of the symmetric part, so finite differences stay on symmetric matrices."""
+    return dw.ops.eigvalsh((x + dw.swapaxes(x, -1, -2)) * 0.5)
+
+
+SPECTRAL = [
+    OpSpec("eigvalsh", _eigvalsh_sym,
+           lambda x: np.linalg.eigvalsh((x + np.swapaxes(x, -1, -2)) * 0.5),
+           fixed(Sample((_spd(),), name="3x3"), Sample((np.diag([1.0, 2.0, 4.0]) + 0.1,),
+                                                        name="near-diagonal"),
+                 Sample((_spd(2, n=2),), name="batch"))),
+    OpSpec("eigvalsh", dw.ops.eigvalsh, np.linalg.eigvalsh, fixed(Sample((_spd(),), name="spd")),
+           variant="direct", grad_args=(),
+           errors=(ErrorCase((np.ones((2, 3)),), ValueError, r"^eigvalsh: x must be a"),)),
+    OpSpec("svdvals", dw.ops.svdvals, lambda x: np.linalg.svd(x, compute_uv=False),
+           fixed(Sample((rng0.uniform(-1, 1, (3, 4)),), name="wide"),
+                 Sample((rng0.uniform(-1, 1, (4, 2)),), name="tall"),
+                 Sample((rng0.uniform(-1, 1, (2, 3, 3)),), name="batch")),
+           errors=(ErrorCase((np.ones(3),), ValueError, r"^svdvals: x must have at least 2"),)),
+]
+
+ROWS = [*ROWS, *SPECTRAL]

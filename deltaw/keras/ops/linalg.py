@@ -1,10 +1,11 @@
 """keras.ops.linalg: matrix functions over deltaw's ops.
 
-Differentiable: cholesky, cholesky_inverse, det, inv, norm (except the spectral and nuclear
-matrix norms), solve, solve_triangular, and jvp (computed with reverse mode, one backward pass per
-output element). Forward only (their results carry no gradient; the rules for decompositions with
-repeated or complex eigenvalues are ill-conditioned, and deltaw does not provide them): eig, eigh,
-lstsq, lu_factor, matrix_rank, pinv, qr, svd and the ord=2 / -2 / 'nuc' matrix norms.
+Differentiable: cholesky, cholesky_inverse, det, inv, norm (every ord), solve, solve_triangular,
+the eigenvalues of eigh and the singular values of svd, and jvp (computed with reverse mode, one
+backward pass per output element). Forward only (their results carry no gradient): the
+eigenvectors of eigh and the singular vectors of svd (their derivatives blow up as eigenvalues or
+singular values approach each other, and deltaw does not provide them), eig (complex results),
+lstsq, lu_factor, matrix_rank, pinv and qr.
 """
 
 from __future__ import annotations
@@ -63,10 +64,10 @@ def eig(x):
 
 
 def eigh(x):
-    """(eigenvalues ascending, eigenvectors) of a symmetric x. Forward only."""
+    """(eigenvalues ascending, eigenvectors) of a symmetric x. The eigenvalues are
+    differentiable; the eigenvectors are forward only."""
     x = _to_float(x)
-    w, v = np.linalg.eigh(x.data)
-    return _const(w), _const(v)
+    return dw.ops.eigvalsh(x), _const(np.linalg.eigh(x.data)[1])
 
 
 def qr(x, mode="reduced"):
@@ -79,12 +80,13 @@ def qr(x, mode="reduced"):
 
 
 def svd(x, full_matrices=True, compute_uv=True):
-    """(u, s, vh) of the singular value decomposition, or s alone. Forward only."""
+    """(u, s, vh) of the singular value decomposition, or s alone. The singular values s are
+    differentiable; u and vh are forward only."""
     x = _to_float(x)
     if not compute_uv:
-        return _const(np.linalg.svd(x.data, compute_uv=False))
-    u, s, vh = np.linalg.svd(x.data, full_matrices=full_matrices)
-    return _const(u), _const(s), _const(vh)
+        return dw.ops.svdvals(x)
+    u, _, vh = np.linalg.svd(x.data, full_matrices=full_matrices)
+    return _const(u), dw.ops.svdvals(x), _const(vh)
 
 
 def pinv(x, rcond=None):
@@ -157,13 +159,10 @@ def _matrix_norm(x, ord, axes, keepdims):  # noqa: A002 - NumPy's name
         col = dw.sum(dw.abs(x), summed, keepdims=True)
         out = dw.max(col, other, keepdims=True) if ord > 0 else dw.min(col, other, keepdims=True)
         return out if keepdims else dw.squeeze(out, tuple(sorted(axes)))
-    if ord in (2, -2, "nuc"):  # singular values: forward only
-        moved = np.moveaxis(x.data, axes, (-2, -1))
-        s = np.linalg.svd(moved, compute_uv=False)
-        value = s.max(-1) if ord == 2 else s.min(-1) if ord == -2 else s.sum(-1)
-        if keepdims:
-            value = np.expand_dims(value, tuple(sorted(axes)))
-        return _const(value.astype(x.dtype))
+    if ord in (2, -2, "nuc"):  # from the singular values
+        s = dw.ops.svdvals(dw.moveaxis(x, axes, (-2, -1)))
+        out = dw.max(s, -1) if ord == 2 else dw.min(s, -1) if ord == -2 else dw.sum(s, -1)
+        return dw.expand_dims(out, tuple(sorted(axes))) if keepdims else out
     raise ValueError(f"norm: invalid ord {ord!r} for a matrix norm; expected None, 'fro', 'nuc', "
                      f"1, -1, 2, -2, inf or -inf.")
 

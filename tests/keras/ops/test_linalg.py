@@ -53,6 +53,10 @@ def test_values_match_numpy(name, args, kwargs, ref):
     ("norm-3", lambda x: ops.norm(x, 3, axis=1), [A]),
     ("norm-matrix-1", lambda x: ops.norm(x, 1), [A]),
     ("norm-matrix-inf", lambda x: ops.norm(x, -np.inf, keepdims=True), [A]),
+    ("norm-nuc", lambda x: ops.norm(x, "nuc"), [A]),
+    ("norm-spectral", lambda x: ops.norm(x, 2, keepdims=True), [A]),
+    ("svd-values", lambda x: ops.svd(x)[1], [A]),
+    ("eigh-values", lambda x: ops.eigh((x + ops.transpose(x)) * 0.5)[0], [SPD]),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_gradcheck(name, fn, inputs):
     assert dw.gradcheck(fn, [dw.tensor(x, requires_grad=True) for x in inputs])
