@@ -1,11 +1,11 @@
 """keras.ops.linalg: matrix functions over deltaw's ops.
 
 Differentiable: cholesky, cholesky_inverse, det, inv, norm (every ord), solve, solve_triangular,
-the eigenvalues of eigh and the singular values of svd, and jvp (computed with reverse mode, one
-backward pass per output element). Forward only (their results carry no gradient): the
+the eigenvalues of eigh and the singular values of svd, pinv and lstsq of full-rank matrices, and
+jvp (computed with reverse mode, one backward pass per output element). Forward only (their results carry no gradient): the
 eigenvectors of eigh and the singular vectors of svd (their derivatives blow up as eigenvalues or
 singular values approach each other, and deltaw does not provide them), eig (complex results),
-lstsq, lu_factor, matrix_rank, pinv and qr.
+lu_factor, matrix_rank and qr, and pinv / lstsq of rank-deficient matrices.
 """
 
 from __future__ import annotations
@@ -89,16 +89,37 @@ def svd(x, full_matrices=True, compute_uv=True):
     return _const(u), dw.ops.svdvals(x), _const(vh)
 
 
+def _full_rank(x) -> bool:
+    m, n = x.shape[-2:]
+    return bool(np.all(np.linalg.matrix_rank(x.data) == min(m, n)))
+
+
+def _pinv_full_rank(x):
+    """The pseudo-inverse of a full-rank x from the normal equations, so it is differentiable:
+    (x^T x)^-1 x^T for a tall x, x^T (x x^T)^-1 for a wide one."""
+    xt = dw.swapaxes(x, -1, -2)
+    if x.shape[-2] >= x.shape[-1]:
+        return dw.ops.solve(dw.matmul(xt, x), xt)
+    return dw.swapaxes(dw.ops.solve(dw.matmul(x, xt), x), -1, -2)
+
+
 def pinv(x, rcond=None):
-    """The Moore-Penrose pseudo-inverse. Forward only."""
+    """The Moore-Penrose pseudo-inverse. Differentiable when x has full rank; a rank-deficient
+    x gets NumPy's SVD-based result (cutting singular values below rcond * the largest), forward
+    only."""
     x = _to_float(x)
+    if x.ndim >= 2 and _full_rank(x):
+        return _pinv_full_rank(x)
     rcond = 1e-15 if rcond is None else rcond
     return _const(np.linalg.pinv(x.data, rcond=rcond).astype(x.dtype))
 
 
 def lstsq(a, b, rcond=None):
-    """The least-squares solution x of a @ x = b. Forward only."""
+    """The least-squares solution x of a @ x = b. Differentiable in a and b when a has full
+    rank; forward only otherwise."""
     a, b = _float_promote(a, b)
+    if a.ndim == 2 and a.shape[0] >= a.shape[1] and _full_rank(a):
+        return dw.matmul(_pinv_full_rank(a), b)
     return _const(np.linalg.lstsq(a.data, b.data, rcond=rcond)[0].astype(a.dtype))
 
 

@@ -226,8 +226,10 @@ ROWS = [
     R("cholesky", SPD), R("cholesky", SPD, upper=True, id="cholesky-upper"),
     R("cholesky_inverse", np.linalg.cholesky(SPD).astype(F32)),
     R("eigh", SPD, grad=False, post=lambda outs: outs[0]),  # eigenvalues; vectors' signs vary
-    R("qr", A, grad=False), R("svd", A, compute_uv=False), R("pinv", A, grad=False),
-    R("lstsq", A.T, V, grad=False, tol=dict(rtol=1e-4, atol=1e-5)),
+    R("qr", A, grad=False), R("svd", A, compute_uv=False), R("pinv", A, tol=dict(rtol=1e-4, atol=1e-5)), R("pinv", A.T, id="pinv-tall",
+                                                    tol=dict(rtol=1e-4, atol=1e-5)),
+    R("lstsq", A.T, V, tol=dict(rtol=1e-4, atol=1e-5)),
+    R("lstsq", A.T, B.T, id="lstsq-matrix", tol=dict(rtol=1e-4, atol=1e-5)),
     R("lu_factor", SQ, grad=False), R("matrix_rank", A, grad=False), R("norm", A),
     *(R("norm", A, ord=o, axis=1, id=f"norm-vector-{o}") for o in (1, 3, np.inf, -np.inf)),
     *(R("norm", A, ord=o, id=f"norm-matrix-{o}") for o in ("fro", 1, -1, np.inf, -np.inf)),

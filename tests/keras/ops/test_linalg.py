@@ -54,12 +54,23 @@ def test_values_match_numpy(name, args, kwargs, ref):
     ("norm-matrix-1", lambda x: ops.norm(x, 1), [A]),
     ("norm-matrix-inf", lambda x: ops.norm(x, -np.inf, keepdims=True), [A]),
     ("norm-nuc", lambda x: ops.norm(x, "nuc"), [A]),
+    ("pinv-wide", ops.pinv, [A]),
+    ("pinv-tall", ops.pinv, [A.T]),
+    ("lstsq", ops.lstsq, [A.T, A[:2].T]),
     ("norm-spectral", lambda x: ops.norm(x, 2, keepdims=True), [A]),
     ("svd-values", lambda x: ops.svd(x)[1], [A]),
     ("eigh-values", lambda x: ops.eigh((x + ops.transpose(x)) * 0.5)[0], [SPD]),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_gradcheck(name, fn, inputs):
     assert dw.gradcheck(fn, [dw.tensor(x, requires_grad=True) for x in inputs])
+
+
+def test_pinv_and_lstsq_of_a_rank_deficient_matrix_match_numpy():
+    low_rank = np.outer(np.arange(1.0, 4.0), np.arange(1.0, 5.0))
+    np.testing.assert_allclose(ops.pinv(low_rank).numpy(), np.linalg.pinv(low_rank), atol=1e-12)
+    b = np.arange(4.0)
+    np.testing.assert_allclose(ops.lstsq(low_rank.T, b).numpy(),
+                               np.linalg.lstsq(low_rank.T, b)[0], atol=1e-12)
 
 
 def test_decompositions_reconstruct_their_input():
