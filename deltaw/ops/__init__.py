@@ -1,6 +1,7 @@
 """NumPy-named differentiable ops, one family per module."""
 
 from deltaw.ops.arithmetic import add, divide, maximum, minimum, multiply, negative, power, subtract
+from deltaw.ops.comparison import equal, greater, greater_equal, less, less_equal, not_equal
 from deltaw.ops.custom import custom_gradient
 from deltaw.ops.decompositions import (
     cholesky,
@@ -12,7 +13,6 @@ from deltaw.ops.decompositions import (
     solve_triangular,
     svdvals,
 )
-from deltaw.ops.comparison import equal, greater, greater_equal, less, less_equal, not_equal
 from deltaw.ops.indexing import getitem, scatter_add
 from deltaw.ops.linalg import einsum, matmul
 from deltaw.ops.reduction import (

@@ -129,7 +129,7 @@ ROWS = [
     R("cumprod", POS), R("average", A, axis=1, weights=V + 2), R("average", A),
     R("median", DISTINCT, axis=1), R("median", DISTINCT), R("quantile", DISTINCT, 0.3, axis=0),
     R("quantile", DISTINCT, [0.1, 0.75], axis=1, keepdims=True, id="quantile-vec"),
-    *(R("quantile", DISTINCT, 0.4, method=m, id=f"quantile-{m}", grad=m != "x")
+    *(R("quantile", DISTINCT, 0.4, method=m, id=f"quantile-{m}")
       for m in ("lower", "higher", "midpoint", "nearest")),
     R("percentile", DISTINCT, 40.0, axis=1),
     # NaN-ignoring
