@@ -366,3 +366,35 @@ def test_every_name_has_keras_signature():
     for module in ("numpy", "linalg"):
         keras_names = {n for n in dir(getattr(keras.ops, module)) if not n.startswith("_")}
         assert keras_names <= set(getattr(dops, module).__all__) | set(dops.UNSUPPORTED)
+
+
+def _log1pexp(lib):
+    """keras.io's custom_gradient example: a stable gradient for log(1 + exp(x))."""
+    o = lib.ops
+
+    @o.custom_gradient
+    def log1pexp(x):
+        e = o.exp(x)
+
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            return o.multiply(upstream, 1.0 - 1.0 / o.add(1, e))
+
+        return o.log(1 + e), grad
+
+    return log1pexp
+
+
+def test_custom_gradient_matches_keras():
+    x = np.array([0.5, -2.0, 100.0], F32)
+    t = torch.tensor(x, requires_grad=True)
+    with kr.quiet():
+        t_out = _log1pexp(keras)(t)
+        t_out.sum().backward()
+    d = dw.tensor(x, requires_grad=True)
+    with np.errstate(over="ignore"):  # exp(100) overflows float32 in both: the point of the rule
+        d_out = _log1pexp(dk)(d)
+    d_out.sum().backward()
+    np.testing.assert_allclose(d_out.numpy(), kr.to_numpy(t_out), rtol=2e-5)
+    np.testing.assert_allclose(d.grad.numpy(), t.grad.numpy(), rtol=2e-5)
