@@ -2,10 +2,12 @@
 
 Differentiable: cholesky, cholesky_inverse, det, inv, norm (every ord), solve, solve_triangular,
 the eigenvalues of eigh and the singular values of svd, pinv and lstsq of full-rank matrices, and
-jvp (computed with reverse mode, one backward pass per output element). Forward only (their results carry no gradient): the
-eigenvectors of eigh and the singular vectors of svd (their derivatives blow up as eigenvalues or
-singular values approach each other, and deltaw does not provide them), eig (complex results),
-lu_factor, matrix_rank and qr, and pinv / lstsq of rank-deficient matrices.
+jvp (computed with reverse mode, one backward pass per output element).
+
+Forward only (their results carry no gradient): the eigenvectors of eigh and the singular
+vectors of svd (their derivatives blow up as eigenvalues or singular values approach each other,
+and deltaw does not provide them), eig (complex results), lu_factor, matrix_rank and qr, and
+pinv / lstsq of rank-deficient matrices.
 """
 
 from __future__ import annotations

@@ -226,8 +226,9 @@ ROWS = [
     R("cholesky", SPD), R("cholesky", SPD, upper=True, id="cholesky-upper"),
     R("cholesky_inverse", np.linalg.cholesky(SPD).astype(F32)),
     R("eigh", SPD, grad=False, post=lambda outs: outs[0]),  # eigenvalues; vectors' signs vary
-    R("qr", A, grad=False), R("svd", A, compute_uv=False), R("pinv", A, tol=dict(rtol=1e-4, atol=1e-5)), R("pinv", A.T, id="pinv-tall",
-                                                    tol=dict(rtol=1e-4, atol=1e-5)),
+    R("qr", A, grad=False), R("svd", A, compute_uv=False),
+    R("pinv", A, tol=dict(rtol=1e-4, atol=1e-5)),
+    R("pinv", A.T, id="pinv-tall", tol=dict(rtol=1e-4, atol=1e-5)),
     R("lstsq", A.T, V, tol=dict(rtol=1e-4, atol=1e-5)),
     R("lstsq", A.T, B.T, id="lstsq-matrix", tol=dict(rtol=1e-4, atol=1e-5)),
     R("lu_factor", SQ, grad=False), R("matrix_rank", A, grad=False), R("norm", A),
