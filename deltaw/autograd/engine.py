@@ -27,8 +27,8 @@ def _reverse_topological(root: Node) -> list[Node]:
     """
     order, visited, stack = [], set(), [(root, False)]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
+        node, finished = stack.pop()
+        if finished:
             order.append(node)
             continue
         if node in visited:

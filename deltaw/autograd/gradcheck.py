@@ -52,7 +52,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0) -> bool:
 
 def _as_float64(t):
     if isinstance(t, Tensor) and t.data.dtype.kind == "f":
-        return Tensor(t.data.astype(np.float64), requires_grad=t.requires_grad)
+        # a C-ordered copy: finite differences perturb it through a flat view, and reshape(-1)
+        # of a transposed array would be a copy, silently giving zero differences
+        return Tensor(t.data.astype(np.float64, order="C"), requires_grad=t.requires_grad)
     return t
 
 

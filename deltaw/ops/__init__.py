@@ -2,11 +2,23 @@
 
 from deltaw.ops.arithmetic import add, divide, maximum, minimum, multiply, negative, power, subtract
 from deltaw.ops.comparison import equal, greater, greater_equal, less, less_equal, not_equal
-from deltaw.ops.indexing import getitem
+from deltaw.ops.custom import custom_gradient
+from deltaw.ops.decompositions import (
+    cholesky,
+    det,
+    eigvalsh,
+    inv,
+    slogdet_logabs,
+    solve,
+    solve_triangular,
+    svdvals,
+)
+from deltaw.ops.indexing import getitem, scatter_add
 from deltaw.ops.linalg import einsum, matmul
 from deltaw.ops.reduction import (
     argmax,
     argmin,
+    cumprod,
     cumsum,
     logsumexp,
     max,
@@ -33,6 +45,18 @@ from deltaw.ops.shape import (
     swapaxes,
     tile,
     transpose,
+)
+from deltaw.ops.trigonometric import (
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    cosh,
+    sinh,
+    tan,
 )
 from deltaw.ops.unary import (
     abs,
@@ -64,4 +88,8 @@ __all__ = [
     "split", "squeeze", "stack", "swapaxes", "tile", "transpose",
     # indexing, linalg, selection
     "getitem", "einsum", "matmul", "clip", "where",
+    # keras.ops additions: cumulative product, trigonometric, matrix functions
+    "cumprod", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cosh",
+    "sinh", "tan", "cholesky", "det", "inv", "slogdet_logabs", "solve", "solve_triangular",
+    "scatter_add", "custom_gradient", "eigvalsh", "svdvals",
 ]

@@ -140,3 +140,46 @@ def _consumes(p) -> int:
 def _show(index) -> str:
     text = repr(index)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+@primitive("scatter_add", nin=1)
+def scatter_add(xp, values, indices, shape):
+    """A zero tensor of `shape` with `values` added at `indices` (tf.scatter_nd's meaning).
+
+    Args:
+        values: the updates, of shape `indices.shape[:-1] + shape[indices.shape[-1]:]`.
+        indices: integer array of shape (..., k), k <= len(shape): each row indexes the first k
+            axes. Not differentiated.
+        shape: the output's shape.
+
+    Gradient: the output gradient gathered at `indices`. Repeated indices add up in the forward,
+    so each of them receives the full gradient of its position.
+
+    Example:
+        >>> dw.ops.scatter_add(dw.tensor([1.0, 2.0, 5.0]), [[0], [2], [0]], (4,))
+        tensor([6., 0., 2., 0.])
+    """
+    indices = xp.asarray(indices)
+    shape = tuple(int(s) for s in shape)
+    if indices.dtype.kind not in "iu" or indices.ndim == 0 or indices.shape[-1] > len(shape):
+        raise IndexError(f"scatter_add: indices must be an integer array of shape (..., k) with "
+                         f"k <= {len(shape)}; got dtype {indices.dtype} and shape {indices.shape}.")
+    expected = indices.shape[:-1] + shape[indices.shape[-1]:]
+    if values.shape != expected:
+        raise ValueError(f"scatter_add: values must have shape {expected} for indices of shape "
+                         f"{indices.shape} into {shape}; got {values.shape}.")
+    index = tuple(indices[..., i] for i in range(indices.shape[-1]))
+    for axis, idx in enumerate(index):
+        if idx.size and (idx.min() < -shape[axis] or idx.max() >= shape[axis]):
+            raise IndexError(f"scatter_add: an index on axis {axis} is out of range for size "
+                             f"{shape[axis]}; got indices from {idx.min()} to {idx.max()}.")
+    out = xp.zeros(shape, dtype=values.dtype)
+    xp.add.at(out, index, values)
+    return out, (index,)
+
+
+@scatter_add.backward
+def _scatter_add_backward(xp, g, saved, needs):
+    (index,) = saved
+    # d out[index_j] / d values_j = 1
+    return (g[index],)

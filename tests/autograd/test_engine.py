@@ -162,3 +162,10 @@ def test_node_used_directly_and_through_a_later_consumer_gets_both_gradients():
     c = b * 2.0
     (b - c * b + c).sum().backward()    # d/dy (b - 2 b^2 + 2 b) = 3 - 4 y
     np.testing.assert_allclose(y.grad.numpy(), [1.0], rtol=1e-6)
+def test_a_node_used_by_an_earlier_and_a_later_consumer_gets_every_gradient():
+    # a feeds `add` directly and, deeper, `subtract`: the sweep must reach a after both.
+    x = dw.tensor([1.0, 2.0], requires_grad=True)
+    a, b = x[0:1], x[1:2]
+    (g,) = dw.grad(dw.sum(a + (b - a) * 0.5), [x])
+    np.testing.assert_array_equal(g.numpy(), [0.5, 0.5])
+

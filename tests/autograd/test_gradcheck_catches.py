@@ -44,3 +44,9 @@ def test_gradcheck_names_the_second_input():
     # detach hides b from backprop, but finite differences still see the dependence
     with pytest.raises(dw.GradcheckError, match=r"gradcheck: input 1, element \(\d,\)"):
         dw.gradcheck(lambda x, y: x * y.detach(), [a, b])
+
+
+def test_gradcheck_perturbs_transposed_inputs():
+    # a transposed (non-contiguous) input once gave zero finite differences, failing a correct op
+    x = dw.tensor(np.arange(1.0, 7.0).reshape(2, 3).T, requires_grad=True)
+    assert dw.gradcheck(lambda v: v * v, [x])

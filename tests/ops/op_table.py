@@ -28,11 +28,21 @@ class OpSpec:
 
 
 def _rows():
-    from tests.ops import rows_core, rows_nn, rows_vision
-    from tests.ops import rows_composed_activations, rows_composed_losses
-    from tests.ops import rows_layers  # 1-D/3-D convolutions and pooling (issue 11)
-    return [*rows_core.ROWS, *rows_nn.ROWS, *rows_vision.ROWS, *rows_composed_losses.ROWS,
-            *rows_composed_activations.ROWS, *rows_layers.ROWS]
+    from tests.ops import (
+        rows_composed_activations,
+        rows_composed_losses,
+        rows_core,
+        rows_keras_numpy,
+        rows_layers,
+        rows_nn,
+        rows_vision,
+    )
+
+    modules = (
+        rows_core, rows_nn, rows_vision, rows_composed_activations, rows_composed_losses,
+        rows_keras_numpy, rows_layers,
+    )
+    return [row for module in modules for row in module.ROWS]
 
 
 OP_TABLE: list[OpSpec] = _rows()
