@@ -9,6 +9,7 @@ import importlib
 _SUBMODULES = (
     "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "regularizers", "saving", "utils",
+    "ops", "random", "config",
 )
 _NAMES = {"Input": "layers", "Model": "models", "Sequential": "models"}
 

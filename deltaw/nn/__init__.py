@@ -26,7 +26,22 @@ from deltaw.nn.activations import (
     swish,
     tanh,
 )
+from deltaw.nn.activations_extra import (
+    celu,
+    glu,
+    hard_shrink,
+    hard_tanh,
+    log_sigmoid,
+    soft_shrink,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    tanh_shrink,
+    threshold,
+)
 from deltaw.nn.attention import scaled_dot_product_attention
+from deltaw.nn.ctc import ctc_loss
 from deltaw.nn.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d, separable_conv2d
 from deltaw.nn.conv_fused import conv2d_bias_activation
 from deltaw.nn.dense import dense
@@ -62,12 +77,17 @@ from deltaw.nn.pooling import (
     upsampling2d,
 )
 from deltaw.nn.recurrent import gru, lstm, simple_rnn
+from deltaw.nn.special import erf, erfc, erfinv, logdet
 
 __all__ = [
     # activations
     "elu", "exponential", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu",
     "linear", "log_softmax", "mish", "relu", "relu6", "selu", "sigmoid", "silu", "softmax",
     "softplus", "softsign", "swish", "tanh",
+    # Keras 3's newer activations (activations_extra.py) and special functions
+    "celu", "glu", "hard_shrink", "hard_tanh", "log_sigmoid", "soft_shrink", "sparse_plus",
+    "sparse_sigmoid", "sparsemax", "squareplus", "tanh_shrink", "threshold",
+    "erf", "erfc", "erfinv", "logdet", "ctc_loss",
     # losses
     "binary_cross_entropy", "categorical_cross_entropy", "huber", "mae", "mean_absolute_error",
     "mean_squared_error", "mse", "sparse_categorical_cross_entropy",
