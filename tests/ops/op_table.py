@@ -29,7 +29,8 @@ class OpSpec:
 
 def _rows():
     from tests.ops import rows_core, rows_nn, rows_vision
-    return [*rows_core.ROWS, *rows_nn.ROWS, *rows_vision.ROWS]
+    from tests.ops import rows_keras_nn
+    return [*rows_core.ROWS, *rows_nn.ROWS, *rows_vision.ROWS, *rows_keras_nn.ROWS]
 
 
 OP_TABLE: list[OpSpec] = _rows()
