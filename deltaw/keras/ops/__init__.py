@@ -10,3 +10,13 @@ from deltaw.keras.ops.math import *  # noqa: F403 - re-exports math.__all__
 from deltaw.keras.ops.nn import *  # noqa: F403 - re-exports nn.__all__
 
 __all__ = ["image", "math", "nn", *nn.__all__, *math.__all__]
+
+# Keras 3 names in keras.ops.nn / .math / .image that deltaw does not provide, with the reason.
+UNSUPPORTED = {
+    "nn.polar": "builds a complex tensor; deltaw has no complex dtype",
+    "math.view_as_complex": "deltaw has no complex dtype (complex values travel as "
+                            "(real, imag) pairs, as the fft functions return them)",
+    "math.view_as_real": "deltaw has no complex dtype",
+    "image.scale_and_translate": "JAX's kernel-based resampler (lanczos/cubic kernels with "
+                                 "arbitrary scale and translation) is not implemented yet",
+}

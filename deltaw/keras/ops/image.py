@@ -6,8 +6,8 @@ torch.nn.functional.interpolate's conventions (half-pixel centres; 'nearest' is 
 'nearest-exact'; antialiasing widens the filter by the downscaling factor). Everything is
 differentiable with respect to the images; sampling coordinates and transforms are not.
 
-Not provided: elastic_transform, perspective_transform, scale_and_translate, ssim and
-extract_patches_3d (see the report in deltaw/keras/ops/__init__.py's docstring).
+Not provided: scale_and_translate (JAX's kernel-based resampler; listed in
+deltaw.keras.ops.UNSUPPORTED).
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from deltaw.keras.ops.nn import (
 from deltaw.tensor import Tensor
 
 __all__ = [
-    "affine_transform", "crop_images", "extract_patches", "gaussian_blur", "hsv_to_rgb",
-    "map_coordinates", "pad_images", "resize", "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges",
+    "affine_transform", "crop_images", "elastic_transform", "extract_patches",
+    "extract_patches_3d", "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
+    "perspective_transform", "resize", "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges", "ssim",
 ]
 
 
@@ -203,6 +204,40 @@ def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid"
     return _unbatched(out, fmt, single)
 
 
+def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid",
+                       data_format=None):
+    """3-D patches of `size` = (pd, ph, pw) flattened into the channel axis: (batch, out_d,
+    out_h, out_w, pd * ph * pw * channels), ordered (depth, row, column, channel)."""
+    fmt = data_format_of("extract_patches_3d", data_format)
+    x = tensor(volumes)
+    if x.ndim not in (4, 5):
+        raise ValueError(f"extract_patches_3d: expected volumes of rank 4 (one volume) or 5 (a "
+                         f"batch); got shape {x.shape}.")
+    single = x.ndim == 4
+    if single:
+        x = dw.expand_dims(x, 0)
+    x = to_channels_last(x, fmt)
+    k = (size,) * 3 if isinstance(size, int) else tuple(size)
+    st = k if strides is None else ((strides,) * 3 if isinstance(strides, int)
+                                     else tuple(strides))
+    dil = (dilation_rate,) * 3 if isinstance(dilation_rate, int) else tuple(dilation_rate)
+    eff = [(kk - 1) * d + 1 for kk, d in zip(k, dil, strict=True)]
+    if padding.lower() == "same":
+        x = dw.pad(x, ((0, 0), *(_same_pads(x.shape[i + 1], eff[i], st[i]) for i in range(3)),
+                       (0, 0)))
+    outs = [(x.shape[i + 1] - eff[i]) // st[i] + 1 for i in range(3)]
+    taps = []
+    for offsets in itertools.product(*(range(kk) for kk in k)):
+        index = (slice(None),) + tuple(
+            slice(o * d, o * d + (n - 1) * s + 1, s)
+            for o, d, n, s in zip(offsets, dil, outs, st, strict=True))
+        taps.append(x[index])
+    out = dw.stack(taps, axis=4)
+    out = dw.reshape(out, (*out.shape[:4], -1))
+    out = from_channels_last(out, fmt)
+    return dw.squeeze(out, 0) if single else out
+
+
 # ---------------------------------------------------------------- sampling
 
 
@@ -292,6 +327,62 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
         src_x = (a0 * cols + a1 * rows + a2) / k
         src_y = (b0 * cols + b1 * rows + b2) / k
         outs.append(map_coordinates(x[i], [src_y, src_x, chans], order, fill_mode, fill_value))
+    return _unbatched(dw.stack(outs, axis=0), fmt, single)
+
+
+def _homography(start, end):
+    """The 8 projective coefficients mapping each end (output) point onto its start (input)
+    point, per batch entry: solve the 8 x 8 system of the four correspondences."""
+    rows = []
+    for i in range(4):
+        (sx, sy), (ex, ey) = start[:, i].T, end[:, i].T
+        one, zero = np.ones_like(ex), np.zeros_like(ex)
+        rows.append(np.stack([ex, ey, one, zero, zero, zero, -sx * ex, -sx * ey], -1))
+        rows.append(np.stack([zero, zero, zero, ex, ey, one, -sy * ex, -sy * ey], -1))
+    target = np.stack([c for i in range(4) for c in (start[:, i, 0], start[:, i, 1])], -1)
+    return np.linalg.solve(np.stack(rows, axis=1), target[..., None])[..., 0]
+
+
+def perspective_transform(images, start_points, end_points, interpolation="bilinear",
+                          fill_value=0, data_format=None):
+    """Warp images so that `start_points` (four (x, y) corners per image) land on
+    `end_points`: each output pixel samples the input at the homography of its position."""
+    start = np.asarray(floating(start_points).data, dtype=np.float64)
+    end = np.asarray(floating(end_points).data, dtype=np.float64)
+    if start.shape != end.shape or start.shape[-2:] != (4, 2) or start.ndim not in (2, 3):
+        raise ValueError(f"perspective_transform: start_points and end_points must both have "
+                         f"shape (4, 2) or (batch, 4, 2); got {start.shape} and {end.shape}.")
+    if start.ndim == 2:
+        start, end = start[None], end[None]
+    coeffs = _homography(start, end).astype(tensor(images).dtype if tensor(images).dtype.kind
+                                             == "f" else np.float32)
+    return affine_transform(images, coeffs, interpolation, "constant", fill_value, data_format)
+
+
+def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
+                      fill_mode="reflect", fill_value=0.0, seed=None, data_format=None):
+    """Displace every pixel by alpha * (Gaussian-smoothed N(0, sigma^2) noise), one field per
+    image shared by its channels (kernel size int(6 sigma) | 1); seed as keras.random."""
+    from deltaw.keras.random import _generator
+
+    if fill_mode not in _FILL_MODES:
+        raise ValueError(f"elastic_transform: unknown fill_mode {fill_mode!r}; expected one of "
+                         f"{', '.join(_FILL_MODES)}.")
+    x, fmt, single = _batched("elastic_transform", floating(images), data_format)
+    n, h, w, c = x.shape
+    size = int(6 * sigma) | 1
+    gen = _generator("elastic_transform", seed)
+    fields = []
+    for _ in range(2):  # dx, then dy
+        noise = (gen.standard_normal((n, h, w, 1)) * sigma).astype(x.dtype)
+        fields.append(gaussian_blur(noise, (size, size), (sigma, sigma),
+                                    "channels_last").data[..., 0])
+    dx, dy = fields
+    rows, cols, chans = np.meshgrid(np.arange(h), np.arange(w), np.arange(c), indexing="ij")
+    order = 0 if interpolation == "nearest" else 1
+    outs = [map_coordinates(x[i], [rows + alpha * dy[i][..., None],
+                                   cols + alpha * dx[i][..., None], chans],
+                            order, fill_mode, fill_value) for i in range(n)]
     return _unbatched(dw.stack(outs, axis=0), fmt, single)
 
 
@@ -450,4 +541,31 @@ def sobel_edges(images, data_format=None):
     out = dw.stack(outs, axis=-1)
     if fmt == "channels_first":
         out = dw.moveaxis(out, 3, 1)
+    return dw.squeeze(out, 0) if single else out
+
+
+def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
+         data_format=None):
+    """Structural similarity per image: the mean over 'valid' Gaussian windows and over
+    channels of ((2 mu1 mu2 + c1)(2 s12 + c2)) / ((mu1^2 + mu2^2 + c1)(s1^2 + s2^2 + c2)),
+    c1 = (k1 max_val)^2, c2 = (k2 max_val)^2. Differentiable in both images."""
+    a, fmt, single = _batched("ssim", floating(image1), data_format)
+    b, _, _ = _batched("ssim", floating(image2), data_format)
+    if a.shape != b.shape:
+        raise ValueError(f"ssim: the images must have the same shape; got {a.shape} and "
+                         f"{b.shape}.")
+    t = np.arange(filter_size) - (filter_size - 1) / 2
+    g = np.exp(-(t * t) / (2 * filter_sigma ** 2))
+    g /= g.sum()
+    kernel = np.repeat(np.outer(g, g)[:, :, None, None], a.shape[-1], axis=2).astype(a.dtype)
+
+    def blur(v):
+        return depthwise_conv(v, kernel, data_format="channels_last")
+
+    mu1, mu2 = blur(a), blur(b)
+    s1, s2, s12 = blur(a * a) - mu1 * mu1, blur(b * b) - mu2 * mu2, blur(a * b) - mu1 * mu2
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    value = ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1 * mu1 + mu2 * mu2 + c1)
+                                                        * (s1 + s2 + c2))
+    out = dw.mean(value, axis=(1, 2, 3))
     return dw.squeeze(out, 0) if single else out

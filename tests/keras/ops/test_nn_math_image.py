@@ -209,3 +209,21 @@ def test_errors_name_the_op():
         ops.glu(_f(2, 3))
     with pytest.raises(ValueError, match="depth_to_space: channels must be divisible"):
         ops.depth_to_space(_f(1, 2, 2, 3), 2)
+
+
+def test_elastic_transform_seeded_and_identity_at_alpha_zero():
+    img = _f(2, 6, 7, 3, low=0.0, high=1.0)
+    a = ops.image.elastic_transform(img, alpha=3.0, sigma=1.0, seed=4)
+    b = ops.image.elastic_transform(img, alpha=3.0, sigma=1.0, seed=4)
+    assert a.shape == img.shape
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert not np.allclose(a.numpy(), img)
+    np.testing.assert_allclose(ops.image.elastic_transform(img, alpha=0.0, seed=1).numpy(), img,
+                               rtol=1e-6)
+
+
+def test_ssim_of_identical_images_is_one():
+    img = _f(12, 12, 2, low=0.0, high=1.0)
+    assert ops.image.ssim(img, img).item() == pytest.approx(1.0, abs=1e-6)
+    with pytest.raises(ValueError, match="ssim: the images must have the same shape"):
+        ops.image.ssim(img, img[:11])

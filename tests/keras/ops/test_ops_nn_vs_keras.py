@@ -204,12 +204,21 @@ CASES = [
     ("gaussian_blur-5", "gaussian_blur", (IMG,), {"kernel_size": (5, 5), "sigma": (1.5, 1.5),
                                                   "data_format": "channels_last"}, True),
     ("sobel_edges", "sobel_edges", (IMG,), {"data_format": "channels_last"}, True),
+    ("extract_patches_3d", "extract_patches_3d", (VOL, 2), {}, True),
+    ("extract_patches_3d-same", "extract_patches_3d", (VOL, (2, 3, 2)),
+     {"strides": (1, 2, 2), "padding": "same"}, True),
+    ("perspective", "perspective_transform",
+     (IMG, np.array([[0, 0], [5, 0], [0, 4], [5, 4]], np.float32),
+      np.array([[0.5, 0.2], [4.6, 0.4], [0.3, 3.5], [4.8, 3.9]], np.float32)), {}, (0,)),
+    ("ssim", "ssim", (_f(2, 12, 13, 2, low=0, high=1), _f(2, 12, 13, 2, low=0, high=1)),
+     {}, True),
+    ("ssim-small", "ssim", (IMG[0], IMG[1]), {"filter_size": 3, "max_val": 2.0}, True),
 ]
 
 
 IMAGE = {"resize", "extract_patches", "crop_images", "pad_images", "rgb_to_grayscale",
          "rgb_to_hsv", "hsv_to_rgb", "affine_transform", "map_coordinates", "gaussian_blur",
-         "sobel_edges"}
+         "sobel_edges", "extract_patches_3d", "perspective_transform", "ssim"}
 
 
 def _flat(out):
@@ -282,3 +291,22 @@ def test_matches_keras(case):
         k_grad = np.zeros(k.shape, np.float32) if k.grad is None else k.grad.numpy()
         d_grad = np.zeros(d.shape, np.float32) if d.grad is None else d.grad.numpy()
         np.testing.assert_allclose(d_grad, k_grad, rtol=1e-4, atol=1e-4)
+
+
+def _keras_names(module_name):
+    if module_name == "image":
+        return {n for n in dir(keras.ops.image) if not n.startswith("_")}
+    source = f"keras.src.ops.{module_name}"
+    return {n for n in dir(keras.ops) if not n.startswith("_")
+            and getattr(getattr(keras.ops, n), "__module__", "") == source}
+
+
+@pytest.mark.parametrize("module_name", ["nn", "math", "image"])
+def test_every_keras_name_is_provided_or_listed(module_name):
+    ours = set(getattr(dops, module_name).__all__)
+    listed = {k.split(".", 1)[1] for k in dops.UNSUPPORTED if k.startswith(module_name + ".")}
+    keras_names = _keras_names(module_name)
+    assert keras_names, module_name
+    assert not keras_names - ours - listed, sorted(keras_names - ours - listed)
+    assert not ours - keras_names, sorted(ours - keras_names)
+    assert not listed & ours
