@@ -41,9 +41,9 @@ from deltaw.nn.activations_extra import (
     threshold,
 )
 from deltaw.nn.attention import scaled_dot_product_attention
-from deltaw.nn.ctc import ctc_loss
 from deltaw.nn.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d, separable_conv2d
 from deltaw.nn.conv_fused import conv2d_bias_activation
+from deltaw.nn.ctc import ctc_loss
 from deltaw.nn.dense import dense
 from deltaw.nn.dropout import dropout
 from deltaw.nn.embedding import embedding

@@ -28,8 +28,7 @@ class OpSpec:
 
 
 def _rows():
-    from tests.ops import rows_core, rows_nn, rows_vision
-    from tests.ops import rows_keras_nn
+    from tests.ops import rows_core, rows_keras_nn, rows_nn, rows_vision
     return [*rows_core.ROWS, *rows_nn.ROWS, *rows_vision.ROWS, *rows_keras_nn.ROWS]
 
 

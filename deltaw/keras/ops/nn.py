@@ -19,7 +19,7 @@ import numpy as np
 
 import deltaw as dw
 from deltaw import nn as _nn
-from deltaw._checks import normalize_axes, normalize_axis
+from deltaw._checks import normalize_axis
 from deltaw.keras import backend as _backend
 from deltaw.tensor import Tensor
 
