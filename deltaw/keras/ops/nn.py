@@ -362,28 +362,64 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
 # ---------------------------------------------------------------- pooling
 
 
-def _pool(where, pool2d, pool1d, inputs, pool_size, strides, padding, data_format):
+def _pool_depth(x, pool, stride, padding, reduce):
+    """Pool axis 1 of x (n, D, ...) with windows of `pool` every `stride`: max, or the mean of
+    the real (unpadded) entries, as Keras' 'same' padding counts them."""
+    size = x.shape[1]
+    lo = hi = 0
+    if padding == "same":
+        lo, hi = _same_pads(size, pool, stride)
+    out = (size + lo + hi - pool) // stride + 1
+    if reduce == "max":
+        low = float(np.finfo(x.dtype).min)
+        x = dw.pad(x, [(0, 0), (lo, hi)] + [(0, 0)] * (x.ndim - 2), constant_values=low)
+    else:
+        x = dw.pad(x, [(0, 0), (lo, hi)] + [(0, 0)] * (x.ndim - 2))
+    taps = [x[:, t:t + (out - 1) * stride + 1:stride] for t in range(pool)]
+    if reduce == "max":
+        result = taps[0]
+        for tap in taps[1:]:
+            result = dw.maximum(result, tap)
+        return result
+    start = np.arange(out) * stride - lo
+    counts = (np.minimum(start + pool, size) - np.maximum(start, 0)).astype(x.dtype)
+    total = taps[0]
+    for tap in taps[1:]:
+        total = total + tap
+    return total / Tensor(counts.reshape((1, out) + (1,) * (x.ndim - 2)))
+
+
+def _pool(where, pool2d, pool1d, inputs, pool_size, strides, padding, data_format, reduce):
     fmt = data_format_of(where, data_format)
     x = to_channels_last(floating(inputs), fmt)
-    nd = _spatial_rank(where, x, 1, 2)
+    nd = _spatial_rank(where, x)
     pool_size = _tuple(where, "pool_size", pool_size, nd)
     strides = pool_size if strides is None else _tuple(where, "strides", strides, nd)
-    fn = pool1d if nd == 1 else pool2d
-    out = fn(x, pool_size[0] if nd == 1 else pool_size, strides[0] if nd == 1 else strides,
-             padding.lower())
+    padding = padding.lower()
+    if nd == 1:
+        out = pool1d(x, pool_size[0], strides[0], padding)
+    elif nd == 2:
+        out = pool2d(x, pool_size, strides, padding)
+    else:
+        # 3-D: pool each depth slice in 2-D, then pool across depth (both are separable)
+        n, d = x.shape[:2]
+        flat = pool2d(dw.reshape(x, (n * d, *x.shape[2:])), pool_size[1:], strides[1:], padding)
+        out = _pool_depth(dw.reshape(flat, (n, d, *flat.shape[1:])), pool_size[0], strides[0],
+                          padding, reduce)
     return from_channels_last(out, fmt)
 
 
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    """Max pooling (1-D or 2-D); strides default to pool_size."""
+    """Max pooling (1-D, 2-D or 3-D); strides default to pool_size."""
     return _pool("max_pool", _nn.max_pool2d, _nn.max_pool1d, inputs, pool_size, strides,
-                 padding, data_format)
+                 padding, data_format, "max")
 
 
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    """Average pooling (1-D or 2-D); with 'same' padding the padded zeros are not counted."""
+    """Average pooling (1-D, 2-D or 3-D); with 'same' padding the padded zeros are not
+    counted."""
     return _pool("average_pool", _nn.avg_pool2d, _nn.avg_pool1d, inputs, pool_size, strides,
-                 padding, data_format)
+                 padding, data_format, "mean")
 
 
 def _adaptive_pool(where, reduce, inputs, output_size, data_format):

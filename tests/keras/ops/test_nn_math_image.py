@@ -201,7 +201,7 @@ def test_crop_pad_patches_and_sampling():
 def test_errors_name_the_op():
     with pytest.raises(ValueError, match="conv: kernel shape"):
         ops.conv(_f(1, 4, 4, 3), _f(2, 2, 2, 4))
-    with pytest.raises(ValueError, match="max_pool: expected an input of rank 3 to 4"):
+    with pytest.raises(ValueError, match="max_pool: expected an input of rank 3 to 5"):
         ops.max_pool(_f(4, 4), 2)
     with pytest.raises(ValueError, match="conv: unknown data_format 'nhwc'"):
         ops.conv(_f(1, 4, 4, 3), _f(2, 2, 3, 4), data_format="nhwc")
