@@ -21,6 +21,7 @@ import deltaw as dw
 from deltaw import nn as _nn
 from deltaw._checks import normalize_axis
 from deltaw.keras import backend as _backend
+from deltaw.nn.conv import _transpose_geometry
 from deltaw.tensor import Tensor
 
 __all__ = [
@@ -336,13 +337,14 @@ def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, paddin
 
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
                    data_format=None, dilation_rate=1):
-    """Transposed convolution (1-D or 2-D): kernel (*kernel_spatial, filters, in_channels).
+    """Transposed convolution (1-D, 2-D or 3-D): kernel (*kernel_spatial, filters,
+    in_channels).
 
     Output sizes as Keras' Conv*Transpose (see dw.nn.conv2d_transpose).
     """
     fmt = data_format_of("conv_transpose", data_format)
     x, kernel = to_channels_last(floating(inputs), fmt), floating(kernel)
-    nd = _spatial_rank("conv_transpose", x, 1, 2)
+    nd = _spatial_rank("conv_transpose", x)
     strides = _tuple("conv_transpose", "strides", strides, nd)
     dilation = _tuple("conv_transpose", "dilation_rate", dilation_rate, nd)
     if output_padding is not None:
@@ -353,10 +355,36 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
             padding=padding.lower(), dilation_rate=(1, *dilation),
             output_padding=None if output_padding is None else (0, *output_padding))
         out = dw.squeeze(out, 1)
-    else:
+    elif nd == 2:
         out = _nn.conv2d_transpose(x, kernel, strides=strides, padding=padding.lower(),
                                    output_padding=output_padding, dilation_rate=dilation)
+    else:
+        out = _conv3d_transpose(x, kernel, strides, padding.lower(), output_padding, dilation)
     return from_channels_last(out, fmt)
+
+
+def _conv3d_transpose(x, kernel, strides, padding, output_padding, dilation):
+    """3-D transposed convolution: 2-D transposed convolutions of the depth slices, one per
+    depth tap, scattered to depth i * stride + tap * dilation and cropped as Keras."""
+    n, depth = x.shape[:2]
+    s, d, kd = strides[0], dilation[0], kernel.shape[0]
+    (offset,), (size,), (buffer,) = _transpose_geometry(
+        "conv_transpose", (n, depth, 0), (kd,), (s,), (d,), padding,
+        None if output_padding is None else (output_padding[0],))
+    flat = dw.reshape(x, (n * depth, *x.shape[2:]))
+    out = None
+    for tap in range(kd):
+        y = _nn.conv2d_transpose(flat, kernel[tap], strides=strides[1:], padding=padding,
+                                 output_padding=None if output_padding is None
+                                 else output_padding[1:], dilation_rate=dilation[1:])
+        y = dw.reshape(y, (n, depth, 1, *y.shape[1:]))
+        rest = [(0, 0)] * (y.ndim - 3)
+        y = dw.pad(y, [(0, 0), (0, 0), (0, s - 1), *rest])  # stride the slices apart
+        y = dw.reshape(y, (n, depth * s, *y.shape[3:]))[:, :(depth - 1) * s + 1]
+        start = tap * d
+        y = dw.pad(y, [(0, 0), (start, buffer - start - y.shape[1]), *rest])
+        out = y if out is None else out + y
+    return out[:, offset:offset + size]
 
 
 # ---------------------------------------------------------------- pooling

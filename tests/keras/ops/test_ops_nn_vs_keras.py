@@ -84,6 +84,11 @@ CASES = [
      {"strides": 2, "padding": "same"}, True),
     ("conv_transpose2d-outpad", "conv_transpose", (IMG, _f(3, 3, 4, 3)),
      {"strides": 2, "output_padding": 1}, True),
+    ("conv_transpose3d", "conv_transpose", (VOL, _f(2, 3, 2, 3, 2)), {"strides": 2}, True),
+    ("conv_transpose3d-same", "conv_transpose", (VOL, _f(3, 2, 2, 3, 2)),
+     {"strides": (2, 1, 2), "padding": "same", "dilation_rate": 1}, True),
+    ("conv_transpose3d-outpad", "conv_transpose", (VOL, _f(2, 2, 2, 3, 2)),
+     {"strides": 3, "output_padding": (1, 2, 0)}, True),
     # pooling
     ("max_pool1d", "max_pool", (SEQ, 2), {}, True),
     ("max_pool2d", "max_pool", (IMG, 2), {"strides": 1, "padding": "same"}, True),
