@@ -708,7 +708,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     depth) (or (batch, length, depth)).
 
     mask is boolean, True = attend, broadcastable to (batch, heads, Lq, Lk); bias adds to the
-    scaled logits; attn_logits_soft_cap c caps them as c * tanh(logits / c).
+    scaled logits; attn_logits_soft_cap c caps them as c * tanh(logits / c). A query allowed no
+    key gets the plain average of the values, as Keras (not dw.nn's zeros).
     """
     q, k, v = floating(query), floating(key), floating(value)
     if q.ndim not in (3, 4) or k.ndim != q.ndim or v.ndim != q.ndim:
@@ -726,7 +727,15 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         if three and mask.ndim == 3:
             mask = mask[:, None]
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-    if bias is None and attn_logits_soft_cap is None:
+    allowed = np.ones((q.shape[-2], k.shape[-2]), dtype=bool)
+    if mask is not None:
+        allowed = allowed & mask
+    if is_causal:
+        allowed = allowed & np.tril(np.ones(allowed.shape[-2:], dtype=bool))
+    # a query that may attend to no key: Keras averages all values uniformly (its masked logits
+    # are the lowest float, all equal); dw.nn's fused kernel returns zeros, so compose instead
+    fully_masked = not allowed.any(axis=-1).all()
+    if bias is None and attn_logits_soft_cap is None and not fully_masked:
         out = _nn.scaled_dot_product_attention(q, k, v, mask=mask, is_causal=is_causal,
                                                scale=scale)
     else:
@@ -737,11 +746,6 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         if attn_logits_soft_cap is not None:
             cap = float(attn_logits_soft_cap)
             logits = dw.tanh(logits / cap) * cap
-        allowed = np.ones(logits.shape, dtype=bool)
-        if mask is not None:
-            allowed &= mask
-        if is_causal:
-            allowed &= np.tril(np.ones(logits.shape[-2:], dtype=bool))
         low = np.finfo(logits.dtype).min
         weights = _nn.softmax(dw.where(allowed, logits, low), axis=-1)
         out = dw.matmul(weights, v)
