@@ -636,9 +636,8 @@ def moments(x, axes, keepdims=False, synchronized=False):
     """(mean, variance) of x over `axes` (biased variance). `synchronized` is accepted (deltaw
     runs one replica per process; the distributed average happens in train_step)."""
     x = floating(x)
-    return dw.mean(x, axis=tuple(axes) if not isinstance(axes, int) else axes,
-                   keepdims=keepdims), dw.var(x, axis=axes if isinstance(axes, int)
-                                              else tuple(axes), keepdims=keepdims)
+    axes = axes if isinstance(axes, int) else tuple(axes)
+    return dw.mean(x, axis=axes, keepdims=keepdims), dw.var(x, axis=axes, keepdims=keepdims)
 
 
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
