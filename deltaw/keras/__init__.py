@@ -7,9 +7,9 @@ Submodules load on first use, so importing deltaw stays fast.
 import importlib
 
 _SUBMODULES = (
-    "activations", "applications", "backend", "callbacks", "constraints", "datasets", "export",
-    "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers",
-    "saving", "utils",
+    "activations", "applications", "backend", "callbacks", "config", "constraints", "datasets",
+    "export", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
+    "random", "regularizers", "saving", "utils",
 )
 _NAMES = {"Input": "layers", "Model": "models", "Sequential": "models"}
 

@@ -14,7 +14,8 @@ import numpy as np
 
 __all__ = [
     "backend", "clear_session", "epsilon", "floatx", "get_uid", "image_data_format",
-    "set_epsilon", "set_floatx", "set_image_data_format", "standardize_dtype",
+    "is_float_dtype", "is_int_dtype", "is_keras_tensor", "result_type", "set_epsilon",
+    "set_floatx", "set_image_data_format", "standardize_dtype",
 ]
 
 _FLOATX = "float32"
@@ -88,11 +89,106 @@ def standardize_dtype(dtype) -> str:
         dtype = dtype.name  # a DTypePolicy-like object
     if dtype in ("string", "str", str) or (isinstance(dtype, np.dtype) and dtype.kind in "US"):
         return "string"  # Keras' name; deltaw holds strings as NumPy arrays of str
+    if dtype == "bfloat16":  # a Keras dtype name NumPy lacks (deltaw computes in float32)
+        return dtype
     try:
         return np.dtype(dtype).name
     except TypeError:
         raise ValueError(f"standardize_dtype: unknown dtype {dtype!r}; expected a NumPy dtype "
                          "name such as 'float32'.") from None
+
+
+_INT_TYPES = ("uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64")
+_ALL_FLOATS = ("bfloat16", "float16", "float32", "float64")
+# Keras 3's type promotion lattice (JAX's): each dtype and the dtypes directly above it. 'int'
+# and 'float' are the weak types of Python scalars.
+_LATTICE = {
+    "bool": ("int",), "int": ("uint8", "int8", "complex64"),
+    "uint8": ("int16", "uint16"), "uint16": ("int32", "uint32"), "uint32": ("int64", "uint64"),
+    "uint64": ("float",), "int8": ("int16",), "int16": ("int32",), "int32": ("int64",),
+    "int64": ("float",), "float": ("bfloat16", "float16"), "bfloat16": ("float32",),
+    "float16": ("float32",), "float32": ("float64", "complex64"), "float64": ("complex128",),
+    "complex64": ("complex128",), "complex128": (),
+}
+# Keras narrows 64-bit results to 32 bits on every backend but TensorFlow (JAX's default).
+_NARROW = {"int64": "int32", "uint64": "uint32", "float64": "float32", "complex128": "complex64"}
+
+
+def _upper_set(dtype):
+    seen, todo = {dtype}, [dtype]
+    while todo:
+        for up in _LATTICE[todo.pop()]:
+            if up not in seen:
+                seen.add(up)
+                todo.append(up)
+    return seen
+
+
+def _least_upper_bound(dtypes):
+    common = set.intersection(*(_upper_set(d) for d in dtypes))
+    return next(d for d in common if _upper_set(d) == common)
+
+
+def _weak_name(dtype):
+    if dtype == "bool":
+        return dtype
+    return "float" if "float" in dtype else "int" if "int" in dtype else "complex64"
+
+
+def result_type(*dtypes) -> str:
+    """The dtype Keras 3's promotion rules give for combining `dtypes` (JAX's lattice).
+
+    Python's `int` and `float` (the types themselves) are weak: they never widen a tensor's
+    dtype. As Keras on its non-TensorFlow backends, 64-bit results narrow to 32 bits; a result
+    that is only weak takes floatx()'s precision.
+
+    Example:
+        >>> result_type("int32", "float32")
+        'float32'
+        >>> result_type("bfloat16", int)
+        'bfloat16'
+    """
+    if not dtypes:
+        return _FLOATX
+    parsed = []
+    for d in dtypes:
+        weak = d is int or d is float
+        name = standardize_dtype(_FLOATX if d is None else ("int32" if d is int else d))
+        if name not in _LATTICE:
+            raise ValueError(f"result_type: unsupported dtype {name!r}; expected a bool, int, "
+                             "float or complex dtype.")
+        parsed.append((name, weak))
+    names = {n for n, _ in parsed}
+    if len(parsed) == 1 or (len(names) == 1 and not all(w for _, w in parsed)):
+        out, weak = parsed[0][0], parsed[0][1] and len(parsed) == 1
+    elif all(w for _, w in parsed):
+        out, weak = _least_upper_bound(names), True
+    else:
+        out = _least_upper_bound({_weak_name(n) if w else n for n, w in parsed})
+        weak = out in ("int", "float")
+    if weak and out != "bool":
+        bits = _FLOATX[-2:]
+        kind = "float" if out in _ALL_FLOATS or out == "float" else "int" if "int" in out else out
+        out = f"{kind}{bits}" if kind in ("int", "float") else out
+    return _NARROW.get(out, out)
+
+
+def is_float_dtype(dtype) -> bool:
+    """Whether `dtype` is a floating dtype (bfloat16, float16, float32, float64)."""
+    return standardize_dtype(dtype) in _ALL_FLOATS
+
+
+def is_int_dtype(dtype) -> bool:
+    """Whether `dtype` is a signed or unsigned integer dtype."""
+    return standardize_dtype(dtype) in _INT_TYPES
+
+
+def is_keras_tensor(x) -> bool:
+    """Whether `x` is a symbolic KerasTensor (the output of `keras.Input` or of a layer called
+    on one), not an eager Tensor or array."""
+    from deltaw.keras.layers.keras_tensor import KerasTensor
+
+    return isinstance(x, KerasTensor)
 
 
 def get_uid(prefix: str = "") -> int:

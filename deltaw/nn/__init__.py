@@ -107,6 +107,7 @@ from deltaw.nn.pooling import (
     max_pool3d,
 )
 from deltaw.nn.recurrent import gru, lstm, simple_rnn
+from deltaw.nn.special import erf, erfc, erfinv, logdet
 
 __all__ = [
     # activations
@@ -116,6 +117,8 @@ __all__ = [
     # activations composed of dw ops
     "celu", "glu", "hard_shrink", "hard_tanh", "log_sigmoid", "soft_shrink", "sparse_plus",
     "sparse_sigmoid", "sparsemax", "squareplus", "tanh_shrink", "threshold",
+    # special functions (special.py)
+    "erf", "erfc", "erfinv", "logdet",
     # losses
     "binary_cross_entropy", "categorical_cross_entropy", "huber", "mae", "mean_absolute_error",
     "mean_squared_error", "mse", "sparse_categorical_cross_entropy",

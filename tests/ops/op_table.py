@@ -32,6 +32,7 @@ def _rows():
         rows_composed_activations,
         rows_composed_losses,
         rows_core,
+        rows_keras_nn,
         rows_keras_numpy,
         rows_layers,
         rows_nn,
@@ -40,7 +41,7 @@ def _rows():
 
     modules = (
         rows_core, rows_nn, rows_vision, rows_composed_activations, rows_composed_losses,
-        rows_keras_numpy, rows_layers,
+        rows_keras_nn, rows_keras_numpy, rows_layers,
     )
     return [row for module in modules for row in module.ROWS]
 

@@ -1,12 +1,13 @@
 """deltaw.keras.ops: Keras 3's `keras.ops` namespace on deltaw's differentiable ops.
 
-As in Keras, every function is reachable here (`ops.matmul`, `ops.cond`, `ops.inv`) and in its
-submodule (`ops.numpy`, `ops.linalg`); the core functions (cast, cond, scan, ...) live in `core`.
-Names of `keras.ops` that have no meaning on deltaw are listed in UNSUPPORTED with the reason;
-they are absent, so calling them fails with AttributeError.
+As in Keras, every function of `numpy`, `linalg`, `nn`, `math` and the core functions (cast,
+cond, scan, ...; in `core`) is reachable here (`ops.matmul`, `ops.cond`, `ops.relu`) and in its
+submodule; `image`'s functions only through `ops.image`. Names of `keras.ops` that have no
+meaning on deltaw yet are listed in UNSUPPORTED with the reason; they are absent, so calling them
+fails with AttributeError.
 """
 
-from deltaw.keras.ops import core, linalg, numpy
+from deltaw.keras.ops import core, image, linalg, math, nn, numpy
 from deltaw.keras.ops.core import (  # noqa: F401 - re-exported
     associative_scan, cast, cond, convert_to_numpy, convert_to_tensor, custom_gradient, dtype,
     fori_loop, is_tensor, map, rearrange, saturate_cast, scan, scatter, scatter_update, shape,
@@ -41,7 +42,18 @@ from deltaw.keras.ops.numpy import (  # noqa: F401 - re-exported
     var, vdot, vectorize, view, vsplit, vstack, where, zeros, zeros_like,
 )
 
-UNSUPPORTED: dict[str, str] = {}  # keras.ops names absent from deltaw, with the reason (none)
+from deltaw.keras.ops.math import *  # noqa: E402, F403 - re-exports math.__all__
+from deltaw.keras.ops.nn import *  # noqa: E402, F403 - re-exports nn.__all__
 
-__all__ = ["core", "linalg", "numpy", "UNSUPPORTED", *core.__all__, *linalg.__all__,
-           *numpy.__all__]
+__all__ = ["core", "image", "linalg", "math", "nn", "numpy", "UNSUPPORTED", *core.__all__,
+           *linalg.__all__, *numpy.__all__, *nn.__all__, *math.__all__]
+
+# Keras 3 names in keras.ops that deltaw does not provide, with the reason.
+UNSUPPORTED = {
+    "nn.polar": "builds a complex tensor; deltaw has no complex dtype",
+    "math.view_as_complex": "deltaw has no complex dtype (complex values travel as "
+                            "(real, imag) pairs, as the fft functions return them)",
+    "math.view_as_real": "deltaw has no complex dtype",
+    "image.scale_and_translate": "JAX's kernel-based resampler (lanczos/cubic kernels with "
+                                 "arbitrary scale and translation) is not implemented yet",
+}
