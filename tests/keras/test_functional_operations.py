@@ -69,3 +69,32 @@ def test_symbolic_tensor_has_no_data():
 def test_config_cannot_name_an_unknown_function():
     with pytest.raises(ValueError, match="unknown operation 'os.system'"):
         OperationLayer.from_config({"name": "evil", "operation": "os.system", "args": []})
+
+
+def test_keras_ops_calls_on_keras_tensors_are_recorded():
+    from deltaw.keras import ops
+
+    inp = dk.Input((6, 4))
+    x = dk.layers.Dense(3)(inp)
+    pooled = ops.concatenate([ops.mean(x, axis=1), ops.max(x, axis=1)], axis=-1)
+    model = dk.Model(inp, ops.softmax(pooled))
+    assert [op.name for op in model.operations][2:] == ["mean", "max", "concatenate", "softmax"]
+    a = np.random.default_rng(2).random((2, 6, 4), dtype=np.float32)
+    dense = model.layers[1]
+    h = a @ dense.kernel.numpy() + dense.bias.numpy()
+    z = np.concatenate([h.mean(1), h.max(1)], -1)
+    expected = np.exp(z - z.max(-1, keepdims=True))
+    expected /= expected.sum(-1, keepdims=True)
+    np.testing.assert_allclose(model.predict(a, verbose=0), expected, rtol=1e-5)
+    clone = dk.models.model_from_json(model.to_json())
+    clone.set_weights(model.get_weights())
+    np.testing.assert_array_equal(clone.predict(a, verbose=0), model.predict(a, verbose=0))
+
+
+def test_image_ops_are_recorded_by_their_qualified_name():
+    from deltaw.keras import ops
+
+    images = dk.Input((8, 8, 1))
+    model = dk.Model(images, ops.image.resize(images, (4, 4)))
+    assert model.operations[-1].operation == "image.resize"
+    assert model.predict(np.ones((1, 8, 8, 1)), verbose=0).shape == (1, 4, 4, 1)

@@ -34,8 +34,10 @@ def _operation(name: str):
         return _OPERATOR_OPS[name]
     from deltaw.keras import ops as keras_ops  # keras.ops is loaded only when an op is recorded
 
-    if name in getattr(keras_ops, "__all__", ()):
+    if name in keras_ops.__all__ and callable(getattr(keras_ops, name)):
         return getattr(keras_ops, name)
+    if name.startswith("image.") and name[6:] in keras_ops.image.__all__:
+        return getattr(keras_ops.image, name[6:])
     raise ValueError(f"OperationLayer: unknown operation {name!r}; expected a function of "
                      "deltaw.keras.ops or a Python operator's op.")
 
@@ -80,8 +82,8 @@ class OperationLayer(Layer):
     """One operation of a functional graph, called on the KerasTensors it takes.
 
     Args:
-        operation: Name of a `deltaw.keras.ops` function or of an operator op ('add',
-            'get_item', ...).
+        operation: Name of a `deltaw.keras.ops` function ('mean', 'image.resize') or of an
+            operator op ('add', 'get_item', ...).
         args, kwargs: The call's arguments in JSON form: each tensor is `{'__tensor__': i}`, the
             i-th tensor of the list the layer is called on.
 
@@ -90,7 +92,7 @@ class OperationLayer(Layer):
     """
 
     def __init__(self, operation, args=(), kwargs=None, **layer_kwargs):
-        layer_kwargs.setdefault("name", backend.unique_name(operation))
+        layer_kwargs.setdefault("name", backend.unique_name(operation.rsplit(".", 1)[-1]))
         super().__init__(**layer_kwargs)
         self.function = _operation(operation)
         self.operation = operation
@@ -111,7 +113,7 @@ class OperationLayer(Layer):
 
 
 def symbolic_operation(name: str, args=(), kwargs=None):
-    """Record `name(*args, **kwargs)` on KerasTensors as a graph node; returns its KerasTensor(s)."""
+    """Record `name(*args, **kwargs)` on KerasTensors as a graph node; returns its output(s)."""
     tensors: list = []
     layer = OperationLayer(name, _encode(list(args), tensors), _encode(kwargs or {}, tensors))
     return layer(tensors)
