@@ -58,7 +58,6 @@ from deltaw.nn.composed_losses import (
     squared_hinge,
     tversky,
 )
-from deltaw.nn.ctc import ctc_loss
 from deltaw.nn.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d, separable_conv2d
 from deltaw.nn.conv_fused import conv2d_bias_activation
 from deltaw.nn.conv_nd import (
@@ -68,6 +67,7 @@ from deltaw.nn.conv_nd import (
     depthwise_conv1d,
     separable_conv1d,
 )
+from deltaw.nn.ctc import ctc_loss
 from deltaw.nn.dense import dense
 from deltaw.nn.dropout import dropout
 from deltaw.nn.embedding import embedding
@@ -92,19 +92,17 @@ from deltaw.nn.normalization import (
 from deltaw.nn.pooling import (
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     global_average_pool1d,
     global_average_pool2d,
+    global_average_pool3d,
     global_max_pool1d,
     global_max_pool2d,
+    global_max_pool3d,
     max_pool1d,
     max_pool2d,
-    upsampling2d,
-)
-from deltaw.nn.pooling import (
-    avg_pool3d,
-    global_average_pool3d,
-    global_max_pool3d,
     max_pool3d,
+    upsampling2d,
 )
 from deltaw.nn.recurrent import gru, lstm, simple_rnn
 from deltaw.nn.special import erf, erfc, erfinv, logdet

@@ -27,8 +27,8 @@ from deltaw.keras.layers.einsum_dense import EinsumDense
 from deltaw.keras.layers.embedding import Embedding, ReversibleEmbedding
 from deltaw.keras.layers.input_spec import InputSpec
 from deltaw.keras.layers.keras_tensor import KerasTensor
-from deltaw.keras.layers.layer import Layer
 from deltaw.keras.layers.lambda_layer import Identity, Lambda
+from deltaw.keras.layers.layer import Layer
 from deltaw.keras.layers.layer_norm import (
     GroupNormalization,
     LayerNormalization,
@@ -151,8 +151,8 @@ from deltaw.keras.layers.reshaping_nd import (
     ZeroPadding1D,
     ZeroPadding3D,
 )
-from deltaw.keras.layers.spectral_normalization import SpectralNormalization
 from deltaw.keras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
+from deltaw.keras.layers.spectral_normalization import SpectralNormalization
 
 _CLASSES = (
     Layer, InputLayer, Dense, Activation,

@@ -11,8 +11,8 @@ import numbers
 from deltaw.keras.layers.conv_arguments import set_weight_args, weight_args_config, where_of
 from deltaw.keras.layers.layer import Layer
 from deltaw.nn.activations import elu, leaky_relu, relu, softmax
-from deltaw.ops import astype, exp, logsumexp, multiply, negative, subtract
 from deltaw.ops import add as add_op
+from deltaw.ops import astype, exp, logsumexp, multiply, negative, subtract
 from deltaw.tensor import Tensor
 
 __all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax"]

@@ -12,8 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from deltaw.keras import losses as _losses
-from deltaw.keras.metrics.metric import MeanMetricWrapper, as_array, numpy_function, \
-    squeeze_or_expand
+from deltaw.keras.metrics.metric import (
+    MeanMetricWrapper,
+    as_array,
+    numpy_function,
+    squeeze_or_expand,
+)
 
 __all__ = [
     "CategoricalHinge", "ConcordanceCorrelation", "CosineSimilarity", "Hinge", "KLDivergence",
