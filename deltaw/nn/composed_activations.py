@@ -132,6 +132,8 @@ def squareplus(x, b=4):
         >>> dw.nn.squareplus(dw.tensor([0.0, 1.5])).numpy()
         array([1., 2.], dtype=float32)
     """
+    if b < 0:  # sqrt(x**2 + b) would be nan near 0: say so instead
+        raise ValueError(f"squareplus: b must be non-negative; got b={b}.")
     x = _tensor(x)
     return (x + ops.sqrt(ops.square(x) + b)) / 2.0
 

@@ -15,7 +15,9 @@ def _f(*shape, low=-2.0, high=2.0):
 
 
 def test_namespaces_match_keras_layout():
-    assert ops.relu is ops.nn.relu and ops.segment_sum is ops.math.segment_sum
+    # the top-level names wrap the submodules' functions (they record calls on KerasTensors)
+    assert ops.relu.__wrapped__ is ops.nn.relu
+    assert ops.segment_sum.__wrapped__ is ops.math.segment_sum
     assert not hasattr(ops, "resize") and callable(ops.image.resize)
     assert set(ops.nn.__all__) <= set(ops.__all__)
     for module in (ops.nn, ops.math, ops.image):
@@ -205,7 +207,7 @@ def test_errors_name_the_op():
         ops.max_pool(_f(4, 4), 2)
     with pytest.raises(ValueError, match="conv: unknown data_format 'nhwc'"):
         ops.conv(_f(1, 4, 4, 3), _f(2, 2, 3, 4), data_format="nhwc")
-    with pytest.raises(ValueError, match="glu: the axis to split must have an even length"):
+    with pytest.raises(ValueError, match="glu: the size of axis -?\\d+ must be even"):
         ops.glu(_f(2, 3))
     with pytest.raises(ValueError, match="depth_to_space: channels must be divisible"):
         ops.depth_to_space(_f(1, 2, 2, 3), 2)
