@@ -119,7 +119,8 @@ def weight_paths(model) -> tuple[list[str], dict[str, dict]]:
 
 # Keys deltaw's get_config writes that Keras 3's constructor of the class refuses (found by
 # comparing both libraries' configs of every layer class; tests/keras/test_keras_files_parity.py).
-KERAS_REFUSES = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",)}
+KERAS_REFUSES = {"SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",),
+                 "SpatialDropout3D": ("trainable",)}
 
 
 def _keras_keys(value):
