@@ -212,7 +212,7 @@ MaxPool3D, AvgPool3D = MaxPooling3D, AveragePooling3D
 GlobalAvgPool3D, GlobalMaxPool3D = GlobalAveragePooling3D, GlobalMaxPooling3D
 
 __all__ = [
-    "LAYERS", "Activation", "Add", "Average", "BatchNormalization", "Concatenate", "Dense",
+    "LAYERS", "serialize", "deserialize", "Activation", "Add", "Average", "BatchNormalization", "Concatenate", "Dense",
     "Dropout", "Flatten", "Input", "InputLayer", "InputSpec", "KerasTensor", "Layer", "Maximum",
     "Minimum", "Multiply", "Reshape", "Subtract", "add", "average", "concatenate", "maximum",
     "minimum", "multiply", "subtract",
@@ -253,3 +253,17 @@ __all__ = [
     "SpectralNormalization", "Wrapper", "GRUCell", "LSTMCell", "RNN", "SimpleRNNCell",
     "StackedRNNCells", "ReversibleEmbedding", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
 ]
+
+
+def serialize(layer) -> dict:
+    """keras.layers.serialize: a layer as Keras 3's `{'module', 'class_name', 'config', ...}`."""
+    from deltaw.keras.models.config import serialize_layer  # models import this package
+
+    return serialize_layer(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """keras.layers.deserialize: the layer that `serialize` (or Keras) wrote."""
+    from deltaw.keras.models.config import deserialize_layer
+
+    return deserialize_layer(config, custom_objects)

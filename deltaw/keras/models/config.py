@@ -16,6 +16,7 @@ import json
 from deltaw.keras.layers import LAYERS, nest
 from deltaw.keras.layers.core import InputLayer
 from deltaw.keras.layers.keras_tensor import KerasTensor
+from deltaw.keras.saving import object_registration
 
 __all__ = ["deserialize_layer", "model_from_config", "model_from_json", "serialize_layer"]
 
@@ -36,7 +37,7 @@ def serialize_layer(layer) -> dict:
     is_model = isinstance(layer, models["Model"])
     data = {"module": ("keras" if is_model else "keras.layers") if builtin else cls.__module__,
             "class_name": cls.__name__, "config": layer.get_config(),
-            "registered_name": None if builtin else cls.__name__}
+            "registered_name": None if builtin else object_registration.get_registered_name(cls)}
     build = None if is_model else layer.get_build_config()
     if build is not None:
         data["build_config"] = build
@@ -53,7 +54,7 @@ def deserialize_layer(data: dict, custom_objects=None):
     if not isinstance(data, dict) or "class_name" not in data:
         raise ValueError(f"deserialize: expected a dict with 'class_name' and 'config' (as "
                          f"get_config/to_json write); got {str(data)[:80]!r}.")
-    name, custom = data["class_name"], custom_objects or {}
+    name, custom = data["class_name"], object_registration.resolve_custom_objects(custom_objects)
     cls = custom.get(name) or custom.get(data.get("registered_name")) or LAYERS.get(name) \
         or _models().get(name)
     if cls is None:

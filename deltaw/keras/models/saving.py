@@ -63,6 +63,7 @@ from deltaw.io import safetensors as st
 from deltaw.io.atomic import atomic_write
 from deltaw.io.errors import ModelFileError
 from deltaw.io.limits import allocation_budget
+from deltaw.keras.saving import object_registration
 
 __all__ = ["FORMAT_VERSION", "load_model", "load_weights", "save_model", "save_weights"]
 
@@ -463,7 +464,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     Args:
         filepath: Path of the file (any name).
         custom_objects: Dict of name -> class or function for custom layers, losses, metrics and
-            optimizers; the only way a class outside deltaw's registries can be named by a file.
+            optimizers. With the objects registered by `register_keras_serializable` and those of
+            an active `custom_object_scope`, the only way a file can name a class outside
+            deltaw's registries.
         compile: Also compile the model with the saved arguments and restore the optimizer state.
         safe_mode: Accepted for Keras 3 compatibility and ignored: loading is always safe
             (no code from a file is ever run, whatever the file or its config says).
@@ -483,6 +486,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     path = os.fspath(filepath)
     with open(path, "rb") as f:
         data = f.read()
+    custom_objects = object_registration.resolve_custom_objects(custom_objects)
     return _load_model_bytes(data, f"load_model: {path!r}", custom_objects, compile)
 
 

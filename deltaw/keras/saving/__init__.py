@@ -1,10 +1,34 @@
-"""keras.saving: whole-model and weight files (Keras 3's namespace).
+"""keras.saving: whole-model and weight files, and custom objects (Keras 3's namespace).
 
-The functions are `deltaw.keras.models.saving`'s; this package also holds Keras' formats:
-`keras_format` (the `.keras` zip and `.weights.h5`), `keras_layout` (where Keras puts each
-weight and how its config is wrapped) and `legacy_h5` (tf.keras 2 `.h5` files).
+The file functions are `deltaw.keras.models.saving`'s (loaded on first use); this package also
+holds Keras' formats: `keras_format` (the `.keras` zip and `.weights.h5`), `keras_layout` (where
+Keras puts each weight and how its config is wrapped), `legacy_h5` (tf.keras 2 `.h5` files) and
+`object_registration` (the user's classes that configs may name).
 """
 
-from deltaw.keras.models.saving import load_model, load_weights, save_model, save_weights
+import importlib
 
-__all__ = ["load_model", "load_weights", "save_model", "save_weights"]
+from deltaw.keras.saving.object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    serialize_keras_object,
+)
+
+_FILES = ("load_model", "load_weights", "save_model", "save_weights")
+
+__all__ = ["CustomObjectScope", "custom_object_scope", "deserialize_keras_object",
+           "get_custom_objects", "get_registered_name", "get_registered_object",
+           "register_keras_serializable", "serialize_keras_object", *_FILES]
+
+
+def __getattr__(name):
+    if name in _FILES:  # models.saving imports the models, which import this package
+        value = getattr(importlib.import_module("deltaw.keras.models.saving"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'deltaw.keras.saving' has no attribute {name!r}")

@@ -23,6 +23,20 @@ from deltaw.keras.utils.general import (  # the naming helpers are imported from
 )
 
 _LAZY = {
+    "CustomObjectScope": "deltaw.keras.saving.object_registration",
+    "clear_session": "deltaw.keras.backend",
+    "custom_object_scope": "deltaw.keras.saving.object_registration",
+    "deserialize_keras_object": "deltaw.keras.saving.object_registration",
+    "disable_interactive_logging": "deltaw.keras.config",
+    "enable_interactive_logging": "deltaw.keras.config",
+    "get_custom_objects": "deltaw.keras.saving.object_registration",
+    "get_registered_name": "deltaw.keras.saving.object_registration",
+    "get_registered_object": "deltaw.keras.saving.object_registration",
+    "is_interactive_logging_enabled": "deltaw.keras.config",
+    "is_keras_tensor": "deltaw.keras.backend",
+    "register_keras_serializable": "deltaw.keras.saving.object_registration",
+    "serialize_keras_object": "deltaw.keras.saving.object_registration",
+    "standardize_dtype": "deltaw.keras.backend",
     "Progbar": "deltaw.keras.callbacks.progbar",
     "PyDataset": "deltaw.keras.utils.py_dataset",
     "Sequence": "deltaw.keras.utils.py_dataset",
