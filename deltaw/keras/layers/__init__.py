@@ -212,7 +212,8 @@ MaxPool3D, AvgPool3D = MaxPooling3D, AveragePooling3D
 GlobalAvgPool3D, GlobalMaxPool3D = GlobalAveragePooling3D, GlobalMaxPooling3D
 
 __all__ = [
-    "LAYERS", "serialize", "deserialize", "Activation", "Add", "Average", "BatchNormalization", "Concatenate", "Dense",
+    "LAYERS", "serialize", "deserialize",
+    "Activation", "Add", "Average", "BatchNormalization", "Concatenate", "Dense",
     "Dropout", "Flatten", "Input", "InputLayer", "InputSpec", "KerasTensor", "Layer", "Maximum",
     "Minimum", "Multiply", "Reshape", "Subtract", "add", "average", "concatenate", "maximum",
     "minimum", "multiply", "subtract",

@@ -2,8 +2,8 @@
 maps.
 
 Each is `Dropout` with a mask broadcast over the steps (1-D), over height and width (2-D) or
-over the three axes of a volume (3-D): one draw per sample and channel, so neighbouring, strongly correlated positions are dropped
-together (Tompson et al., 2014).
+over the three axes of a volume (3-D): one draw per sample and channel, so neighbouring,
+strongly correlated positions are dropped together (Tompson et al., 2014).
 """
 
 from __future__ import annotations
