@@ -74,6 +74,7 @@ def test_config_cannot_name_an_unknown_function():
 def test_keras_ops_calls_on_keras_tensors_are_recorded():
     from deltaw.keras import ops
 
+    dk.backend.clear_session()  # names below are the first of their kind in this session
     inp = dk.Input((6, 4))
     x = dk.layers.Dense(3)(inp)
     pooled = ops.concatenate([ops.mean(x, axis=1), ops.max(x, axis=1)], axis=-1)
