@@ -15,6 +15,7 @@ from deltaw.io import safetensors as st
 from deltaw.io.atomic import atomic_write, is_temporary_file
 from deltaw.io.errors import ModelFileError
 from deltaw.keras.callbacks.callback import Callback, decode_arrays, encode_arrays
+from deltaw.keras.distribution.distribution_lib import is_chief
 
 __all__ = ["BackupAndRestore"]
 
@@ -137,7 +138,7 @@ class BackupAndRestore(Callback):
 
     # ----- saving
     def _save(self, epoch, step, batch_logs):
-        if self.model.stop_training:
+        if self.model.stop_training or not is_chief():   # rank 0 writes; every rank reads
             return
         tensors, info = _collect(self.model, self._stateful_callbacks())
         info["position"] = {"epoch": epoch, "step": step,
@@ -157,7 +158,7 @@ class BackupAndRestore(Callback):
 
     def _delete(self):
         latest, previous = self._paths
-        if not os.path.isdir(self.backup_dir):
+        if not is_chief() or not os.path.isdir(self.backup_dir):
             return
         for name in os.listdir(self.backup_dir):
             path = os.path.join(self.backup_dir, name)
