@@ -77,8 +77,8 @@ def check_fit(where, data, batches):
         last = data.num_samples % bs
         if bs < size or 0 < last < size:
             rows = bs if bs < size else last
-            raise ValueError(f"{where}: a global batch of {rows} rows cannot give each of the "
-                             f"{size} ranks a row; expected batch_size >= {size} and a last "
+            raise ValueError(f"{where}: a global batch of {_plural(rows, 'row')} cannot give each "
+                             f"of the {size} ranks a row; expected batch_size >= {size} and a last "
                              f"batch (samples % batch_size = {last}) of 0 or >= {size} rows "
                              f"(batch_size={bs}, {data.num_samples} samples).")
 
@@ -145,11 +145,15 @@ def shard(batch, where="fit"):
     comm = _comm()
     rows = _rows(batch)
     if rows < comm.size:
-        raise ValueError(f"{where}: a global batch of {rows} rows cannot give each of the "
-                         f"{comm.size} ranks a row; expected batches of at least {comm.size} "
-                         "rows.")
+        raise ValueError(f"{where}: a global batch of {_plural(rows, 'row')} cannot give each "
+                         f"of the {comm.size} ranks a row; expected batches of at least "
+                         f"{comm.size} rows.")
     lo, hi = _bounds(rows, comm.size, comm.rank)
     return nest.map_structure(lambda a: None if a is None else a[lo:hi], batch)
+
+
+def _plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _rows(batch):

@@ -1,0 +1,14 @@
+"""Rank 1 raises while the other ranks wait in fit's first collective: the job must end."""
+
+import numpy as np
+
+import deltaw.keras as keras
+from deltaw import distributed as dist
+from deltaw.keras import distribution, layers
+
+distribution.set_distribution(distribution.DataParallel())
+if dist.rank() == 1:
+    raise RuntimeError("boom on rank 1")
+model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(np.ones((8, 3), "float32"), np.ones((8, 1), "float32"), batch_size=4, verbose=0)

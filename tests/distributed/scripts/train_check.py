@@ -1,0 +1,83 @@
+"""Run by tests/distributed/test_mpi.py under `mpiexec -n N`: trains small models under
+DataParallel and prints one `RESULT {json}` line per rank. Argument: a directory for files."""
+
+import hashlib
+import json
+import sys
+
+import numpy as np
+
+import deltaw.keras as keras
+from deltaw import distributed as dist
+from deltaw.keras import callbacks, distribution, layers
+
+OUT = sys.argv[1]
+RANK = dist.rank()
+distribution.set_distribution(distribution.DataParallel())
+
+
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 6)).astype("float32")
+    y = (x[:, :1] * 2 - x[:, 1:2] + 0.3 * x[:, 2:3] > 0).astype("float32")
+    return x, y
+
+
+def digest(arrays):
+    return hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)).hexdigest()
+
+
+def train(optimizer, shuffle, verbose=0, extra=()):
+    keras.utils.set_random_seed(3)
+    x, y = data()
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(16, activation="tanh"),
+                              layers.Dense(1, activation="sigmoid")])
+    opt = (keras.optimizers.SGD(0.05, momentum=0.9) if optimizer == "sgd"
+           else keras.optimizers.Adam(0.01))
+    model.compile(optimizer=opt, loss="binary_crossentropy", metrics=["accuracy"])
+    if verbose:
+        model.summary()
+    # 80 training rows in global batches of 24: 24, 24, 24, 8 rows (uneven shards for 3 ranks)
+    history = model.fit(x, y, batch_size=24, epochs=3, shuffle=shuffle, validation_split=0.2,
+                        verbose=verbose, callbacks=list(extra))
+    weights = [v.data for v in model.weights]
+    return {"weights": [w.ravel().tolist() for w in weights], "hash": digest(weights),
+            "history": history.history, "evaluate": model.evaluate(x, y, verbose=0),
+            "predict": model.predict(x, batch_size=7, verbose=0).ravel().tolist()}
+
+
+def dropout_run():
+    keras.utils.set_random_seed(5)
+    x, y = data()
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(16, activation="relu"),
+                              layers.Dropout(0.5), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(x, y, batch_size=20, epochs=2, verbose=0)
+    mask = layers.Dropout(0.5)(np.ones((64,), "float32"), training=True)
+    return {"hash": digest([v.data for v in model.weights]), "mask": digest([mask.data])}
+
+
+def collectives():
+    n = dist.size()
+    t = dist.allreduce(keras.ops.convert_to_tensor(np.full(3, RANK + 1.0, "float32")))
+    return {"mean": dist.allreduce(np.array([RANK, 2.0 * RANK])).tolist(),
+            "sum": dist.allreduce(RANK + 1, op="sum"), "max": dist.allreduce(RANK, op="max"),
+            "min": dist.allreduce(float(RANK), op="min"), "tensor": t.numpy().tolist(),
+            "gather": dist.allgather(np.full((RANK + 1, 2), RANK)).tolist(),
+            "bcast": dist.broadcast(np.arange(3) * 10 if RANK == n - 1 else None,
+                                    root=n - 1).tolist()}
+
+
+result = {"rank": RANK, "size": dist.size(), "devices": distribution.list_devices(),
+          "collectives": collectives(), "dropout": dropout_run()}
+for opt in ("sgd", "adam"):
+    for shuffle in (False, True):
+        writers = ([callbacks.CSVLogger(f"{OUT}/log_rank{RANK}.csv"),
+                    callbacks.ModelCheckpoint(f"{OUT}/ckpt_rank{RANK}.weights.h5",
+                                              save_weights_only=True, monitor="loss")]
+                   if (opt, shuffle) == ("adam", True) else [])
+        verbose = 2 if (opt, shuffle) == ("sgd", True) else 0
+        result[f"{opt}_{'shuffle' if shuffle else 'ordered'}"] = train(opt, shuffle, verbose,
+                                                                       writers)
+dist.barrier()
+print("RESULT " + json.dumps(result), flush=True)

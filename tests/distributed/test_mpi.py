@@ -1,0 +1,145 @@
+"""Data-parallel training under the mpich wheel's mpiexec (issue 14).
+
+Each launch runs a script of scripts/ on N ranks (oversubscribing the cores is fine) and checks
+what every rank printed: ranks bitwise identical, N ranks equal to one rank up to float32
+rounding (SGD with momentum and Adam, with and without shuffling), global logs and predictions,
+one progress bar, files written by rank 0 only, clear errors on bad input, and faults ending the
+job instead of hanging it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mpi4py", reason="the MPI tests need mpi4py (pip install deltaw[mpi])")
+MPIEXEC = Path(sys.executable).parent / "mpiexec"
+if not MPIEXEC.exists():
+    pytest.skip(f"no mpiexec next to {sys.executable} (pip install mpich)",
+                allow_module_level=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+RUNS = ("sgd_ordered", "sgd_shuffle", "adam_ordered", "adam_shuffle")
+
+
+def launch(n, script, *args, timeout=120, env=None):
+    """`(returncode, stdout, stderr, seconds)` of `mpiexec -n n python scripts/<script>`."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
+                   "OMP_NUM_THREADS": "1", **(env or {})}
+    environment.pop("DELTAW_MPI", None)
+    start = time.monotonic()
+    proc = subprocess.run([str(MPIEXEC), "-n", str(n), sys.executable, str(SCRIPTS / script),
+                           *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                          env=environment, cwd=ROOT)
+    return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Rank count -> (the ranks' results in rank order, stdout, output directory)."""
+    out = {}
+    for n in (1, 2, 3, 4):
+        folder = tmp_path_factory.mktemp(f"ranks{n}")
+        code, stdout, stderr, _ = launch(n, "train_check.py", folder)
+        assert code == 0, stderr[-3000:]
+        results = [json.loads(line[7:]) for line in stdout.splitlines()
+                   if line.startswith("RESULT ")]
+        assert sorted(r["rank"] for r in results) == list(range(n)), stdout[-2000:]
+        out[n] = (sorted(results, key=lambda r: r["rank"]), stdout, folder)
+    return out
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_ranks_hold_bitwise_identical_weights_and_logs(trained, n):
+    results = trained[n][0]
+    for run in RUNS:
+        first = results[0][run]
+        for other in results[1:]:
+            assert other[run]["hash"] == first["hash"], (run, other["rank"])
+            assert other[run]["history"] == first["history"], (run, other["rank"])
+            assert other[run]["evaluate"] == first["evaluate"]
+            assert other[run]["predict"] == first["predict"]
+    assert len({r["dropout"]["hash"] for r in results}) == 1
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+@pytest.mark.parametrize("run", RUNS)
+def test_n_ranks_train_what_one_process_trains(trained, n, run):
+    one, many = trained[1][0][0][run], trained[n][0][0][run]
+    for a, b in zip(one["weights"], many["weights"], strict=True):
+        np.testing.assert_allclose(b, a, rtol=2e-5, atol=2e-6)
+    for key, values in one["history"].items():
+        np.testing.assert_allclose(many["history"][key], values, rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(many["evaluate"], one["evaluate"], rtol=2e-5, atol=1e-6)
+    assert len(many["predict"]) == 100            # every row, on every rank, in order
+    np.testing.assert_allclose(many["predict"], one["predict"], rtol=2e-5, atol=1e-6)
+    # the model learns the task: training accuracy of the last epoch
+    assert many["history"]["accuracy"][-1] >= 0.85
+
+
+def test_collectives_and_devices(trained):
+    for n in (1, 2, 3, 4):
+        for r in trained[n][0]:
+            c = r["collectives"]
+            assert r["devices"] == [f"cpu:{k}" for k in range(n)]
+            assert c["mean"] == [(n - 1) / 2, float(n - 1)]
+            assert c["sum"] == n * (n + 1) // 2 and c["max"] == n - 1 and c["min"] == 0.0
+            assert c["tensor"] == [(n + 1) / 2] * 3
+            assert c["gather"] == [[k, k] for k in range(n) for _ in range(k + 1)]
+            assert c["bcast"] == [0, 10, 20]
+
+
+def test_dropout_masks_differ_between_ranks(trained):
+    masks = [r["dropout"]["mask"] for r in trained[4][0]]
+    assert len(set(masks)) == 4
+
+
+def test_one_voice(trained):
+    stdout, folder = trained[2][1], trained[2][2]
+    assert stdout.count("Epoch 1/3") == 1                 # one progress bar
+    assert stdout.count("Total params") == 1              # one summary
+    assert sorted(p.name for p in folder.iterdir()) == ["ckpt_rank0.weights.h5",
+                                                        "log_rank0.csv"]
+    rows = (folder / "log_rank0.csv").read_text().splitlines()
+    assert rows[0].startswith("epoch,accuracy,loss") and len(rows) == 4
+
+
+def test_an_exception_on_one_rank_ends_the_job():
+    code, stdout, stderr, seconds = launch(3, "crash.py", timeout=60)
+    assert code != 0
+    assert "uncaught exception on rank 1 of 3" in stderr
+    assert "Traceback" in stderr and "RuntimeError: boom on rank 1" in stderr
+    assert seconds < 30
+
+
+def test_bad_input_is_a_clear_error_on_every_rank_and_a_stall_ends_the_job():
+    code, stdout, stderr, seconds = launch(3, "mismatch.py", timeout=90,
+                                           env={"DELTAW_MPI_TIMEOUT": "3"})
+    errors = {}
+    for line in stdout.splitlines():
+        if line.startswith("ERROR "):
+            _, case, rest = line.split(" ", 2)
+            errors.setdefault(case, []).append(rest)
+    assert sorted(errors) == ["batch", "data", "last_batch", "variables"]
+    for lines in errors.values():
+        assert sorted(line.split(" ", 1)[0] for line in lines) == [f"rank={r}" for r in range(3)]
+        assert len({line.split(" ", 1)[1] for line in lines}) == 1, lines   # the same message
+    assert "fit: rank 1 differs from rank 0: variable #0 is 'kernel' (3, 5) float32" in \
+        errors["variables"][0]
+    assert "fit: rank 2 differs from rank 0: its data is" in errors["data"][0]
+    assert "a global batch of 2 rows cannot give each of the 3 ranks a row" in errors["batch"][0]
+    assert "a global batch of 1 row cannot give each of the 3 ranks a row" in \
+        errors["last_batch"][0]
+    # rank 2 sleeps instead of reaching the barrier: the stall check names it and ends the job
+    assert code != 0
+    assert "did not arrive within DELTAW_MPI_TIMEOUT=3 s" in stderr
+    assert "for rank(s) [2]" in stderr
+    assert seconds < 40
