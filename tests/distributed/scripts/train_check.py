@@ -1,5 +1,6 @@
 """Run by tests/distributed/test_mpi.py under `mpiexec -n N`: trains small models under
-DataParallel and prints one `RESULT {json}` line per rank. Argument: a directory for files."""
+DataParallel; each rank writes its results to `<dir>/result_rank<R>.json` (the ranks' long lines
+could interleave on stdout). Argument: the directory."""
 
 import hashlib
 import json
@@ -79,5 +80,6 @@ for opt in ("sgd", "adam"):
         verbose = 2 if (opt, shuffle) == ("sgd", True) else 0
         result[f"{opt}_{'shuffle' if shuffle else 'ordered'}"] = train(opt, shuffle, verbose,
                                                                        writers)
+with open(f"{OUT}/result_rank{RANK}.json", "w") as f:
+    json.dump(result, f)
 dist.barrier()
-print("RESULT " + json.dumps(result), flush=True)
