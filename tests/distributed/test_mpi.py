@@ -142,3 +142,14 @@ def test_bad_input_is_a_clear_error_on_every_rank_and_a_stall_ends_the_job():
     assert "did not arrive within DELTAW_MPI_TIMEOUT=3 s" in stderr
     assert "for rank(s) [2]" in stderr
     assert seconds < 40
+
+
+def test_the_distributed_example_matches_one_process():
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "deltaw.examples", "distributed"],
+                          capture_output=True, text=True, timeout=120, env=environment, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    accuracies = [float(line.split()[-1]) for line in proc.stdout.splitlines()
+                  if line.strip().startswith("test accuracy")]
+    assert len(accuracies) == 2 and accuracies[0] == accuracies[1] >= 0.95, proc.stdout
+    assert "the same test accuracy on 2 ranks as on 1 process." in proc.stdout
