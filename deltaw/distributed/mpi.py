@@ -103,8 +103,7 @@ class MPICommunicator:
 
     def abort(self, message, code=1):
         sys.stderr.write(message.rstrip("\n") + "\n")
-        sys.stderr.flush()
-        MPI.COMM_WORLD.Abort(code)
+        _flush_then_abort(code)
 
     # ------------------------------------------------------------------------------ waiting
     def _bcast(self, buf, root, what):
@@ -208,8 +207,13 @@ def _install_excepthook(rank, size):
         sys.stderr.write(f"deltaw.distributed: uncaught exception on rank {rank} of {size}; "
                          "aborting the job (MPI_Abort).\n")
         previous(exc_type, exc, tb)
-        sys.stderr.flush()
-        sys.stdout.flush()
-        MPI.COMM_WORLD.Abort(1)
+        _flush_then_abort(1)
 
     sys.excepthook = abort_on_exception
+
+
+def _flush_then_abort(code):
+    sys.stdout.flush()
+    sys.stderr.flush()
+    time.sleep(0.3)   # the launcher forwards the output before MPI_Abort tears the job down
+    MPI.COMM_WORLD.Abort(code)

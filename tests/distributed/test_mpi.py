@@ -67,6 +67,7 @@ def test_ranks_hold_bitwise_identical_weights_and_logs(trained, n):
             assert other[run]["evaluate"] == first["evaluate"]
             assert other[run]["predict"] == first["predict"]
     assert len({r["dropout"]["hash"] for r in results}) == 1
+    assert len({r["bn_sync"]["hash"] for r in results}) == 1
 
 
 @pytest.mark.parametrize("n", [2, 3, 4])
@@ -82,6 +83,16 @@ def test_n_ranks_train_what_one_process_trains(trained, n, run):
     np.testing.assert_allclose(many["predict"], one["predict"], rtol=2e-5, atol=1e-6)
     # the model learns the task: training accuracy of the last epoch
     assert many["history"]["accuracy"][-1] >= 0.85
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_synchronized_batch_norm_uses_the_global_batch(trained, n):
+    one, many = trained[1][0][0], trained[n][0][0]
+    for a, b in zip(one["bn_sync"]["weights"], many["bn_sync"]["weights"], strict=True):
+        np.testing.assert_allclose(b, a, rtol=2e-5, atol=2e-6)
+    # the default (each rank's own rows) trains other weights: the check above has teeth
+    local = np.concatenate(many["bn_local"]["weights"])
+    assert np.abs(local - np.concatenate(one["bn_local"]["weights"])).max() > 1e-3
 
 
 def test_collectives_and_devices(trained):
@@ -119,18 +130,15 @@ def test_an_exception_on_one_rank_ends_the_job():
     assert seconds < 30
 
 
-def test_bad_input_is_a_clear_error_on_every_rank_and_a_stall_ends_the_job():
-    code, stdout, stderr, seconds = launch(3, "mismatch.py", timeout=90,
+def test_bad_input_is_a_clear_error_on_every_rank_and_a_stall_ends_the_job(tmp_path):
+    code, stdout, stderr, seconds = launch(3, "mismatch.py", tmp_path, timeout=90,
                                            env={"DELTAW_MPI_TIMEOUT": "3"})
-    errors = {}
-    for line in stdout.splitlines():
-        if line.startswith("ERROR "):
-            _, case, rest = line.split(" ", 2)
-            errors.setdefault(case, []).append(rest)
-    assert sorted(errors) == ["batch", "data", "last_batch", "variables"]
-    for lines in errors.values():
-        assert sorted(line.split(" ", 1)[0] for line in lines) == [f"rank={r}" for r in range(3)]
-        assert len({line.split(" ", 1)[1] for line in lines}) == 1, lines   # the same message
+    per_rank = [dict(line.split(" ", 1) for line in
+                     (tmp_path / f"errors_rank{r}.txt").read_text().splitlines())
+                for r in range(3)]
+    assert sorted(per_rank[0]) == ["batch", "data", "last_batch", "variables"]
+    assert per_rank[1] == per_rank[0] and per_rank[2] == per_rank[0]   # the same on every rank
+    errors = {case: [message] for case, message in per_rank[0].items()}
     assert "fit: rank 1 differs from rank 0: variable #0 is 'kernel' (3, 5) float32" in \
         errors["variables"][0]
     assert "fit: rank 2 differs from rank 0: its data is" in errors["data"][0]

@@ -1,6 +1,8 @@
-"""Bad input on some ranks must give the same clear error on every rank (caught and printed as
-`ERROR <message>`), then rank 2 stops arriving and the stall check must end the job."""
+"""Bad input on some ranks must give the same clear error on every rank (caught, and written as
+`<case> <message>` lines to `<dir>/errors_rank<R>.txt`), then rank 2 stops arriving and the
+stall check must end the job. Argument: the directory."""
 
+import sys
 import time
 
 import numpy as np
@@ -27,14 +29,16 @@ cases = {
     "batch": lambda: model().fit(x, y, batch_size=2, verbose=0),
     "last_batch": lambda: model().fit(x[:11], y[:11], batch_size=5, verbose=0),
 }
+lines = []
 for name, case in cases.items():
     try:
         case()
-        print(f"ERROR {name} none", flush=True)
+        lines.append(f"{name} none")
     except ValueError as exc:
-        print(f"ERROR {name} rank={RANK} {exc}", flush=True)
+        lines.append(f"{name} {exc}")
+with open(f"{sys.argv[1]}/errors_rank{RANK}.txt", "w") as f:
+    f.write("\n".join(lines) + "\n")
 dist.barrier()
-time.sleep(1)   # let mpiexec forward every rank's lines before the abort below ends the job
 if RANK == 2:
     time.sleep(60)
 dist.barrier()

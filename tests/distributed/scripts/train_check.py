@@ -47,6 +47,18 @@ def train(optimizer, shuffle, verbose=0, extra=()):
             "predict": model.predict(x, batch_size=7, verbose=0).ravel().tolist()}
 
 
+def batch_norm_run(synchronized):
+    keras.utils.set_random_seed(4)
+    x, y = data()
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(8),
+                              layers.BatchNormalization(synchronized=synchronized),
+                              layers.Activation("relu"), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), loss="binary_crossentropy")
+    model.fit(x, y, batch_size=24, epochs=2, verbose=0)
+    weights = [v.data for v in model.weights]   # moving statistics included
+    return {"weights": [w.ravel().tolist() for w in weights], "hash": digest(weights)}
+
+
 def dropout_run():
     keras.utils.set_random_seed(5)
     x, y = data()
@@ -70,7 +82,8 @@ def collectives():
 
 
 result = {"rank": RANK, "size": dist.size(), "devices": distribution.list_devices(),
-          "collectives": collectives(), "dropout": dropout_run()}
+          "collectives": collectives(), "dropout": dropout_run(),
+          "bn_sync": batch_norm_run(True), "bn_local": batch_norm_run(False)}
 for opt in ("sgd", "adam"):
     for shuffle in (False, True):
         writers = ([callbacks.CSVLogger(f"{OUT}/log_rank{RANK}.csv"),
