@@ -81,6 +81,7 @@ def test_n_ranks_train_what_one_process_trains(trained, n, run):
     np.testing.assert_allclose(many["evaluate"], one["evaluate"], rtol=2e-5, atol=1e-6)
     assert len(many["predict"]) == 100            # every row, on every rank, in order
     np.testing.assert_allclose(many["predict"], one["predict"], rtol=2e-5, atol=1e-6)
+    assert many["replayed"]                       # fit's compiled step ran under distribution
     # the model learns the task: training accuracy of the last epoch
     assert many["history"]["accuracy"][-1] >= 0.85
 
@@ -93,6 +94,15 @@ def test_synchronized_batch_norm_uses_the_global_batch(trained, n):
     # the default (each rank's own rows) trains other weights: the check above has teeth
     local = np.concatenate(many["bn_local"]["weights"])
     assert np.abs(local - np.concatenate(one["bn_local"]["weights"])).max() > 1e-3
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_backup_and_restore_resumes_on_every_rank(trained, n):
+    results = trained[n][0]
+    for r in results:
+        assert r["resume"]["resumed"] == r["resume"]["straight"]           # bit for bit
+    assert len({r["resume"]["resumed"] for r in results}) == 1
+    assert not (trained[n][2] / "backup").exists()                           # deleted at the end
 
 
 def test_collectives_and_devices(trained):

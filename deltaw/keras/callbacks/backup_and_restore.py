@@ -9,13 +9,14 @@ import warnings
 
 import numpy as np
 
+from deltaw import distributed
 from deltaw import random as _dw_random
 from deltaw._checks import truncate
 from deltaw.io import safetensors as st
 from deltaw.io.atomic import atomic_write, is_temporary_file
 from deltaw.io.errors import ModelFileError
 from deltaw.keras.callbacks.callback import Callback, decode_arrays, encode_arrays
-from deltaw.keras.distribution.distribution_lib import is_chief
+from deltaw.keras.distribution.distribution_lib import data_parallel, is_chief
 
 __all__ = ["BackupAndRestore"]
 
@@ -51,6 +52,10 @@ class BackupAndRestore(Callback):
       logs), the last batch and epoch logs;
     - the state of every callback that has `get_state()` (History, EarlyStopping,
       ReduceLROnPlateau, ModelCheckpoint, ...), matched by class and order on restore.
+
+    Under a data-parallel distribution (keras.distribution) rank 0 writes the backup and every
+    rank waits until it is written; after a relaunch every rank reads it (the folder must be
+    one they all see) and the run resumes on all ranks, bit for bit for the same rank count.
 
     Args:
         backup_dir: Folder for the backup (created if needed). Use it for nothing else: the
@@ -138,7 +143,15 @@ class BackupAndRestore(Callback):
 
     # ----- saving
     def _save(self, epoch, step, batch_logs):
-        if self.model.stop_training or not is_chief():   # rank 0 writes; every rank reads
+        if self.model.stop_training:
+            return
+        try:
+            self._write(epoch, step, batch_logs)
+        finally:
+            self._saved()
+
+    def _write(self, epoch, step, batch_logs):
+        if not is_chief():   # rank 0 writes; every rank reads
             return
         tensors, info = _collect(self.model, self._stateful_callbacks())
         info["position"] = {"epoch": epoch, "step": step,
@@ -150,6 +163,12 @@ class BackupAndRestore(Callback):
         if self.double_checkpoint and os.path.exists(latest):
             os.replace(latest, previous)  # atomic; a crash now leaves `previous` to restore
         atomic_write(latest, blob)
+
+    def _saved(self):
+        # a data-parallel run's ranks leave together once rank 0 has written: a rank that
+        # restarts fit at once then reads the new backup, not a missing or older one
+        if data_parallel() is not None:
+            distributed.barrier()
 
     def _stateful_callbacks(self):
         peers = self._callback_list.callbacks if self._callback_list is not None else ()

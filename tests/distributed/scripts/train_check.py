@@ -42,8 +42,11 @@ def train(optimizer, shuffle, verbose=0, extra=()):
     history = model.fit(x, y, batch_size=24, epochs=3, shuffle=shuffle, validation_split=0.2,
                         verbose=verbose, callbacks=list(extra))
     weights = [v.data for v in model.weights]
+    step = model.make_train_function()      # the compiled step replayed its recording
+    replayed = any(p != "refused" for p in getattr(step, "_programs", {}).values())
     return {"weights": [w.ravel().tolist() for w in weights], "hash": digest(weights),
-            "history": history.history, "evaluate": model.evaluate(x, y, verbose=0),
+            "replayed": replayed, "history": history.history,
+            "evaluate": model.evaluate(x, y, verbose=0),
             "predict": model.predict(x, batch_size=7, verbose=0).ravel().tolist()}
 
 
@@ -57,6 +60,45 @@ def batch_norm_run(synchronized):
     model.fit(x, y, batch_size=24, epochs=2, verbose=0)
     weights = [v.data for v in model.weights]   # moving statistics included
     return {"weights": [w.ravel().tolist() for w in weights], "hash": digest(weights)}
+
+
+class Interrupt(Exception):
+    pass
+
+
+class InterruptAt(callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise Interrupt
+
+
+def resume_run():
+    """An uninterrupted fit and one interrupted after epoch 2, then resumed by a new process
+    state (fresh model, same seed): the same final weights."""
+    def run(interrupt):
+        keras.utils.set_random_seed(6)
+        x, y = data()
+        model = keras.Sequential([keras.Input((6,)), layers.Dense(8, activation="tanh"),
+                                  layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+        backup = callbacks.BackupAndRestore(f"{OUT}/backup")
+        extra = [InterruptAt(1)] if interrupt else []
+        try:
+            history = model.fit(x, y, batch_size=24, epochs=4, verbose=0,
+                                callbacks=[backup, *extra])
+        except Interrupt:
+            return None
+        return digest([v.data for v in model.weights]), history.history
+
+    straight = run(False)
+    assert run(True) is None
+    resumed = run(False)
+    return {"straight": straight[0], "resumed": resumed[0], "history": resumed[1],
+            "straight_history": straight[1]}
 
 
 def dropout_run():
@@ -83,7 +125,8 @@ def collectives():
 
 result = {"rank": RANK, "size": dist.size(), "devices": distribution.list_devices(),
           "collectives": collectives(), "dropout": dropout_run(),
-          "bn_sync": batch_norm_run(True), "bn_local": batch_norm_run(False)}
+          "bn_sync": batch_norm_run(True), "bn_local": batch_norm_run(False),
+          "resume": resume_run()}
 for opt in ("sgd", "adam"):
     for shuffle in (False, True):
         writers = ([callbacks.CSVLogger(f"{OUT}/log_rank{RANK}.csv"),
