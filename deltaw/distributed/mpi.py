@@ -12,8 +12,9 @@ by polling `Test`, so a rank never waits blindly:
   rank) and calls `MPI_Abort`, which ends every rank; without it the other ranks would wait for
   the dead one forever (a plain `mpiexec -n 2 python script.py` does not end them).
 
-Polling spins for the first 2 ms (a collective between busy ranks takes microseconds), then
-sleeps between tests, growing to 1 ms, so a rank waiting for a slow one leaves the CPU to it.
+Polling yields the CPU between tests (`sched_yield`: a rank sharing a core with the one it waits
+for lets it run) for the first 50 ms, as MPI's own blocking wait spins; then it sleeps between
+tests, growing to 1 ms, so a rank waiting long for a slow one leaves the CPU to it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ _OPS = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
 _HEADER = 18            # ndim (-1: None), 16 dims, the dtype's str packed into 8 bytes
 _MAX_DIMS = 16
 _ANNOUNCE_TAG = 7
-_SPIN_S = 0.002
+_SPIN_S = 0.05
 
 
 class MPICommunicator:
@@ -133,7 +134,9 @@ class MPICommunicator:
         announced, pause = False, 5e-5
         while not request.Test():
             waited = time.monotonic() - start
-            if waited > _SPIN_S:
+            if waited <= _SPIN_S:
+                _yield()
+            else:
                 time.sleep(pause)
                 pause = min(pause * 1.5, 1e-3)
             if waited > announce_after:
@@ -165,6 +168,9 @@ class MPICommunicator:
                    f"arrive within DELTAW_MPI_TIMEOUT={self.timeout:g} s; aborting the job. "
                    "Hint: every rank must make the same calls (fit, evaluate, predict, "
                    "collectives) in the same order.")
+
+
+_yield = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 
 def _timeout_from_env() -> float:
