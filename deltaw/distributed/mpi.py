@@ -1,4 +1,5 @@
-"""MPICommunicator: the collectives over MPI (mpi4py, imported here and nowhere else).
+"""MPICommunicator: the collectives over MPI (mpi4py, imported here and nowhere else, when the
+first MPICommunicator is made).
 
 Every collective is nonblocking (`Iallreduce`, `Ibcast`, `Iallgatherv`, `Ibarrier`) and waited for
 by polling `Test`, so a rank never waits blindly:
@@ -25,16 +26,10 @@ import time
 
 import numpy as np
 
-try:
-    from mpi4py import MPI
-except ImportError as exc:  # pragma: no cover - depends on the installation
-    raise ImportError("deltaw.distributed: this process was launched by mpiexec (or DELTAW_MPI=1 "
-                      "is set), which needs mpi4py; install it with `pip install deltaw[mpi]` "
-                      "(mpi4py and the mpich wheel).") from exc
-
 __all__ = ["MPICommunicator"]
 
-_OPS = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
+MPI = None    # mpi4py.MPI, imported (which initialises MPI) by the first MPICommunicator
+_OPS = {}
 _HEADER = 18            # ndim (-1: None), 16 dims, the dtype's str packed into 8 bytes
 _MAX_DIMS = 16
 _ANNOUNCE_TAG = 7
@@ -47,6 +42,7 @@ class MPICommunicator:
     name = "MPI"
 
     def __init__(self, timeout=None):
+        _load_mpi4py()
         world = MPI.COMM_WORLD
         self.rank, self.size = world.Get_rank(), world.Get_size()
         self._comm = world.Dup()          # deltaw's collectives never mix with the user's
@@ -61,7 +57,8 @@ class MPICommunicator:
     # ------------------------------------------------------------------------------ collectives
     def allreduce(self, array, op="sum"):
         if op not in _OPS:
-            raise ValueError(f"allreduce: op must be one of {sorted(_OPS)}; got op={op!r}.")
+            raise ValueError(f"allreduce: op must be one of ['sum', 'max', 'min']; got "
+                             f"op={op!r}.")
         send = np.asarray(array, order="C")
         out = np.empty_like(send)
         if self.timeout <= 0:
@@ -171,6 +168,20 @@ class MPICommunicator:
 
 
 _yield = getattr(os, "sched_yield", lambda: time.sleep(0))
+
+
+def _load_mpi4py():
+    global MPI
+    if MPI is not None:
+        return
+    try:
+        from mpi4py import MPI as mpi
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ImportError("deltaw.distributed: this process was launched by mpiexec (or "
+                          "DELTAW_MPI=1 is set), which needs mpi4py; install it with "
+                          "`pip install deltaw[mpi]` (mpi4py and the mpich wheel).") from exc
+    MPI = mpi
+    _OPS.update(sum=MPI.SUM, max=MPI.MAX, min=MPI.MIN)
 
 
 def _timeout_from_env() -> float:
