@@ -140,6 +140,22 @@ def test_an_exception_on_one_rank_ends_the_job():
     assert seconds < 30
 
 
+def test_a_custom_train_step_without_averaging_is_caught(tmp_path):
+    code, _, stderr, _ = launch(2, "custom_step.py", tmp_path, timeout=60)
+    assert code == 0, stderr[-3000:]
+    for r in range(2):
+        forgot, averaged = (tmp_path / f"custom_rank{r}.txt").read_text().splitlines()
+        assert forgot.startswith("fit: after epoch 1 rank 1's trainable weights differ from "
+                                 "rank 0's")
+        assert averaged == "trained"
+
+
+def test_a_killed_rank_ends_the_job():
+    code, stdout, stderr, seconds = launch(3, "crash.py", "kill", timeout=60)
+    assert code != 0 and "Killed" in stdout + stderr
+    assert seconds < 30
+
+
 def test_bad_input_is_a_clear_error_on_every_rank_and_a_stall_ends_the_job(tmp_path):
     code, stdout, stderr, seconds = launch(3, "mismatch.py", tmp_path, timeout=90,
                                            env={"DELTAW_MPI_TIMEOUT": "3"})

@@ -9,6 +9,7 @@ same point of the same program. In one process none of them runs.
   optimizer) are sent to all; ranks other than 0 reseed their generator from their rank.
 - `shard`: a rank's rows of a global batch; `average_gradients`: the one allreduce of a step;
   `global_logs`: logs from the metrics' states summed over the ranks.
+- `check_in_step`: after each epoch, the ranks' trainable weights are still bitwise equal.
 - `local_data` / `gather_outputs`: evaluate's and predict's blocks of rows, and predict's rows
   gathered back in order.
 """
@@ -127,6 +128,22 @@ def _broadcast_values(variables):
         for v in group:
             v.assign(flat[offset:offset + v.data.size].reshape(v.data.shape))
             offset += v.data.size
+
+
+def check_in_step(model, epoch):
+    """After an epoch: every rank's trainable weights are bitwise rank 0's, else an error on
+    every rank (a custom train_step that does not average its gradients makes them drift)."""
+    crc = 0
+    for v in model.trainable_variables:
+        crc = zlib.crc32(np.ascontiguousarray(v.data).tobytes(), crc)
+    sums = _comm().allgather(np.array([crc], np.int64))
+    for r, other in enumerate(sums[1:], start=1):
+        if other[0] != sums[0][0]:
+            raise RuntimeError(
+                f"fit: after epoch {epoch + 1} rank {r}'s trainable weights differ from rank "
+                "0's; under DataParallel every rank must apply the same averaged gradients. "
+                "Hint: a custom train_step must average its gradients over the ranks "
+                "(deltaw.distributed.allreduce(g) for each g) before optimizer.apply.")
 
 
 def agree_order(order):

@@ -356,6 +356,8 @@ class Trainer:
                         break
             epoch_logs = _pythonify_logs(logs if parallel else
                                          self._get_metrics_result_or_logs(logs))
+            if parallel:
+                dp.check_in_step(self, epoch)
             if val_batches is not None and _should_eval(epoch, validation_freq):
                 val_logs = self._test_loop(val_batches, callbacks)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})

@@ -1,4 +1,9 @@
-"""Rank 1 raises while the other ranks wait in fit's first collective: the job must end."""
+"""Rank 1 raises (or, with the argument `kill`, is killed) while the other ranks wait in fit's
+first collective: the job must end."""
+
+import os
+import signal
+import sys
 
 import numpy as np
 
@@ -8,6 +13,8 @@ from deltaw.keras import distribution, layers
 
 distribution.set_distribution(distribution.DataParallel())
 if dist.rank() == 1:
+    if sys.argv[1:] == ["kill"]:
+        os.kill(os.getpid(), signal.SIGKILL)
     raise RuntimeError("boom on rank 1")
 model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
 model.compile(optimizer="sgd", loss="mse")
