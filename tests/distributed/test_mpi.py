@@ -162,12 +162,13 @@ def test_bad_input_is_a_clear_error_on_every_rank_and_a_stall_ends_the_job(tmp_p
     per_rank = [dict(line.split(" ", 1) for line in
                      (tmp_path / f"errors_rank{r}.txt").read_text().splitlines())
                 for r in range(3)]
-    assert sorted(per_rank[0]) == ["batch", "data", "last_batch", "variables"]
+    assert sorted(per_rank[0]) == ["batch", "data", "last_batch", "predict", "variables"]
     assert per_rank[1] == per_rank[0] and per_rank[2] == per_rank[0]   # the same on every rank
     errors = {case: [message] for case, message in per_rank[0].items()}
     assert "fit: rank 1 differs from rank 0: variable #0 is 'kernel' (3, 5) float32" in \
         errors["variables"][0]
     assert "fit: rank 2 differs from rank 0: its data is" in errors["data"][0]
+    assert "predict: rank 1 differs from rank 0: its data is" in errors["predict"][0]
     assert "a global batch of 2 rows cannot give each of the 3 ranks a row" in errors["batch"][0]
     assert "a global batch of 1 row cannot give each of the 3 ranks a row" in \
         errors["last_batch"][0]

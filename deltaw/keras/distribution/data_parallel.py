@@ -28,8 +28,8 @@ from deltaw.keras.trainers.compile_utils import MeanTracker
 from deltaw.keras.trainers.data_adapter import ArrayData
 from deltaw.tensor import Tensor
 
-__all__ = ["active", "average_gradients", "check_fit", "gather_outputs", "global_logs",
-           "local_data", "shard", "start"]
+__all__ = ["active", "agree_order", "average_gradients", "check_data", "check_fit",
+           "check_in_step", "gather_outputs", "global_logs", "local_data", "shard", "start"]
 
 
 def active() -> bool:
@@ -64,8 +64,8 @@ def _data_spec(data):
             "first_rows_crc32": [zlib.crc32(a.tobytes()) for a in head if a.dtype != object]}
 
 
-def check_fit(where, data, batches):
-    """Same data on every rank, and a row of every global batch for every rank."""
+def check_data(where, data):
+    """The same data on every rank (rows, shapes, dtypes, checksums of the first rows)."""
     specs = _gather_json(_data_spec(data))
 
     def describe(a, b):
@@ -73,6 +73,11 @@ def check_fit(where, data, batches):
                 "array's shape and dtype, then checksums of the first 64 rows). Every rank must "
                 "pass the same data: each takes its own rows of every global batch.")
     _first_difference(where, specs, describe)
+
+
+def check_fit(where, data, batches):
+    """Same data on every rank, and a row of every global batch for every rank."""
+    check_data(where, data)
     size, bs = _comm().size, batches.batch_size
     if isinstance(data, ArrayData) and bs is not None:
         last = data.num_samples % bs

@@ -384,6 +384,7 @@ class Trainer:
         data = adapt("evaluate", x, y, sample_weight)
         self._prepare("evaluate", data)
         if dp.active():   # each rank evaluates its block of the samples
+            dp.check_data("evaluate", data)
             data = dp.local_data(data)[0]
         batches = EpochIterator(data, batch_size, False, steps, "evaluate")
         callbacks = self._callback_list(callbacks, verbose, 1, batches.num_batches, False)
@@ -395,6 +396,7 @@ class Trainer:
         keep_freed_memory()
         data, rows = adapt("predict", x), None
         if dp.active():   # each rank predicts its block; a rank without rows borrows one
+            dp.check_data("predict", data)
             full, (data, rows) = data, dp.local_data(data)
             data = full.split(1)[0] if rows == 0 else data
         batches = EpochIterator(data, batch_size, False, steps, "predict")
