@@ -100,7 +100,10 @@ def test_synchronized_batch_norm_uses_the_global_batch(trained, n):
 def test_backup_and_restore_resumes_on_every_rank(trained, n):
     results = trained[n][0]
     for r in results:
-        assert r["resume"]["resumed"] == r["resume"]["straight"]           # bit for bit
+        for case in ("resume", "resume_mid_epoch"):
+            assert r[case]["resumed"] == r[case]["straight"]                # bit for bit
+            for key, values in r[case]["straight_history"].items():        # global logs too
+                np.testing.assert_allclose(r[case]["history"][key], values, rtol=1e-12)
     assert len({r["resume"]["resumed"] for r in results}) == 1
     assert not (trained[n][2] / "backup").exists()                           # deleted at the end
 

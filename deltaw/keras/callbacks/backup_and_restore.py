@@ -53,9 +53,10 @@ class BackupAndRestore(Callback):
     - the state of every callback that has `get_state()` (History, EarlyStopping,
       ReduceLROnPlateau, ModelCheckpoint, ...), matched by class and order on restore.
 
-    Under a data-parallel distribution (keras.distribution) rank 0 writes the backup and every
-    rank waits until it is written; after a relaunch every rank reads it (the folder must be
-    one they all see) and the run resumes on all ranks, bit for bit for the same rank count.
+    Under a data-parallel distribution (keras.distribution) rank 0 writes the backup (with the
+    metrics' states summed over the ranks) and every rank waits until it is written; after a
+    relaunch every rank reads it (the folder must be one they all see) and the run resumes on
+    all ranks, bit for bit for the same rank count.
 
     Args:
         backup_dir: Folder for the backup (created if needed). Use it for nothing else: the
@@ -146,7 +147,13 @@ class BackupAndRestore(Callback):
         if self.model.stop_training:
             return
         try:
-            self._write(epoch, step, batch_logs)
+            if data_parallel() is None:
+                self._write(epoch, step, batch_logs)
+            else:   # rank 0 saves the metrics' states summed over the ranks
+                from deltaw.keras.distribution.data_parallel import summed_metrics
+
+                with summed_metrics(self.model):
+                    self._write(epoch, step, batch_logs)
         finally:
             self._saved()
 
@@ -214,6 +221,8 @@ class BackupAndRestore(Callback):
         position = info["position"]
         apply = _check_and_prepare(self.model, tensors, info, self._stateful_callbacks(), label)
         apply()  # everything was checked first: a failed restore changes nothing
+        if not is_chief():   # the backup holds the metrics' global sums: rank 0 carries them
+            self.model.reset_metrics()
         self._epoch = position["epoch"]
         self._epoch_logs = _decode_logs(position["epoch_logs"])
 

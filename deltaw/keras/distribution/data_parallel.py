@@ -16,6 +16,7 @@ same point of the same program. In one process none of them runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import zlib
 
@@ -29,7 +30,8 @@ from deltaw.keras.trainers.data_adapter import ArrayData
 from deltaw.tensor import Tensor
 
 __all__ = ["active", "agree_order", "average_gradients", "check_data", "check_fit",
-           "check_in_step", "gather_outputs", "global_logs", "local_data", "shard", "start"]
+           "check_in_step", "gather_outputs", "global_logs", "local_data", "shard", "start",
+           "summed_metrics"]
 
 
 def active() -> bool:
@@ -223,12 +225,10 @@ def _metric_state(model):
     return arrays, trackers
 
 
-def global_logs(model, logs):
-    """Logs over all ranks: the metrics' results from their states summed over the ranks
-    (the local states are left as they were); other logs (a custom step's) are averaged."""
-    names = set(model.get_metrics_result())
-    if not isinstance(logs, dict) or (logs and set(logs) != names):
-        return _mean_logs(logs)
+@contextlib.contextmanager
+def summed_metrics(model):
+    """Within: every metric's state is its sum over the ranks (the local states come back on
+    leaving). A collective: every rank enters it."""
     arrays, trackers = _metric_state(model)
     local = [np.array([t.total, t.count]) for t in trackers] + [np.asarray(a) for a in arrays]
     flat = np.concatenate([a.ravel().astype(np.float64) for a in local]) if local else \
@@ -243,12 +243,22 @@ def global_logs(model, logs):
         a[...] = summed[offset:offset + a.size].reshape(a.shape)
         offset += a.size
     try:
-        return model.get_metrics_result()
+        yield
     finally:
         for t, (total, count) in zip(trackers, saved[0]):
             t.total, t.count = total, count
         for a, old in zip(arrays, saved[1]):
             a[...] = old
+
+
+def global_logs(model, logs):
+    """Logs over all ranks: the metrics' results from their states summed over the ranks
+    (the local states are left as they were); other logs (a custom step's) are averaged."""
+    names = set(model.get_metrics_result())
+    if not isinstance(logs, dict) or (logs and set(logs) != names):
+        return _mean_logs(logs)
+    with summed_metrics(model):
+        return model.get_metrics_result()
 
 
 def _mean_logs(logs):

@@ -67,26 +67,35 @@ class Interrupt(Exception):
 
 
 class InterruptAt(callbacks.Callback):
-    def __init__(self, epoch):
+    """Raises after batch `step` of epoch `epoch` (step None: at the epoch's end)."""
+
+    def __init__(self, epoch, step=None):
         super().__init__()
-        self.epoch = epoch
+        self.epoch, self.step, self.now = epoch, step, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.now = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.now, batch) == (self.epoch, self.step):
+            raise Interrupt
 
     def on_epoch_end(self, epoch, logs=None):
-        if epoch == self.epoch:
+        if epoch == self.epoch and self.step is None:
             raise Interrupt
 
 
-def resume_run():
-    """An uninterrupted fit and one interrupted after epoch 2, then resumed by a new process
-    state (fresh model, same seed): the same final weights."""
+def resume_run(save_freq="epoch", step=None):
+    """An uninterrupted fit and one interrupted in epoch 2 (at its end, or after batch `step`),
+    then resumed with a fresh model (same seed): the same final weights and logs."""
     def run(interrupt):
         keras.utils.set_random_seed(6)
         x, y = data()
         model = keras.Sequential([keras.Input((6,)), layers.Dense(8, activation="tanh"),
                                   layers.Dense(1, activation="sigmoid")])
         model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-        backup = callbacks.BackupAndRestore(f"{OUT}/backup")
-        extra = [InterruptAt(1)] if interrupt else []
+        backup = callbacks.BackupAndRestore(f"{OUT}/backup", save_freq=save_freq)
+        extra = [InterruptAt(1, step)] if interrupt else []
         try:
             history = model.fit(x, y, batch_size=24, epochs=4, verbose=0,
                                 callbacks=[backup, *extra])
@@ -126,7 +135,7 @@ def collectives():
 result = {"rank": RANK, "size": dist.size(), "devices": distribution.list_devices(),
           "collectives": collectives(), "dropout": dropout_run(),
           "bn_sync": batch_norm_run(True), "bn_local": batch_norm_run(False),
-          "resume": resume_run()}
+          "resume": resume_run(), "resume_mid_epoch": resume_run(1, 1)}
 for opt in ("sgd", "adam"):
     for shuffle in (False, True):
         writers = ([callbacks.CSVLogger(f"{OUT}/log_rank{RANK}.csv"),
