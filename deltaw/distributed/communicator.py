@@ -13,14 +13,18 @@ Both communicators take and return NumPy arrays: `allreduce(a, op)` with op one 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import numpy as np
 
-__all__ = ["SingleProcess", "get_communicator", "launched_by_mpi"]
+__all__ = ["SingleProcess", "abort_job_on_uncaught_exceptions", "get_communicator",
+           "launched_by_mpi"]
 
 _LAUNCHER_MARKS = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK")
+_RANK_MARKS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
 _communicator = None
+_hooked = False
 
 
 class SingleProcess:
@@ -69,3 +73,33 @@ def get_communicator():
         else:
             _communicator = SingleProcess()
     return _communicator
+
+
+def abort_job_on_uncaught_exceptions():
+    """Under an MPI launcher, make an uncaught exception end the whole job, not just this rank.
+
+    The other ranks would otherwise wait for this one forever: a rank that exits with an error
+    does not end a plain `mpiexec -n N python script.py`. The hook prints the traceback (naming
+    the rank), then calls MPI_Abort when MPI is running here, else kills this process, which
+    the launcher answers by ending every rank. `import deltaw` installs it; mpi4py is not
+    imported for it. A plain process is left alone.
+    """
+    global _hooked
+    if _hooked or not launched_by_mpi():
+        return
+    _hooked = True
+    previous = sys.excepthook
+
+    def end_the_job(exc_type, exc, tb):
+        rank = next((os.environ[k] for k in _RANK_MARKS if k in os.environ), "?")
+        sys.stderr.write(f"deltaw.distributed: uncaught exception on rank {rank}; ending the "
+                         "job.\n")
+        previous(exc_type, exc, tb)
+        abort = getattr(_communicator, "abort", None)
+        if abort is not None and getattr(_communicator, "name", "") == "MPI":
+            abort("", 1)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    sys.excepthook = end_the_job

@@ -51,8 +51,6 @@ class MPICommunicator:
         self._count = 0                   # collectives entered, the same on every rank
         self._heard = {}                  # rank -> latest collective it said it waits in
         self._pending = []                # announcement sends in flight
-        if self.size > 1:
-            _install_excepthook(self.rank, self.size)
 
     # ------------------------------------------------------------------------------ collectives
     def allreduce(self, array, op="sum"):
@@ -100,7 +98,8 @@ class MPICommunicator:
         self._run(self._comm.Ibarrier, self._comm.Barrier, "barrier")
 
     def abort(self, message, code=1):
-        sys.stderr.write(message.rstrip("\n") + "\n")
+        if message:
+            sys.stderr.write(message.rstrip("\n") + "\n")
         _flush_then_abort(code)
 
     # ------------------------------------------------------------------------------ waiting
@@ -214,19 +213,6 @@ def _shape_dtype(header):
     ndim = int(header[0])
     dtype = np.dtype(header[-1:].tobytes().rstrip(b"\0").decode())
     return tuple(int(d) for d in header[1:1 + ndim]), dtype
-
-
-def _install_excepthook(rank, size):
-    previous = sys.excepthook
-
-    def abort_on_exception(exc_type, exc, tb):
-        # Print first (the traceback is the message the user needs), then end every rank.
-        sys.stderr.write(f"deltaw.distributed: uncaught exception on rank {rank} of {size}; "
-                         "aborting the job (MPI_Abort).\n")
-        previous(exc_type, exc, tb)
-        _flush_then_abort(1)
-
-    sys.excepthook = abort_on_exception
 
 
 def _flush_then_abort(code):

@@ -135,11 +135,13 @@ def test_one_voice(trained):
     assert rows[0].startswith("epoch,accuracy,loss") and len(rows) == 4
 
 
-def test_an_exception_on_one_rank_ends_the_job():
-    code, stdout, stderr, seconds = launch(3, "crash.py", timeout=60)
+@pytest.mark.parametrize("mode", ["raise", "early"])
+def test_an_exception_on_one_rank_ends_the_job(mode):
+    code, stdout, stderr, seconds = launch(3, "crash.py", mode, timeout=60)
     assert code != 0
-    assert "uncaught exception on rank 1 of 3" in stderr
-    assert "Traceback" in stderr and "RuntimeError: boom on rank 1" in stderr
+    assert "deltaw.distributed: uncaught exception on rank 1; ending the job" in stderr
+    message = "early boom on rank 1" if mode == "early" else "boom on rank 1"
+    assert "Traceback" in stderr and f"RuntimeError: {message}" in stderr
     assert seconds < 30
 
 
@@ -154,7 +156,7 @@ def test_a_custom_train_step_without_averaging_is_caught(tmp_path):
 
 
 def test_a_killed_rank_ends_the_job():
-    code, stdout, stderr, seconds = launch(3, "crash.py", "kill", timeout=60)
+    code, stdout, stderr, seconds = launch(3, "crash.py", "kill", timeout=60)  # mpiexec's work
     assert code != 0 and "Killed" in stdout + stderr
     assert seconds < 30
 

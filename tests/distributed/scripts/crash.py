@@ -1,5 +1,7 @@
-"""Rank 1 raises (or, with the argument `kill`, is killed) while the other ranks wait in fit's
-first collective: the job must end."""
+"""Rank 1 fails while the other ranks wait in fit's first collective: the job must end.
+
+Argument: `raise` (an exception once MPI runs), `early` (an exception before deltaw has started
+MPI: only `import deltaw` ran) or `kill` (SIGKILL)."""
 
 import os
 import signal
@@ -8,12 +10,17 @@ import sys
 import numpy as np
 
 import deltaw.keras as keras
-from deltaw import distributed as dist
-from deltaw.keras import distribution, layers
+
+MODE = sys.argv[1]
+RANK = int(os.environ.get("PMI_RANK", "0"))
+if MODE == "early" and RANK == 1:
+    raise RuntimeError("early boom on rank 1")
+
+from deltaw.keras import distribution, layers  # noqa: E402
 
 distribution.set_distribution(distribution.DataParallel())
-if dist.rank() == 1:
-    if sys.argv[1:] == ["kill"]:
+if RANK == 1:
+    if MODE == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     raise RuntimeError("boom on rank 1")
 model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
