@@ -13,9 +13,10 @@ by polling `Test`, so a rank never waits blindly:
   rank) and calls `MPI_Abort`, which ends every rank; without it the other ranks would wait for
   the dead one forever (a plain `mpiexec -n 2 python script.py` does not end them).
 
-Polling yields the CPU between tests (`sched_yield`: a rank sharing a core with the one it waits
-for lets it run) for the first 50 ms, as MPI's own blocking wait spins; then it sleeps between
-tests, growing to 1 ms, so a rank waiting long for a slow one leaves the CPU to it.
+Polling spins for the first 50 ms, as MPI's own blocking wait does (yielding the CPU between
+tests, `sched_yield`, when there are more ranks than cores: a rank sharing a core with the one
+it waits for lets it run); then it sleeps between tests, growing to 1 ms, so a rank waiting long
+for a slow one leaves the CPU to it.
 """
 
 from __future__ import annotations
@@ -51,14 +52,17 @@ class MPICommunicator:
         self._count = 0                   # collectives entered, the same on every rank
         self._heard = {}                  # rank -> latest collective it said it waits in
         self._pending = []                # announcement sends in flight
+        self._pause = _yield if self.size > (os.cpu_count() or 1) else _spin
 
     # ------------------------------------------------------------------------------ collectives
-    def allreduce(self, array, op="sum"):
+    def allreduce(self, array, op="sum", out=None):
+        """The reduction of `array` over the ranks, into `out` when given (a buffer reused from
+        step to step is faster: MPI's transports cache what they learnt about its pages)."""
         if op not in _OPS:
             raise ValueError(f"allreduce: op must be one of ['sum', 'max', 'min']; got "
                              f"op={op!r}.")
         send = np.asarray(array, order="C")
-        out = np.empty_like(send)
+        out = np.empty_like(send) if out is None else out
         if self.timeout <= 0:
             self._comm.Allreduce(send, out, op=_OPS[op])
         else:
@@ -131,7 +135,7 @@ class MPICommunicator:
         while not request.Test():
             waited = time.monotonic() - start
             if waited <= _SPIN_S:
-                _yield()
+                self._pause()
             else:
                 time.sleep(pause)
                 pause = min(pause * 1.5, 1e-3)
@@ -167,6 +171,10 @@ class MPICommunicator:
 
 
 _yield = getattr(os, "sched_yield", lambda: time.sleep(0))
+
+
+def _spin():
+    return None
 
 
 def _load_mpi4py():
