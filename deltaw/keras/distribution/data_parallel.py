@@ -3,12 +3,13 @@
 The trainer calls these only when `active()`; each is a collective, called by every rank at the
 same point of the same program. In one process none of them runs.
 
-- `check_fit`: the ranks hold data of the same shapes, dtypes and leading rows, and every
-  global batch has a row for every rank.
+- `check_data` / `check_fit`: the ranks hold data of the same shapes, dtypes and leading rows,
+  and (fit) every global batch has a row for every rank.
 - `start`: the ranks hold the same variables (names, shapes, dtypes); rank 0's values (model and
   optimizer) are sent to all; ranks other than 0 reseed their generator from their rank.
 - `shard`: a rank's rows of a global batch; `average_gradients`: the one allreduce of a step;
-  `global_logs`: logs from the metrics' states summed over the ranks.
+  `global_logs`: logs from the metrics' states summed over the ranks (`summed_metrics`, which
+  BackupAndRestore also uses to save them).
 - `check_in_step`: after each epoch, the ranks' trainable weights are still bitwise equal.
 - `local_data` / `gather_outputs`: evaluate's and predict's blocks of rows, and predict's rows
   gathered back in order.
