@@ -19,6 +19,7 @@ RANKS = {  # first matching prefix wins
     "deltaw.io": 0,
     "deltaw.tensor": 1, "deltaw.autograd": 1, "deltaw.random": 1, "deltaw.creation": 1,
     "deltaw.ops": 2, "deltaw.nn": 3, "deltaw.keras": 4, "deltaw.examples": 5,
+    "deltaw.diagnostics": 4,  # the doctor reads keras models; keras imports it lazily
 }
 
 
