@@ -29,7 +29,7 @@ from deltaw.keras.layers import nest
 from deltaw.keras.trainers.data_adapter import adapt, unpack_x_y_sample_weight
 from deltaw.tensor import Tensor
 
-__all__ = ["diagnose", "DEFAULT_BATCH", "MAX_BATCHES"]
+__all__ = ["diagnose", "weight_gradients", "DEFAULT_BATCH", "MAX_BATCHES"]
 
 DEFAULT_BATCH = 256
 """Samples per probe batch when `batch_size` is None: enough that a unit silent on all of them
@@ -76,6 +76,18 @@ def diagnose(model, x, y=None, batch_size=None, sample_weight=None) -> Diagnosis
         updates = _one_step_updates(model, probe.mean_grads())
     reports = probe.reports(updates)
     return Diagnosis(reports, rules.find(reports, probe.loss), probe.loss, probe.samples)
+
+
+def weight_gradients(model, x, y=None, sample_weight=None) -> list:
+    """`[(variable, gradient array or None)]` of the training loss on the batch `x, y`, for
+    every trainable variable; like `diagnose`, it leaves the model and random streams as
+    they were."""
+    data = adapt("weight_gradients", x, y, sample_weight)
+    model._prepare("weight_gradients", data)
+    probe = _Probe(model, [])
+    with _state_preserved(model):
+        probe.run(_batches(data, None)[0])
+    return list(zip(probe.variables, probe.mean_grads()))
 
 
 def _batches(data, batch_size):

@@ -180,3 +180,54 @@ def _update_ratios(reports, findings):
             "(median over layers; about 1e-3 is healthy), so training crawls; raise the "
             "learning rate.", {**evidence, "median": median})]
     return []
+
+
+# ----------------------------------------------------------------------------- loss history
+LOSS_WINDOW = 5
+"""Epochs the loss rules look back over."""
+
+
+def find_in_losses(losses) -> list:
+    """`loss_plateau` and `loss_oscillation` findings from the per-epoch training losses."""
+    losses = [float(v) for v in losses]
+    if not all(math.isfinite(v) for v in losses):
+        return []               # the probe's nonfinite finding covers a NaN loss
+    return _plateau(losses) + _oscillation(losses)
+
+
+def _plateau(losses):
+    # stuck: the last LOSS_WINDOW epochs improved on the best before them by under 1%, while
+    # the loss is still above half its first value (a converged model has gone far below)
+    w = LOSS_WINDOW
+    if len(losses) <= w:
+        return []
+    before, recent = min(losses[:-w]), min(losses[-w:])
+    gain = (before - recent) / abs(before) if before else 0.0
+    if gain < 0.01 and recent > 0.5 * losses[0]:
+        return [Finding(
+            "loss_plateau", None,
+            f"The loss has not improved for {w} epochs (best {recent:.4g}, first epoch "
+            f"{losses[0]:.4g}): the model is stuck while still wrong; check the diagnosis for "
+            "vanishing gradients or dead units, and try a larger learning rate or another "
+            "initialization.", {"losses": losses[-w - 1:], "improvement": gain})]
+    return []
+
+
+def _oscillation(losses):
+    # swinging: over the last LOSS_WINDOW + 1 epochs the loss changes direction at least 3
+    # times in 4, moves by over 5% of its size per epoch, and ends about where it began
+    w = LOSS_WINDOW
+    if len(losses) <= w:
+        return []
+    window = losses[-w - 1:]
+    steps = [b - a for a, b in zip(window, window[1:])]
+    turns = sum(1 for a, b in zip(steps, steps[1:]) if a * b < 0)
+    swing = sum(abs(s) for s in steps)
+    mean = sum(abs(v) for v in window) / len(window)
+    if turns >= w - 2 and swing / w > 0.05 * mean and abs(sum(steps)) < 0.3 * swing:
+        return [Finding(
+            "loss_oscillation", None,
+            f"The loss swings up and down without a trend ({turns} turns in {w} epochs, "
+            f"{swing / w / mean:.0%} of its size per epoch): the steps overshoot; lower the "
+            "learning rate or use a larger batch size.", {"losses": window, "turns": turns})]
+    return []
