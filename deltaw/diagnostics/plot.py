@@ -54,7 +54,7 @@ def plot_gradient_flow(diagnosis, ax=None, title=None):
     ax.bar([x for x, g in zip(xs, grads) if g], [g for g in grads if g], color="tab:blue",
            alpha=0.7, label="weight gradient (RMS)")
     ax.plot([x for x, e in zip(xs, errors) if e], [e for e in errors if e], "o-",
-            color="tab:orange", label="error reaching the output (norm)")
+            color="tab:orange", label="error at the layer's output (norm)")
     if any(grads) or any(errors):
         ax.set_yscale("log")
     for x, r in zip(xs, reports):
@@ -68,7 +68,7 @@ def plot_gradient_flow(diagnosis, ax=None, title=None):
     kinds = sorted({f"{f.kind} [{f.layer}]" if f.layer else f.kind for f in diagnosis.findings})
     head = title or "Gradient flow"
     ax.set_title(head + ("\n" + "; ".join(kinds) if kinds else "\nno findings"), fontsize=10)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     return fig
 
 
