@@ -76,6 +76,7 @@ class LayerReport:
     saturated_fraction: float | None = None
     nonfinite: str | None = None   # 'weights', 'activations' or 'gradients': the first seen
     output: bool = False           # whether the layer's output is a model output
+    lookup: bool = False           # its weights are all embedding tables (rows looked up)
 
     @property
     def trainable(self) -> bool:

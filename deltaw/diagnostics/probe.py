@@ -171,6 +171,7 @@ class _Probe:
         for i, layer in enumerate(self.layers):
             r = LayerReport(layer.name, type(layer).__name__, self.kinds[i][0])
             r.output = self.is_output[i]
+            r.lookup = _is_lookup(layer)
             r.weights = [_weight_report(v, grads.get(id(v)), updates)
                          for v in layer.trainable_weights]
             _summarize_weights(r)
@@ -181,6 +182,14 @@ class _Probe:
                                            self.error_nonfinite[i])
             out.append(r)
         return out
+
+
+def _is_lookup(layer) -> bool:
+    """Whether every trainable weight of `layer` is an Embedding's table (also inside a
+    composite layer, as a token-and-position embedding)."""
+    tables = {id(w) for sub in layer._flatten_layers() if type(sub).__name__ == "Embedding"
+              for w in sub.trainable_weights}
+    return bool(tables) and all(id(w) in tables for w in layer.trainable_weights)
 
 
 def _batch_size(x) -> int:

@@ -146,7 +146,7 @@ class TensorBoard(Callback):
 
     def on_test_end(self, logs=None):
         opt = getattr(self.model, "optimizer", None)
-        if opt is None or not self._writers:   # evaluate() outside fit writes nothing (Keras)
+        if opt is None:
             return
         step = int(np.asarray(opt.iterations.data))
         val = self._writer("validation")

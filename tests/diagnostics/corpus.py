@@ -296,6 +296,27 @@ def healthy_cancer_sgd():
     return _compiled(model, optimizers.SGD(0.01, momentum=0.9), loss="binary_crossentropy"), x, y
 
 
+def _sequences():
+    from deltaw.examples import _sequence_task
+
+    return _sequence_task.make_data(1000, seed=1)   # the order task the sequence examples ship
+
+
+def healthy_sequence_transformer():
+    from deltaw.examples import sequence_order_transformer
+
+    set_random_seed(29)
+    model = sequence_order_transformer.build_model()
+    return _compiled(model, optimizers.Adam(3e-3), loss="binary_crossentropy"), *_sequences()
+
+
+def healthy_sequence_lstm():
+    set_random_seed(30)
+    model = Sequential([layers.Input((20,), dtype="int32"), layers.Embedding(20, 16),
+                        layers.LSTM(32), layers.Dense(1, activation="sigmoid")])
+    return _compiled(model, optimizers.Adam(3e-3), loss="binary_crossentropy"), *_sequences()
+
+
 HEALTHY = {
     "cancer_mlp": healthy_cancer_mlp,
     "digits_mlp": healthy_digits_mlp,
@@ -305,6 +326,8 @@ HEALTHY = {
     "deep_relu_he": healthy_deep_relu_he,
     "mnist_cnn": healthy_mnist_cnn,
     "cancer_sgd": healthy_cancer_sgd,
+    "sequence_transformer": healthy_sequence_transformer,
+    "sequence_lstm": healthy_sequence_lstm,
 }
 HEALTHY_EPOCHS = 3
 
