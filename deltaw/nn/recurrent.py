@@ -281,7 +281,8 @@ def _lstm(xp, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, go_backwards
     _activation("lstm", "recurrent_activation", recurrent_activation)
     n, steps, u = x.shape[0], x.shape[1], units
     xs, ms = _time_major(x, go_backwards), _mask_columns(mask, go_backwards)
-    form = _tanh_form(xp, x.dtype, (recurrent_activation, recurrent_activation, activation,
+    # the kernel's dtype: x may be bool or integer (one-hot text), whose 0.5 would round to 1
+    form = _tanh_form(xp, kernel.dtype, (recurrent_activation, recurrent_activation, activation,
                                     recurrent_activation), u)
     w, rk, b = kernel, recurrent_kernel, bias
     if form is not None:                       # z / 2 of the sigmoid gates, from halved weights

@@ -280,3 +280,47 @@ def test_keras_builds_every_layer_from_the_config_deltaw_writes(name):
     own = ("name", "seed")  # a random layer without a seed draws one for its config
     assert {k: got[k] for k in expected if k not in own} == \
         {k: v for k, v in expected.items() if k not in own}, name
+
+
+def patch_encoder_class(L):
+    """keras.io's ViT PatchEncoder, plus a list of sublayers: weights held by sublayers that the
+    custom layer keeps under attributes (Keras files them under the attribute's name)."""
+    class PatchEncoder(L.layers.Layer):
+        def __init__(self, num_patches, projection_dim, **kwargs):
+            super().__init__(**kwargs)
+            self.num_patches = num_patches
+            self.projection = L.layers.Dense(projection_dim)
+            self.position_embedding = L.layers.Embedding(num_patches, projection_dim)
+            self.heads = [L.layers.Dense(projection_dim), L.layers.Dense(projection_dim)]
+
+        def call(self, patch):
+            positions = L.ops.expand_dims(L.ops.arange(0, self.num_patches), axis=0)
+            encoded = self.projection(patch) + self.position_embedding(positions)
+            return self.heads[1](self.heads[0](encoded))
+
+    return PatchEncoder
+
+
+def patch_model(L, cls):
+    inputs = L.Input((4, 3))
+    return L.Model(inputs, L.layers.Dense(2)(cls(4, 5)(inputs)))
+
+
+def test_custom_layer_sublayers_weights_h5_both_ways(tmp_path):
+    x = batch([(4, 3)], 0)[0]
+    k_cls, d_cls = patch_encoder_class(keras), patch_encoder_class(dk)
+    with kr.quiet():
+        k_model = patch_model(keras, k_cls)
+        k_model.save_weights(tmp_path / "k.weights.h5")
+    with h5py.File(tmp_path / "k.weights.h5") as f:
+        assert "layers/patch_encoder/position_embedding/vars/0" in f
+        assert "layers/patch_encoder/heads/dense_1/vars/0" in f
+    d_model = patch_model(dk, d_cls)
+    d_model.load_weights(tmp_path / "k.weights.h5")
+    assert_close_outputs(predictions(d_model, x), predictions(k_model, x))
+    d_model.set_weights([w * 0.5 for w in d_model.get_weights()])
+    d_model.save_weights(tmp_path / "d.weights.h5")
+    with kr.quiet():
+        k_fresh = patch_model(keras, k_cls)
+        k_fresh.load_weights(tmp_path / "d.weights.h5")
+    assert_close_outputs(predictions(k_fresh, x), predictions(d_model, x))

@@ -175,3 +175,18 @@ def test_multi_output_loss_weights_match_keras():
     _fit_both(_two_outputs, lambda lib: ["binary_crossentropy", "mse"],
               _opt("Adam", learning_rate=0.01), (x, targets), loss_weights=[1.0, 0.3],
               metrics=[["accuracy"], ["mae"]])
+
+
+@pytest.mark.parametrize("targets", ["single", "list"])
+def test_output_without_loss_takes_no_target_as_keras(targets):
+    """`loss=[fn, None]` (keras.io's miniature GPT): the targets name only the outputs with a loss;
+    Keras accepts one array or a list of that length, and so does deltaw."""
+    def build(lib):   # the second output has no weights of its own, as the GPT's hidden states
+        inp = lib.Input((4,))
+        hidden = lib.layers.Dense(6, activation="relu")(inp)
+        out = lib.layers.Dense(1, activation="sigmoid", name="out")(hidden)
+        return lib.Model(inp, [out, lib.layers.Activation("tanh", name="features")(hidden)])
+
+    x, y = _data(out="binary")
+    _fit_both(build, lambda lib: ["binary_crossentropy", None],
+              _opt("Adam", learning_rate=0.01), (x, y if targets == "single" else [y]))

@@ -60,7 +60,8 @@ def _container(layers, prefix: str, paths: dict, groups: dict) -> None:
             key = f"{key}_{used[key]}"
         else:
             used[key] = 0
-        _layer(layer, f"{prefix}{key}/", paths, groups)
+        if not _visited(layer, paths):   # Keras counts a layer met before, but saves it once
+            _layer(layer, f"{prefix}{key}/", paths, groups)
 
 
 def _layer(layer, group: str, paths: dict, groups: dict) -> None:
@@ -86,6 +87,32 @@ def _layer(layer, group: str, paths: dict, groups: dict) -> None:
                 _vars(sub, f"{group}{key}/", sub.name, paths, groups)
     else:
         _vars(layer, group, layer.name, paths, groups)
+        _attributes(layer, group, paths, groups)
+
+
+def _attribute_order(name: str) -> str:
+    return f"~{name}" if name.startswith("_") else name   # Keras visits private ones last
+
+
+def _attributes(layer, group: str, paths: dict, groups: dict) -> None:
+    """A custom layer's sublayers where Keras' saving_lib puts them: under the attribute that
+    holds them (`patch_encoder/projection/vars`), public attributes first, a list's layers by
+    class name; a layer met twice keeps its first place."""
+    from deltaw.keras.layers.layer import Layer
+
+    for name in sorted(vars(layer), key=_attribute_order):
+        value = vars(layer)[name]
+        if isinstance(value, Layer):
+            if not _visited(value, paths):
+                _layer(value, f"{group}{name}/", paths, groups)
+        elif isinstance(value, list | tuple | dict):
+            items = list(value.values()) if isinstance(value, dict) else list(value)
+            _container([item for item in items if isinstance(item, Layer)],
+                       f"{group}{name}/", paths, groups)
+
+
+def _visited(layer, paths: dict) -> bool:
+    return any(id(v) in paths for v in layer.weights)
 
 
 def weight_paths(model) -> tuple[list[str], dict[str, dict]]:

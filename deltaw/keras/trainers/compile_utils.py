@@ -220,9 +220,29 @@ class CompileLoss:
         self._single = None
         self.capture = None   # a list while fit's compiled step records: each output's loss
 
+    def _targets(self, y_true, names, num_outputs):
+        """One target per output. As Keras, when some outputs have no loss (`loss=[fn, None]`),
+        the targets may be given for the outputs with a loss only: a single array or a shorter
+        list fills them in order and the others get None."""
+        try:
+            return flatten_outputs(y_true, names, num_outputs)
+        except ValueError:
+            losses = self._user_loss
+            if not isinstance(losses, list | tuple | dict) or isinstance(y_true, dict):
+                raise
+            losses = _per_output(losses, names, "loss")
+            given = list(y_true) if isinstance(y_true, list | tuple) else [y_true]
+            with_loss = [i for i, loss in enumerate(losses) if loss is not None]
+            if len(given) != len(with_loss):
+                raise
+            ys = [None] * num_outputs
+            for i, y in zip(with_loss, given, strict=True):
+                ys[i] = y
+            return ys
+
     def build(self, y_true, y_pred):
         preds, names = _pred_list(y_pred, self.output_names)
-        ys = flatten_outputs(y_true, names, len(preds))
+        ys = self._targets(y_true, names, len(preds))
         losses = _per_output(self._user_loss, names, "loss")
         weights = _per_output(self._user_weights, names, "loss_weights")
         self._names = names
@@ -243,7 +263,7 @@ class CompileLoss:
     def validate(self, y_true, y_pred, where="fit"):
         """Call each Loss's `validate(y_true, y_pred)` hook, where it has one."""
         preds, names = _pred_list(y_pred, self.output_names)
-        ys = flatten_outputs(y_true, names, len(preds))
+        ys = self._targets(y_true, names, len(preds))
         for i, fn, _ in self._flat:
             check = getattr(fn, "validate", None)
             if check is not None and ys[i] is not None:
@@ -260,7 +280,7 @@ class CompileLoss:
             loss = fn(y_true, y_pred, sample_weight)
             return loss if weight is None else loss * weight
         preds, _ = _pred_list(y_pred, self.output_names)
-        ys = flatten_outputs(y_true, self._names, len(preds))
+        ys = self._targets(y_true, self._names, len(preds))
         sws = (flatten_outputs(sample_weight, self._names, len(preds), "sample_weight")
                if isinstance(sample_weight, list | tuple | dict) else [sample_weight] * len(preds))
         total, batch = None, len(preds[0])

@@ -471,7 +471,10 @@ class Trainer:
         x, y, _ = unpack_x_y_sample_weight(first)
         if isinstance(x, dict):
             self._check_input_keys(where, x)
-        with no_grad():
+        # NaN/inf in the data were reported by check_finite already; NumPy's own warnings about
+        # them (numpy 2.4 warns in matmul) would only repeat that, and the probe's values
+        # serve for shapes and checks alone
+        with no_grad(), np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             y_pred = self(x, training=False)
         if y is None:
             return

@@ -351,3 +351,13 @@ def test_keras_only_arguments_are_accepted():
     # unroll is ignored; use_cudnn and tf.keras 2's `implementation` are accepted
     layer = LSTM(2, unroll=True, use_cudnn=False, implementation=1)
     assert layer(np.ones((1, 3, 2))).shape == (1, 2)
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU, SimpleRNN])
+def test_one_hot_bool_inputs_give_what_float_inputs_give(cls):
+    """keras.io's character LSTM feeds bool one-hot arrays: the result is that of floats
+    (the LSTM's fused gate form once took its dtype from x, and bool made 0.5 into 1)."""
+    x = np.eye(4, dtype=bool)[np.random.default_rng(0).integers(0, 4, (8, 5))]
+    model = Sequential([Input((5, 4)), cls(3)])
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               model.predict(x.astype("float32"), verbose=0), atol=1e-6)
