@@ -6,6 +6,12 @@
 
 Epochs with and without the monitor alternate (A B A B ...) after a warm-up epoch; the figures
 are medians. The issue's target: under 5% of W2's epoch.
+
+2026-12-04, the shared 2-core machine (load 6-7), OPENBLAS_NUM_THREADS=1, three runs of
+`--repeats 5`: one diagnose 29.5 / 30.4 / 33.1 ms = 2.5% of a 1.20-1.30 s W2 epoch in each run;
+epoch with the monitor minus epoch without: +5.7% / +2.9% / +1.2% (median +2.9%; noise of the
+same order). With the default two BLAS threads the epochs themselves varied from 6.8 to 14.4 s
+on the loaded machine, too noisy to read.
 """
 
 from __future__ import annotations
