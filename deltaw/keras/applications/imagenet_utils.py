@@ -170,14 +170,14 @@ def correct_pad(inputs, kernel_size):
 
 
 def load_imagenet_weights(model, file_name, origin, file_hash=None, where="applications"):
-    """Downloads Keras' published weight file (cached under `models/`) and loads it by layer name.
+    """Downloads Keras' published weight file (cached under `models/`) and loads it as Keras does.
 
     The published files are tf.keras legacy HDF5 weight files (`layer_names` / `weight_names`
-    attributes). Every layer of `model` that has weights must be in the file with the same
-    number and shapes of weights; layers of the file the model lacks are an error too, since
-    they mean the file is for another architecture.
+    attributes). Like Keras' `load_weights`, the weights go by position among the layers that
+    have weights, not by name: the files of architectures whose layers Keras leaves unnamed
+    (InceptionV3, Xception's batch norms) carry the names of another session's counters. The
+    number of layers, of weights per layer and every shape must match, or nothing is loaded.
     """
-    from deltaw.io.errors import ModelFileError
     from deltaw.io.hdf5 import H5Reader
     from deltaw.keras.saving import legacy_h5
     from deltaw.keras.utils.file_utils import get_file
@@ -187,17 +187,7 @@ def load_imagenet_weights(model, file_name, origin, file_hash=None, where="appli
     with open(path, "rb") as f:
         data = f.read()
     with H5Reader(data, where=label) as reader:
-        root = "model_weights" if "model_weights" in reader.groups else ""
-        saved = {name: paths for name, paths in
-                 legacy_h5._layer_weights(reader, root, label).items() if paths}
-        ours = {layer.name for layer in model.layers if layer.weights}
-        missing, extra = sorted(ours - set(saved)), sorted(set(saved) - ours)
-        if missing or extra:
-            raise ModelFileError(
-                f"{label}: the file does not fit model '{model.name}': layers without weights "
-                f"in the file {missing[:5]}, layers of the file not in the model {extra[:5]}; "
-                "expected Keras' published file for this architecture.")
-        legacy_h5.load_weights(reader, model, label, by_name=True)
+        legacy_h5.load_weights(reader, model, label)
 
 
 def input_layer(input_tensor, input_shape):

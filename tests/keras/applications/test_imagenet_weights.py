@@ -1,6 +1,7 @@
 """weights="imagenet": Keras' published weight files (tf.keras legacy HDF5, written here from
 real Keras models in that layout) served from 127.0.0.1, downloaded through get_file into
-KERAS_HOME, loaded by layer name, and the predictions compared with Keras' own on the same file."""
+KERAS_HOME, loaded by position as Keras does, and the predictions compared with Keras' own on
+the same file."""
 
 import hashlib
 
@@ -96,15 +97,15 @@ def test_imagenet_weights_errors(server, tmp_path, monkeypatch):  # noqa: F811
                                                 input_shape=(96, 96, 3))
     mobile = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5"
     _serve(server, tmp_path, monkeypatch, kmodel, mobile)
-    # the MobileNetV2 file served where ResNet50's should be: named layers missing
+    # the MobileNetV2 file served where ResNet50's should be
     resnet_name = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
     server.files[resnet_name] = server.files[mobile]
     monkeypatch.setattr(resnet, "BASE_WEIGHTS_PATH", server.url)
     monkeypatch.setitem(resnet.WEIGHTS_HASHES, "resnet50",
                         ("unused", hashlib.md5(server.files[mobile]).hexdigest()))
-    with pytest.raises(ModelFileError, match=r"ResNet50: ImageNet weights .* does not fit model "
-                                             r"'resnet50': layers without weights in the file "
-                                             r"\['conv1_bn', 'conv1_conv'"):
+    with pytest.raises(ModelFileError, match=r"ResNet50: ImageNet weights .* the file holds "
+                                             r"weights for 104 layers but the model has 106 "
+                                             r"layers with weights"):
         dk.applications.ResNet50(weights="imagenet", include_top=False,
                                  input_shape=(64, 64, 3))
     # a corrupted download fails get_file's md5 check and is not cached
