@@ -12,7 +12,8 @@ initializes randomly; a path loads that file. Submodules load on first use.
 import importlib
 
 _SUBMODULES = ("convnext", "densenet", "efficientnet", "efficientnet_v2", "imagenet_utils",
-               "inception_v3", "mobilenet", "mobilenet_v2", "mobilenet_v3", "resnet", "resnet_v2",
+               "inception_v3", "mobilenet", "mobilenet_v2", "mobilenet_v3", "resnet", "resnet50",
+               "resnet_v2",
                "vgg16", "vgg19", "xception")
 _NAMES = {"VGG16": "vgg16", "VGG19": "vgg19", "ResNet50": "resnet", "ResNet101": "resnet",
           "ResNet152": "resnet", "ResNet50V2": "resnet_v2", "ResNet101V2": "resnet_v2",
