@@ -40,6 +40,7 @@ CASES = [
     ("EfficientNetV2S", {"input_shape": (64, 64, 3), "include_preprocessing": False,
                          **_NOTOP}, False),
     ("InceptionV3", {"input_shape": (75, 75, 3), **_NOTOP}, True),
+    ("InceptionResNetV2", {"input_shape": (75, 75, 3), "include_top": False}, True),
     ("Xception", {"input_shape": (71, 71, 3), "include_top": False, "pooling": "max"}, True),
     ("ConvNeXtTiny", {"input_shape": (32, 32, 3), "classes": 10,
                       "classifier_activation": None}, True),
@@ -108,6 +109,7 @@ def test_matches_keras(name, kwargs, outputs):
 
 @pytest.mark.parametrize("module, mode", [("mobilenet", "tf"), ("mobilenet_v2", "tf"),
                                           ("inception_v3", "tf"), ("xception", "tf"),
+                                          ("inception_resnet_v2", "tf"),
                                           ("mobilenet_v3", None), ("efficientnet", None),
                                           ("efficientnet_v2", None), ("convnext", None)])
 def test_module_preprocess_input_matches_keras(module, mode):
