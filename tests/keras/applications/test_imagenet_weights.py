@@ -121,3 +121,38 @@ def test_imagenet_weights_errors(server, tmp_path, monkeypatch):  # noqa: F811
     with pytest.raises(ValueError, match="classifier_activation must be None or 'softmax'; got "
                                          "classifier_activation='relu'"):
         dk.applications.ResNet50(classifier_activation="relu")
+
+
+def test_efficientnet_imagenet_matches_keras_imagenet_by_position(server, tmp_path,  # noqa: F811
+                                                                   monkeypatch):
+    """Keras' own EfficientNetB0(weights="imagenet") and deltaw's, both downloading the same
+    served file. The file's unnamed Normalization layer is 'normalization_1' (written in a
+    session that had made another), deltaw's 'normalization': weights go by position, as in
+    Keras. The ImageNet variant also has the extra Rescaling that weights=None lacks."""
+    from keras.src.applications import efficientnet as keras_efficientnet
+
+    from deltaw.keras.applications import efficientnet
+
+    kwargs = {"include_top": False, "pooling": "avg", "input_shape": (32, 32, 3)}
+    keras.backend.clear_session()
+    with kr.quiet():
+        keras.layers.Normalization()   # shifts the writer's layer names
+        writer = keras.applications.EfficientNetB0(weights=None, **kwargs)
+    assert "normalization_1" in [layer.name for layer in writer.layers]
+    name = "efficientnetb0_notop.h5"
+    md5 = _serve(server, tmp_path, monkeypatch, writer, name)
+    for module, base in ((keras_efficientnet, "BASE_WEIGHTS_PATH"),
+                         (efficientnet, "BASE_WEIGHTS_PATH")):
+        monkeypatch.setattr(module, base, server.url)
+        monkeypatch.setitem(module.WEIGHTS_HASHES, "b0", ("unused", md5))
+    monkeypatch.setattr("keras.src.backend.config._KERAS_DIR", str(tmp_path / "keras_home"))
+    keras.backend.clear_session()
+    with kr.quiet():
+        theirs = keras.applications.EfficientNetB0(weights="imagenet", **kwargs)
+    dk.backend.clear_session()
+    ours = dk.applications.EfficientNetB0(weights="imagenet", **kwargs)
+    assert "normalization" in [layer.name for layer in ours.layers]
+    x = np.random.default_rng(2).random((2, 32, 32, 3), dtype=np.float32) * 255
+    with kr.quiet():
+        expected = kr.to_numpy(theirs(x, training=False))
+    np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-4)
