@@ -54,7 +54,7 @@ PROMISED = {
                      "ConvNeXtLarge", "ConvNeXtXLarge", "mobilenet", "mobilenet_v2",
                      "mobilenet_v3", "efficientnet", "efficientnet_v2", "inception_v3",
                      "xception", "convnext", "resnet50", "InceptionResNetV2",
-                     "inception_resnet_v2"],
+                     "inception_resnet_v2", "NASNetMobile", "NASNetLarge", "nasnet"],
     "backend": ["floatx", "epsilon", "clear_session"],
 }
 # the layers added for issue 11 (activation, reshaping, noise, 1-D/3-D vision, attention, RNN)

@@ -13,14 +13,15 @@ import importlib
 
 _SUBMODULES = ("convnext", "densenet", "efficientnet", "efficientnet_v2", "imagenet_utils",
                "inception_resnet_v2", "inception_v3", "mobilenet", "mobilenet_v2",
-               "mobilenet_v3", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19", "xception")
+               "mobilenet_v3", "nasnet", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19",
+               "xception")
 _NAMES = {"VGG16": "vgg16", "VGG19": "vgg19", "ResNet50": "resnet", "ResNet101": "resnet",
           "ResNet152": "resnet", "ResNet50V2": "resnet_v2", "ResNet101V2": "resnet_v2",
           "ResNet152V2": "resnet_v2", "DenseNet121": "densenet", "DenseNet169": "densenet",
           "DenseNet201": "densenet", "MobileNet": "mobilenet", "MobileNetV2": "mobilenet_v2",
           "MobileNetV3Small": "mobilenet_v3", "MobileNetV3Large": "mobilenet_v3",
           "InceptionV3": "inception_v3", "InceptionResNetV2": "inception_resnet_v2",
-          "Xception": "xception",
+          "Xception": "xception", "NASNetMobile": "nasnet", "NASNetLarge": "nasnet",
           **{f"EfficientNetB{i}": "efficientnet" for i in range(8)},
           **{f"EfficientNetV2{s}": "efficientnet_v2" for s in ("B0", "B1", "B2", "B3", "S", "M",
                                                                 "L")},
