@@ -156,3 +156,42 @@ def test_efficientnet_imagenet_matches_keras_imagenet_by_position(server, tmp_pa
     with kr.quiet():
         expected = kr.to_numpy(theirs(x, training=False))
     np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-4)
+
+
+class _Requested(Exception):
+    pass
+
+
+def _requested_file(monkeypatch, module, attribute, build):
+    """(file name, URL, hash, cache_subdir) that `build()` asks get_file for, stopped there."""
+    def fake(fname, origin, **kwargs):
+        raise _Requested(fname, origin, kwargs.get("file_hash"), kwargs.get("cache_subdir"))
+
+    monkeypatch.setattr(module, attribute, fake)
+    with pytest.raises(_Requested) as info, kr.quiet():
+        build()
+    monkeypatch.undo()
+    return info.value.args
+
+
+# one member of each family (the same code computes the others' files), with and without top
+URL_CASES = [("VGG16", False), ("ResNet50", False), ("ResNet50V2", False), ("DenseNet121", True),
+             ("MobileNet", True), ("MobileNetV2", False), ("MobileNetV3Small", True),
+             ("EfficientNetB0", True), ("EfficientNetV2B0", False), ("InceptionV3", False),
+             ("Xception", False), ("ConvNeXtTiny", False)]
+
+
+@pytest.mark.parametrize("name, top", URL_CASES)
+def test_keras_published_files_urls_and_hashes(monkeypatch, name, top):
+    import keras.src.utils.file_utils as keras_file_utils
+
+    from deltaw.keras.utils import file_utils
+
+    kwargs = {"include_top": top, "weights": "imagenet"}
+    if not top:
+        kwargs["input_shape"] = (96, 96, 3) if name.startswith("MobileNet") else (75, 75, 3)
+    theirs = _requested_file(monkeypatch, keras_file_utils, "get_file",
+                             lambda: getattr(keras.applications, name)(**kwargs))
+    ours = _requested_file(monkeypatch, file_utils, "get_file",
+                           lambda: getattr(dk.applications, name)(**kwargs))
+    assert ours == theirs
