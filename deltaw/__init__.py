@@ -14,6 +14,7 @@ from deltaw.autograd.gradcheck import GradcheckError, gradcheck
 from deltaw.autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from deltaw.autograd.tape import GradientTape
 from deltaw.creation import arange, full, ones, ones_like, tensor, zeros, zeros_like
+from deltaw.distributed.communicator import abort_job_on_uncaught_exceptions
 from deltaw.dtypes import bool_, float16, float32, float64, int32, int64
 from deltaw.io.errors import ModelFileError
 from deltaw.ops import (
@@ -75,6 +76,8 @@ from deltaw.ops import (
     where,
 )
 from deltaw.tensor import Tensor, Variable
+
+abort_job_on_uncaught_exceptions()   # under mpiexec only (no mpi4py import): one crash ends all
 
 __version__ = "0.1.0"
 

@@ -8,7 +8,8 @@ import importlib
 
 _SUBMODULES = (
     "activations", "applications", "backend", "callbacks", "config", "constraints", "datasets",
-    "export", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
+    "distribution", "export", "initializers", "layers", "losses", "metrics", "models", "ops",
+    "optimizers",
     "random", "regularizers", "saving", "utils",
 )
 _NAMES = {"Input": "layers", "Model": "models", "Sequential": "models", "Layer": "layers",

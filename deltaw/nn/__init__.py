@@ -106,6 +106,7 @@ from deltaw.nn.pooling import (
 )
 from deltaw.nn.recurrent import gru, lstm, simple_rnn
 from deltaw.nn.special import erf, erfc, erfinv, logdet
+from deltaw.nn.sync_batch_norm import sync_batch_norm_train_update
 
 __all__ = [
     # activations
@@ -135,7 +136,7 @@ __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "global_average_pool1d",
     "global_average_pool2d", "global_max_pool1d", "global_max_pool2d", "upsampling2d",
     "batch_norm", "batch_norm_train", "batch_norm_train_update", "batch_norm_train_with_stats",
-    "layer_norm", "group_norm",
+    "layer_norm", "group_norm", "sync_batch_norm_train_update",
     "scaled_dot_product_attention", "embedding", "lstm", "gru", "simple_rnn",
     # 1-D and 3-D convolutions and pooling (issue 11)
     "conv1d_transpose", "conv3d", "conv3d_transpose", "depthwise_conv1d", "separable_conv1d",

@@ -6,6 +6,8 @@ listed name that deltaw now has.
 """
 
 _WRAPS_A_FRAMEWORK = "wraps another framework's model; deltaw is its own engine"
+_SHARDS_VARIABLES = ("shards one variable across devices (model parallelism); deltaw's "
+                     "DataParallel keeps every variable whole on every MPI rank")
 _NO_COMPLEX = "builds or reads a complex tensor; deltaw has no complex dtype"
 
 NO_MEANING = {
@@ -25,6 +27,10 @@ NO_MEANING = {
     },
     "callbacks": {
         "OrbaxCheckpoint": "writes JAX Orbax checkpoints; deltaw has its own checkpoint files",
+    },
+    "distribution": {
+        "ModelParallel": _SHARDS_VARIABLES, "LayoutMap": _SHARDS_VARIABLES,
+        "TensorLayout": _SHARDS_VARIABLES, "distribute_tensor": _SHARDS_VARIABLES,
     },
     "ops": {"polar": _NO_COMPLEX, "view_as_complex": _NO_COMPLEX, "view_as_real": _NO_COMPLEX},
     "ops.nn": {"polar": _NO_COMPLEX},

@@ -16,7 +16,8 @@ import types
 # Keras 3 modules compared (applications and the framework wrappers are counted apart: see
 # keras_api_gaps.OUTSIDE_TARGET).
 MODULES = (
-    "", "activations", "backend", "callbacks", "config", "constraints", "datasets", "initializers",
+    "", "activations", "backend", "callbacks", "config", "constraints", "datasets", "distribution",
+    "initializers",
     "layers", "losses", "metrics", "models", "ops", "ops.image", "ops.linalg", "ops.nn",
     "ops.numpy", "optimizers", "optimizers.schedules", "random", "regularizers", "saving",
     "utils",

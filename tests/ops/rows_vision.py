@@ -16,7 +16,15 @@ import math
 import numpy as np
 
 import deltaw as dw
-from deltaw.nn import attention, conv, conv_fused, normalization, pooling, recurrent
+from deltaw.nn import (
+    attention,
+    conv,
+    conv_fused,
+    normalization,
+    pooling,
+    recurrent,
+    sync_batch_norm,
+)
 from deltaw.nn.embedding import embedding as _embedding  # dw.nn.embedding is the function
 from tests.ops.op_table import OpSpec
 from tests.ops.samples import ErrorCase, Sample
@@ -831,6 +839,14 @@ NORM_ROWS = [
     # enter the output, which is batch_norm_train's
     OpSpec("batch_norm_train_update",
            lambda x, g, b, **kw: normalization.batch_norm_train_update(
+               x, g, b, np.zeros(x.shape[-1]), np.ones(x.shape[-1]), **kw),
+           _in_dtype(lambda *a, momentum=None, **kw: ref_batch_norm_train(*a, **kw)), _samples(
+               ("2d", _arrays(_normal(5, 3), _normal(3), _normal(3)), {"momentum": 0.9}),
+               ("4d", _arrays(_normal(2, 3, 2, 2), _normal(2), _normal(2)), {}),
+           ), grad_args=(0, 1, 2)),
+    # one process: the global batch is the local one (tests/distributed checks several ranks)
+    OpSpec("sync_batch_norm_train_update",
+           lambda x, g, b, **kw: sync_batch_norm.sync_batch_norm_train_update(
                x, g, b, np.zeros(x.shape[-1]), np.ones(x.shape[-1]), **kw),
            _in_dtype(lambda *a, momentum=None, **kw: ref_batch_norm_train(*a, **kw)), _samples(
                ("2d", _arrays(_normal(5, 3), _normal(3), _normal(3)), {"momentum": 0.9}),

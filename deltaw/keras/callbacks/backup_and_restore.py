@@ -9,12 +9,14 @@ import warnings
 
 import numpy as np
 
+from deltaw import distributed
 from deltaw import random as _dw_random
 from deltaw._checks import truncate
 from deltaw.io import safetensors as st
 from deltaw.io.atomic import atomic_write, is_temporary_file
 from deltaw.io.errors import ModelFileError
 from deltaw.keras.callbacks.callback import Callback, decode_arrays, encode_arrays
+from deltaw.keras.distribution.distribution_lib import data_parallel, is_chief
 
 __all__ = ["BackupAndRestore"]
 
@@ -50,6 +52,11 @@ class BackupAndRestore(Callback):
       logs), the last batch and epoch logs;
     - the state of every callback that has `get_state()` (History, EarlyStopping,
       ReduceLROnPlateau, ModelCheckpoint, ...), matched by class and order on restore.
+
+    Under a data-parallel distribution (keras.distribution) rank 0 writes the backup (with the
+    metrics' states summed over the ranks) and every rank waits until it is written; after a
+    relaunch every rank reads it (the folder must be one they all see) and the run resumes on
+    all ranks, bit for bit for the same rank count.
 
     Args:
         backup_dir: Folder for the backup (created if needed). Use it for nothing else: the
@@ -139,6 +146,20 @@ class BackupAndRestore(Callback):
     def _save(self, epoch, step, batch_logs):
         if self.model.stop_training:
             return
+        try:
+            if data_parallel() is None:
+                self._write(epoch, step, batch_logs)
+            else:   # rank 0 saves the metrics' states summed over the ranks
+                from deltaw.keras.distribution.data_parallel import summed_metrics
+
+                with summed_metrics(self.model):
+                    self._write(epoch, step, batch_logs)
+        finally:
+            self._saved()
+
+    def _write(self, epoch, step, batch_logs):
+        if not is_chief():   # rank 0 writes; every rank reads
+            return
         tensors, info = _collect(self.model, self._stateful_callbacks())
         info["position"] = {"epoch": epoch, "step": step,
                             "batch_logs": _encode_logs(batch_logs),
@@ -150,6 +171,12 @@ class BackupAndRestore(Callback):
             os.replace(latest, previous)  # atomic; a crash now leaves `previous` to restore
         atomic_write(latest, blob)
 
+    def _saved(self):
+        # a data-parallel run's ranks leave together once rank 0 has written: a rank that
+        # restarts fit at once then reads the new backup, not a missing or older one
+        if data_parallel() is not None:
+            distributed.barrier()
+
     def _stateful_callbacks(self):
         peers = self._callback_list.callbacks if self._callback_list is not None else ()
         return [cb for cb in peers if cb is not self and type(cb).get_state is not
@@ -157,7 +184,7 @@ class BackupAndRestore(Callback):
 
     def _delete(self):
         latest, previous = self._paths
-        if not os.path.isdir(self.backup_dir):
+        if not is_chief() or not os.path.isdir(self.backup_dir):
             return
         for name in os.listdir(self.backup_dir):
             path = os.path.join(self.backup_dir, name)
@@ -194,6 +221,8 @@ class BackupAndRestore(Callback):
         position = info["position"]
         apply = _check_and_prepare(self.model, tensors, info, self._stateful_callbacks(), label)
         apply()  # everything was checked first: a failed restore changes nothing
+        if not is_chief():   # the backup holds the metrics' global sums: rank 0 carries them
+            self.model.reset_metrics()
         self._epoch = position["epoch"]
         self._epoch_logs = _decode_logs(position["epoch_logs"])
 

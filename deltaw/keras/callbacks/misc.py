@@ -10,6 +10,7 @@ import os
 import numpy as np
 
 from deltaw.keras.callbacks.callback import HOOKS, Callback
+from deltaw.keras.distribution.distribution_lib import is_chief
 
 __all__ = ["CSVLogger", "LambdaCallback", "TerminateOnNaN"]
 
@@ -95,6 +96,8 @@ class CSVLogger(Callback):
         self.csv_file = None
 
     def on_train_begin(self, logs=None):
+        if not is_chief():   # data-parallel ranks other than 0 write nothing
+            return
         if self.append:
             if os.path.exists(self.filename):
                 with open(self.filename, newline="") as f:
@@ -109,6 +112,8 @@ class CSVLogger(Callback):
         self.keys = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.csv_file is None:   # not rank 0 of a data-parallel run
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)

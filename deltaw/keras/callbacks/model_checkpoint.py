@@ -15,6 +15,7 @@ from deltaw.keras.callbacks.callback import (
     encode_float,
     infer_direction,
 )
+from deltaw.keras.distribution.distribution_lib import is_chief
 
 __all__ = ["ModelCheckpoint"]
 
@@ -149,7 +150,8 @@ class ModelCheckpoint(Callback):
     def _save_model(self, epoch, batch, logs):
         logs = logs or {}
         filepath = self._get_file_path(epoch, batch, logs)
-        if not self._should_save_model(epoch, logs, filepath):
+        # every rank tracks the best value; a data-parallel run's rank 0 alone writes
+        if not self._should_save_model(epoch, logs, filepath) or not is_chief():
             return
         if os.path.isdir(filepath):
             raise IsADirectoryError(

@@ -9,10 +9,12 @@ fit's compiled step replays the update).
 from __future__ import annotations
 
 from deltaw.keras import initializers, regularizers
+from deltaw.keras.distribution.distribution_lib import data_parallel
 from deltaw.keras.layers.core import serialize_constraint
 from deltaw.keras.layers.input_spec import InputSpec
 from deltaw.keras.layers.layer import Layer
 from deltaw.nn.normalization import batch_norm, batch_norm_train_update
+from deltaw.nn.sync_batch_norm import sync_batch_norm_train_update
 
 __all__ = ["BatchNormalization"]
 
@@ -45,7 +47,10 @@ class BatchNormalization(Layer):
         moving_mean_initializer, moving_variance_initializer: Default 'zeros' and 'ones'.
         beta_regularizer, gamma_regularizer: Optional regularizers.
         beta_constraint, gamma_constraint: Applied by the optimizer after each update.
-        synchronized: Accepted for compatibility; statistics are those of the local batch.
+        synchronized: Under a `keras.distribution.DataParallel` run over several ranks, True
+            normalizes in training with the mean and variance of the global batch (summed over
+            the ranks) and updates the moving statistics with them; False (Keras' default)
+            uses each rank's own rows. No effect in one process.
         renorm: Batch renormalization is not supported (must be False).
         **kwargs: Base Layer arguments.
 
@@ -119,6 +124,10 @@ class BatchNormalization(Layer):
 
     def call(self, inputs, training=None, mask=None):
         if training and self.trainable:
+            if self.synchronized and data_parallel() is not None:
+                return sync_batch_norm_train_update(
+                    inputs, self.gamma, self.beta, self.moving_mean, self.moving_variance,
+                    momentum=self.momentum, axis=self.axis, epsilon=self.epsilon)
             return batch_norm_train_update(inputs, self.gamma, self.beta, self.moving_mean,
                                            self.moving_variance, momentum=self.momentum,
                                            axis=self.axis, epsilon=self.epsilon)

@@ -166,7 +166,11 @@ class Model(Trainer, Layer):
             show_trainable: Add a column saying whether each layer is trainable.
             layer_range: Two layer names (or regexes): print only that inclusive range.
         """
+        from deltaw.keras.distribution.distribution_lib import is_chief
         from deltaw.keras.models.summary import print_summary
+
+        if not is_chief():   # a data-parallel run's ranks other than 0 stay quiet
+            return
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable,

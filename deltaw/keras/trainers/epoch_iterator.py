@@ -70,6 +70,9 @@ class EpochIterator:
         self._order = None           # the current pass's permutation (or batch starts), if shuffled
         self._resume = None          # (step, order, position) for the next epoch, from set_state
         self.step = -1               # index within its epoch of the latest batch yielded
+        # order -> order, called on every drawn order: data-parallel fit makes all ranks use
+        # rank 0's (keras.distribution); None keeps the drawn one
+        self.agree = None
         self.ran_out = False         # set when a generator is exhausted
 
     @property
@@ -95,11 +98,14 @@ class EpochIterator:
             gen = random.generator()
             order = gen.permutation(range(0, n, bs)) if self.shuffle == "batch" else \
                 gen.permutation(n)
+            if self.agree is not None:
+                order = self.agree(order)
         self._order = order
         if self.shuffle == "batch":
             for begin in order[start:]:
                 # looked up per batch: a resumed run restores the generator's state in place
-                yield take(begin + random.generator().permutation(min(bs, n - begin)))
+                within = random.generator().permutation(min(bs, n - begin))
+                yield take(begin + (within if self.agree is None else self.agree(within)))
             return
         for begin in range(start * bs, n, bs):
             yield take(order[begin:begin + bs])

@@ -32,6 +32,8 @@ from deltaw.autograd import anomaly, mode
 from deltaw.autograd.engine import grad as _grad
 from deltaw.autograd.mode import no_grad
 from deltaw.host_memory import keep_freed_memory
+from deltaw.keras.distribution import data_parallel as dp
+from deltaw.keras.distribution.distribution_lib import is_chief
 from deltaw.keras.trainers import compile_utils
 from deltaw.keras.trainers.compiled_step import CompiledStep, replayable
 from deltaw.keras.trainers.data_adapter import (
@@ -223,9 +225,10 @@ class Trainer:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
-    def _average_gradients(self, grads):
-        """The data-parallel hook: average gradients across processes (identity for now)."""
-        return grads
+    def _average_gradients(self, grads, rows=None):
+        """The data-parallel hook: under a DataParallel distribution over several ranks, the
+        mean gradient over the global batch (`rows`: this rank's rows); else `grads`."""
+        return dp.average_gradients(grads, rows) if dp.active() else grads
 
     def train_step(self, data):
         """One optimization step on one batch `x`, `(x, y)` or `(x, y, sample_weight)`.
@@ -246,7 +249,7 @@ class Trainer:
         if variables:
             if grads is None:
                 grads = _grad(loss, variables)
-            self.optimizer.apply(self._average_gradients(grads), variables)
+            self.optimizer.apply(self._average_gradients(grads, _batch_size(x)), variables)
         else:
             warnings.warn("train_step: the model has no trainable weights; nothing to update.",
                           UserWarning, stacklevel=3)
@@ -319,8 +322,13 @@ class Trainer:
                                    validation_data)
         check_finite("fit", (train, val), check_inputs, stacklevel=2)
         batches = EpochIterator(train, batch_size, shuffle, steps_per_epoch, "fit")
+        parallel = dp.active()   # data-parallel over MPI ranks (keras.distribution)
+        if parallel:
+            dp.check_fit("fit", train, batches)
+            batches.agree = dp.agree_order
         val_batches = None if val is None else EpochIterator(
-            val, validation_batch_size or batch_size, False, validation_steps, "fit")
+            dp.local_data(val)[0] if parallel else val, validation_batch_size or batch_size,
+            False, validation_steps, "fit")
         with trace(None, batches):
             self._prepare("fit", train, val)
         callbacks = self._callback_list(callbacks, verbose, epochs, batches.num_batches, True)
@@ -328,6 +336,8 @@ class Trainer:
         train_step = self.make_train_function()
         callbacks.on_train_begin()
         first_epoch, resumed, logs, training_logs = self._start_point(initial_epoch, batches)
+        if parallel:
+            dp.start(self)
         for epoch in range(first_epoch, epochs):
             if not batches.has_data():
                 break
@@ -338,11 +348,16 @@ class Trainer:
             with trace(epoch, batches):
                 for step, batch in batches:
                     callbacks.on_train_batch_begin(step)
-                    logs = train_step(batch)
+                    logs = train_step(dp.shard(batch) if parallel else batch)
+                    if parallel:
+                        logs = dp.global_logs(self, logs)
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
-            epoch_logs = _pythonify_logs(self._get_metrics_result_or_logs(logs))
+            epoch_logs = _pythonify_logs(logs if parallel else
+                                         self._get_metrics_result_or_logs(logs))
+            if parallel:
+                dp.check_in_step(self, epoch)
             if val_batches is not None and _should_eval(epoch, validation_freq):
                 val_logs = self._test_loop(val_batches, callbacks)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -367,8 +382,11 @@ class Trainer:
         self._assert_compiled("evaluate")
         keep_freed_memory()
         data = adapt("evaluate", x, y, sample_weight)
-        batches = EpochIterator(data, batch_size, False, steps, "evaluate")
         self._prepare("evaluate", data)
+        if dp.active():   # each rank evaluates its block of the samples
+            dp.check_data("evaluate", data)
+            data = dp.local_data(data)[0]
+        batches = EpochIterator(data, batch_size, False, steps, "evaluate")
         callbacks = self._callback_list(callbacks, verbose, 1, batches.num_batches, False)
         logs = self._test_loop(batches, callbacks)
         return logs if return_dict else self._flatten_metrics_in_order(logs)
@@ -376,7 +394,12 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs as NumPy arrays (a list or dict of them for several outputs)."""
         keep_freed_memory()
-        batches = EpochIterator(adapt("predict", x), batch_size, False, steps, "predict")
+        data, rows = adapt("predict", x), None
+        if dp.active():   # each rank predicts its block; a rank without rows borrows one
+            dp.check_data("predict", data)
+            full, (data, rows) = data, dp.local_data(data)
+            data = full.split(1)[0] if rows == 0 else data
+        batches = EpochIterator(data, batch_size, False, steps, "predict")
         callbacks = self._callback_list(callbacks, verbose, 1, batches.num_batches, False)
         self.stop_predicting, outputs = False, []
         callbacks.on_predict_begin()
@@ -389,7 +412,8 @@ class Trainer:
                 if self.stop_predicting:
                     break
         callbacks.on_predict_end()
-        return _concatenate(outputs)
+        outputs = _concatenate(outputs)
+        return outputs if rows is None else dp.gather_outputs(outputs, rows == 0)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
@@ -442,7 +466,8 @@ class Trainer:
                 callbacks.on_test_batch_end(step, logs)
                 if self.stop_evaluating:
                     break
-        logs = _pythonify_logs(self._get_metrics_result_or_logs(logs))
+        logs = _pythonify_logs(dp.global_logs(self, logs) if dp.active() else
+                               self._get_metrics_result_or_logs(logs))
         callbacks.on_test_end(logs)
         return logs
 
@@ -451,7 +476,8 @@ class Trainer:
 
         if isinstance(callbacks, CallbackList):
             return callbacks
-        return CallbackList(callbacks, add_history=add_history, add_progbar=verbose != 0,
+        return CallbackList(callbacks, add_history=add_history,
+                            add_progbar=verbose != 0 and is_chief(),
                             model=self, verbose=verbose, epochs=epochs, steps=steps)
 
     def _check_input_keys(self, where, x):
