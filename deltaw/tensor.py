@@ -77,9 +77,14 @@ class Tensor:
         return Tensor._from_op(self.data, None)
 
     def __array__(self, dtype=None, copy=None):
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        # NumPy's protocol: always an ndarray; copy=False forbids a copy, copy=True demands one
+        data = np.asarray(self.data)
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(f"Tensor.__array__: a cast from {data.dtype} to "
+                                 f"{np.dtype(dtype)} needs a copy; got copy=False.")
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")

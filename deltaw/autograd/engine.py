@@ -109,8 +109,14 @@ def _accumulate_leaf(leaf, g):
     # never in place: `g` may be shared with another gradient
     if g.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
-    leaf.grad = Tensor._from_op(g, None) if leaf.grad is None else Tensor._from_op(
-        leaf.grad.data + g, None)
+    if leaf.grad is not None:
+        g = leaf.grad.data + g
+    leaf.grad = Tensor._from_op(_as_ndarray(g), None)
+
+
+def _as_ndarray(g):
+    # arithmetic on 0-d arrays gives NumPy scalars; a Tensor always holds an array
+    return np.asarray(g) if isinstance(g, np.generic) else g
 
 
 def _initial_grad(root, grad, where):
@@ -146,7 +152,8 @@ def grad(output, inputs, grad_output=None, retain_graph=False):
         capture.setdefault(id(t._node) if t._node is not None else id(t), len(capture))
     slots = [capture[id(t._node) if t._node is not None else id(t)] for t in inputs]
     results = _sweep(output, _initial_grad(output, grad_output, "grad"), retain_graph, capture)
-    out = [None if results[s] is None else Tensor._from_op(results[s], None) for s in slots]
+    out = [None if results[s] is None else Tensor._from_op(_as_ndarray(results[s]), None)
+           for s in slots]
     return out[0] if single else out
 
 

@@ -17,6 +17,7 @@ OPS: dict[str, Op] = {}
 _shape_of = operator.attrgetter("shape")  # C-level, for the hot path
 _thread_id = threading.get_ident
 _new_object = object.__new__
+_ndarray, _scalar = np.ndarray, np.generic
 
 
 class Op:
@@ -138,6 +139,8 @@ def _make_public(op: Op):
             out, saved = forward(np, *arrays, *args[nin:], **params)
         else:
             out, saved = forward(np, *arrays)
+        if out.__class__ is not _ndarray and isinstance(out, _scalar):
+            out = np.asarray(out)  # NumPy reduces 0-d results to scalars; a Tensor holds arrays
         if mode._anomaly:
             anomaly.check_forward(op, out, arrays)
         if mutates:

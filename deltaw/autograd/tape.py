@@ -127,8 +127,7 @@ class GradientTape:
             retain = self.persistent or k < len(targets) - 1
             for i, g in enumerate(self._grads_of(t, og, flat_sources, retain)):
                 if g is not None:
-                    total[i] = g if total[i] is None else Tensor._from_op(total[i].data + g.data,
-                                                                          None)
+                    total[i] = g if total[i] is None else total[i] + g
         if not self.watch_accessed_variables:
             total = [g if any(s is w for w in self._watched) else None
                      for g, s in zip(total, flat_sources, strict=True)]
