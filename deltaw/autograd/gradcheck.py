@@ -17,17 +17,26 @@ def _scalarize(out, weights):
     return (out.data.astype(np.float64) * weights).sum()
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0) -> bool:
+def gradcheck(fn, inputs, *args, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, **kwargs) -> bool:
     """Check `fn`'s gradients with respect to every input that requires grad.
 
     Inputs are converted to float64 copies. Returns True, or raises GradcheckError naming the
     input, the worst element's index, and the backprop and finite-difference values.
+
+    `dw.gradcheck(model, x, y)`: for a compiled deltaw.keras model, checks every trainable
+    weight's gradient of the compiled loss along random directions instead (the same as
+    `model.check_gradients(x, y, ...)`; further arguments go to it).
 
     Example:
         >>> x = dw.tensor([0.5, 1.5], requires_grad=True)
         >>> dw.gradcheck(dw.tanh, [x])
         True
     """
+    if callable(getattr(fn, "check_gradients", None)):  # a model (autograd never imports keras)
+        return fn.check_gradients(inputs, *args, seed=seed, **kwargs)
+    if args or kwargs:
+        raise TypeError(f"gradcheck: unexpected arguments {args or ''}{kwargs or ''}; expected "
+                        "gradcheck(fn, inputs, eps=..., atol=..., rtol=..., seed=...).")
     inputs = [_as_float64(t) for t in (inputs if isinstance(inputs, list | tuple) else [inputs])]
     wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not wrt:
