@@ -123,9 +123,13 @@ class Tensor:
     __hash__ = object.__hash__  # identity; __eq__ is element-wise
 
     # ----- autograd
-    def backward(self, grad=None, retain_graph=False) -> None:
-        """Backpropagate from this tensor, adding d(self)/d(leaf) into each leaf's `.grad`."""
-        _engine.backward(self, grad, retain_graph)
+    def backward(self, grad=None, retain_graph=None, create_graph=False) -> None:
+        """Backpropagate from this tensor, adding d(self)/d(leaf) into each leaf's `.grad`.
+
+        `create_graph=True` records the backward pass, so the `.grad`s can be differentiated
+        again; `retain_graph` defaults to `create_graph` (PyTorch's semantics).
+        """
+        _engine.backward(self, grad, retain_graph, create_graph)
 
     def requires_grad_(self, requires_grad=True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":

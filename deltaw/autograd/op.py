@@ -140,7 +140,7 @@ def _make_public(op: Op):
         else:
             out, saved = forward(np, *arrays)
         if out.__class__ is not _ndarray and isinstance(out, _scalar):
-            out = np.asarray(out)  # NumPy reduces 0-d results to scalars; a Tensor holds arrays
+            out, saved = _as_0d(out, saved)
         if mode._anomaly:
             anomaly.check_forward(op, out, arrays)
         if mutates:
@@ -157,13 +157,23 @@ def _make_public(op: Op):
         versions = None
         if leaf:  # remember each leaf's version, to catch in-place changes before backward
             versions = [None if p is None or p.__class__ is Node else p._version for p in parents]
-        node = Node(op, parents, tuple(map(_shape_of, arrays)), saved, needs, versions)
+        node = Node(op, parents, tuple(map(_shape_of, arrays)), saved, needs, versions,
+                    id(out))
         if mode._anomaly:
             anomaly.tag(node)
         result._node, result.requires_grad = node, True
         return result
 
     return public
+
+
+def _as_0d(out, saved):
+    """NumPy reduces 0-d results to scalars; a Tensor holds arrays. The saved copy of the output
+    becomes the same array, so create_graph still recognizes it as the output (Node.out_id)."""
+    arr = np.asarray(out)
+    if type(saved) is tuple:
+        saved = tuple(arr if s is out else s for s in saved)
+    return arr, saved
 
 
 def _count_changes(inputs, mutates) -> None:

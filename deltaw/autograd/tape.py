@@ -7,6 +7,16 @@ record anything itself; it keeps TF's surface so custom training loops port unch
         loss = loss_fn(y, model(x, training=True))
     grads = tape.gradient(loss, model.trainable_variables)
 
+Tapes nest as in TensorFlow: a `gradient()` call made while another tape's `with` block is
+open (or inside a persistent tape's own block) records the gradient computation
+(`create_graph=True`), so that tape can differentiate the gradient again:
+
+    with dw.GradientTape() as outer:
+        with dw.GradientTape() as inner:
+            y = x * x * x
+        dy = inner.gradient(y, x)      # 3 x^2, recorded: the outer block is open
+    d2y = outer.gradient(dy, x)        # 6 x
+
 Differences from TensorFlow, all consequences of deltaw recording eagerly:
 - ops run after the `with` block still reach the tape's graph (TF would not see them);
 - trainable Variables are always "watched"; `watch_accessed_variables=False` is emulated by
@@ -15,6 +25,7 @@ Differences from TensorFlow, all consequences of deltaw recording eagerly:
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -22,6 +33,15 @@ import numpy as np
 from deltaw.autograd import engine, mode
 
 __all__ = ["GradientTape"]
+
+_open = threading.local()  # .tapes: this thread's tapes whose `with` block is open
+
+
+def _open_tapes() -> list:
+    tapes = getattr(_open, "tapes", None)
+    if tapes is None:
+        tapes = _open.tapes = []
+    return tapes
 
 
 class GradientTape:
@@ -47,9 +67,15 @@ class GradientTape:
         self._used = False
 
     def __enter__(self):
+        _open_tapes().append(self)
         return self
 
     def __exit__(self, *exc):
+        tapes = _open_tapes()
+        for i in range(len(tapes) - 1, -1, -1):
+            if tapes[i] is self:
+                del tapes[i]
+                break
         return False
 
     def watch(self, tensor) -> None:
@@ -144,10 +170,17 @@ class GradientTape:
             return [None] * len(sources)  # nothing recorded: TF returns None for every source
         if output_gradient is None and target.data.size != 1:
             output_gradient = np.ones_like(target.data)  # TF differentiates the sum
-        elif output_gradient is not None:
+        elif output_gradient is not None and not self._recorded():
             output_gradient = getattr(output_gradient, "data", output_gradient)
-        return engine.grad(target, list(sources), grad_output=output_gradient,
-                           retain_graph=retain)
+        create_graph = self._recorded()
+        return engine.grad(target, list(sources), grad_outputs=output_gradient,
+                           retain_graph=retain or create_graph, create_graph=create_graph)
+
+    def _recorded(self) -> bool:
+        """Whether an open tape block records this gradient computation (as TF): another
+        tape's, or this tape's own when it is persistent (a non-persistent tape cannot be asked
+        again, so recording onto it would be wasted)."""
+        return any(t is not self or self.persistent for t in _open_tapes())
 
     def jacobian(self, target, sources):
         """d target[i] / d source, stacked: shape `target.shape + source.shape` per source.

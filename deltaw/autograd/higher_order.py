@@ -1,0 +1,126 @@
+"""Backward rules run on Tensors: what `create_graph=True` needs (see engine.py's docstring).
+
+Three things live here:
+
+- `GraphNumpy`, the namespace a rule gets as `xp` when a graph of the backward pass is wanted: the
+  NumPy names of the dw ops (dw ops are NumPy-named), so `xp.where(c, g, 0)` in a rule records a
+  `where` node instead of computing an array. `deltaw.ops` installs the functions (the engine may
+  not import the ops: they sit above it). A NumPy name with no dw op raises AttributeError naming
+  it, so a rule that is not Tensor-ready fails loudly instead of leaving the graph.
+- `saved_tensors(node)`: the node's saved values with every array that is one of the op's inputs
+  or its output replaced by a Tensor at that place in the graph (the parent's node, the leaf, or
+  the node itself), so second derivatives flow through them. Arrays identified with neither (masks,
+  indices) stay arrays: constants of the backward pass.
+- `NOT_TWICE`: THE list of ops whose backward cannot yet run on Tensors, with the reason. Under
+  create_graph they raise a clear error naming the op, never a wrong answer. The op table's
+  coverage test fails for an op that has neither a second-order row nor an entry here.
+"""
+
+from __future__ import annotations
+
+from deltaw.autograd import mode
+from deltaw.autograd.node import Node
+
+_LOSS = ("a fused loss whose rule reads derived values saved by the forward (write the loss as "
+         "a composite of dw ops, e.g. dw.mean((y - p) ** 2), for second derivatives)")
+_FUSED = "a fused kernel whose backward is written on arrays (in-place writes or NumPy-only calls)"
+
+NOT_TWICE: dict[str, str] = {
+    # decompositions: the backward rules call numpy.linalg on the saved factors
+    "inv": "backward uses the saved inverse computed by numpy.linalg",
+    "det": "backward uses the saved inverse computed by numpy.linalg",
+    "slogdet_logabs": "backward uses the saved inverse computed by numpy.linalg",
+    "solve": "backward solves with numpy.linalg on saved factors",
+    "solve_triangular": "backward solves with numpy.linalg on saved factors",
+    "cholesky": "backward solves triangular systems with numpy.linalg",
+    "eigvalsh": "backward uses the saved eigenvectors from numpy.linalg",
+    "svdvals": "backward uses the saved singular vectors from numpy.linalg",
+    "logdet": "backward uses the saved inverse computed by numpy.linalg",
+    # user-written rules run under no_grad on arrays
+    "custom_gradient": "the user's grad_fn runs on arrays without recording",
+    # nn families still written on arrays
+    "conv1d": _FUSED, "conv2d": _FUSED, "conv2d_transpose": _FUSED, "depthwise_conv2d": _FUSED,
+    "conv3d": _FUSED, "conv3d_transpose": _FUSED, "conv2d_bias_activation": _FUSED,
+    "max_pool1d": _FUSED, "max_pool2d": _FUSED, "max_pool3d": _FUSED,
+    "avg_pool1d": _FUSED, "avg_pool2d": _FUSED, "avg_pool3d": _FUSED,
+    "global_max_pool1d": _FUSED, "global_max_pool2d": _FUSED, "global_max_pool3d": _FUSED,
+    "global_average_pool1d": _FUSED, "global_average_pool2d": _FUSED,
+    "global_average_pool3d": _FUSED, "upsampling2d": _FUSED,
+    "batch_norm": _FUSED, "batch_norm_train": _FUSED, "batch_norm_train_update": _FUSED,
+    "layer_norm": _FUSED, "group_norm": _FUSED,
+    "lstm": _FUSED, "gru": _FUSED, "simple_rnn": _FUSED,
+    "scaled_dot_product_attention": _FUSED,
+    "ctc_negative_log_likelihood": "the CTC recursion's backward is written on arrays",
+    "embedding": _FUSED,
+    "dense": _FUSED,
+    "dropout": _FUSED,
+    # fused losses: their rules use saved differences and probabilities, not rebuilt yet
+    "mean_squared_error": _LOSS, "mean_absolute_error": _LOSS, "huber": _LOSS,
+    "binary_cross_entropy": _LOSS, "binary_cross_entropy_from_logits": _LOSS,
+    "categorical_cross_entropy": _LOSS, "categorical_cross_entropy_from_logits": _LOSS,
+    "sparse_categorical_cross_entropy": _LOSS,
+    "sparse_categorical_cross_entropy_from_logits": _LOSS,
+}
+
+
+class GraphNumpy:
+    """`xp` for rules that record: NumPy names bound to dw ops (installed by deltaw.ops)."""
+
+    def __getattr__(self, name):
+        raise AttributeError(
+            f"create_graph: a backward rule called numpy.{name}, which has no Tensor "
+            f"equivalent in deltaw's graph namespace; this op cannot be differentiated twice "
+            f"yet. Add it to deltaw.autograd.higher_order.NOT_TWICE or give the rule a "
+            f"Tensor-ready form.")
+
+
+graph_numpy = GraphNumpy()
+
+
+def install(**functions) -> None:
+    """Bind NumPy names to dw functions in `graph_numpy` (called once by deltaw.ops)."""
+    for name, fn in functions.items():
+        setattr(graph_numpy, name, fn)
+
+
+def graph_backward(node, g):
+    """Run `node`'s backward rule on Tensors, recording its own graph."""
+    op = node.op
+    reason = NOT_TWICE.get(op.name)
+    if reason is not None:
+        raise RuntimeError(f"create_graph: the op '{op.name}' cannot be differentiated twice yet "
+                           f"({reason}); expected only ops outside "
+                           "deltaw.autograd.higher_order.NOT_TWICE under create_graph=True.")
+    saved = saved_tensors(node)
+    with mode.enable_grad():
+        return op.backward(graph_numpy, g, saved, node.needs)
+
+
+def saved_tensors(node):
+    """`node.saved` with arrays that are its inputs or output replaced by graph Tensors."""
+    known = {node.out_id: node}
+    for parent in node.parents:
+        if parent is None:
+            continue
+        if type(parent) is Node:
+            known[parent.out_id] = parent
+        else:  # a leaf Tensor
+            known[id(parent.data)] = parent
+    return _replace(node.saved, known)
+
+
+def _replace(value, known):
+    if isinstance(value, tuple | list):
+        items = [_replace(v, known) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    if type(value).__module__ == "numpy" and hasattr(value, "shape"):
+        owner = known.get(id(value))
+        if owner is None:
+            return value
+        if type(owner) is Node:
+            return Tensor._from_op(value, owner)
+        return owner  # the leaf itself
+    return value
+
+
+from deltaw.tensor import Tensor  # noqa: E402  (tensor.py imports the engine at its end)
