@@ -27,7 +27,6 @@ _FUSED = "a fused kernel whose backward is written on arrays (in-place writes or
 
 NOT_TWICE: dict[str, str] = {
     # decompositions: the backward rules call numpy.linalg on the saved factors
-    "inv": "backward uses the saved inverse computed by numpy.linalg",
     "det": "backward uses the saved inverse computed by numpy.linalg",
     "slogdet_logabs": "backward uses the saved inverse computed by numpy.linalg",
     "solve": "backward solves with numpy.linalg on saved factors",
@@ -44,18 +43,14 @@ NOT_TWICE: dict[str, str] = {
     "max_pool1d": _FUSED, "max_pool2d": _FUSED, "max_pool3d": _FUSED,
     "avg_pool1d": _FUSED, "avg_pool2d": _FUSED, "avg_pool3d": _FUSED,
     "global_max_pool1d": _FUSED, "global_max_pool2d": _FUSED, "global_max_pool3d": _FUSED,
-    "global_average_pool1d": _FUSED, "global_average_pool2d": _FUSED,
-    "global_average_pool3d": _FUSED, "upsampling2d": _FUSED,
+    "upsampling2d": _FUSED,
     "batch_norm": _FUSED, "batch_norm_train": _FUSED, "batch_norm_train_update": _FUSED,
     "layer_norm": _FUSED, "group_norm": _FUSED,
     "lstm": _FUSED, "gru": _FUSED, "simple_rnn": _FUSED,
     "scaled_dot_product_attention": _FUSED,
     "ctc_negative_log_likelihood": "the CTC recursion's backward is written on arrays",
     "embedding": _FUSED,
-    "dense": _FUSED,
-    "dropout": _FUSED,
     # fused losses: their rules use saved differences and probabilities, not rebuilt yet
-    "mean_squared_error": _LOSS, "mean_absolute_error": _LOSS, "huber": _LOSS,
     "binary_cross_entropy": _LOSS, "binary_cross_entropy_from_logits": _LOSS,
     "categorical_cross_entropy": _LOSS, "categorical_cross_entropy_from_logits": _LOSS,
     "sparse_categorical_cross_entropy": _LOSS,

@@ -127,6 +127,8 @@ def _unreduce(xp, g, reduced):
     if reduced is None:
         return g
     shape, count = reduced
+    if xp is not np:  # create_graph: the same spread as an op
+        return xp.broadcast_to(g / count, shape)
     out = xp.empty(shape, dtype=g.dtype)  # empty + fill: np.broadcast_to is slow Python code
     out.fill(g / count)  # d mean / d v_i = 1 / count (ignored entries are masked later)
     return out
@@ -162,6 +164,16 @@ def _difference(where, y_true, y_pred):
     return d, (t.shape, ta.shape, p.shape, pa.shape)
 
 
+def _rebuilt_difference(xp, d, y_true, y_pred):
+    """The saved difference, or under create_graph (xp is not numpy) the same difference rebuilt
+    from the input Tensors, so that it is differentiated again."""
+    if xp is np:
+        return d
+    t, p = _prepare(y_true, y_pred)
+    ta, pa = _align(t, p)
+    return pa - ta
+
+
 def _difference_grads(gd, shapes, needs):
     """Gradients of both inputs from dL/d(y_pred - y_true)."""
     t_shape, ta_shape, p_shape, pa_shape = shapes
@@ -192,12 +204,13 @@ def mean_squared_error(xp, y_true, y_pred, reduction="none"):
     d, shapes = _difference("mean_squared_error", y_true, y_pred)
     ax = d.ndim - 1 if d.ndim else None
     out, reduced = _reduce(_mean(d * d, ax), reduction)
-    return out, (d, ax, shapes, reduced)
+    return out, (d, ax, shapes, reduced, y_true, y_pred)
 
 
 @mean_squared_error.backward
 def _mean_squared_error_backward(xp, g, saved, needs):
-    d, ax, shapes, reduced = saved
+    d, ax, shapes, reduced, y_true, y_pred = saved
+    d = _rebuilt_difference(xp, d, y_true, y_pred)
     g = _unreduce(xp, g, reduced)
     return _difference_grads(_spread(xp, g, d.shape, ax) * (2 * d), shapes, needs)  # 2 d / n
 
@@ -215,12 +228,13 @@ def mean_absolute_error(xp, y_true, y_pred, reduction="none"):
     d, shapes = _difference("mean_absolute_error", y_true, y_pred)
     ax = d.ndim - 1 if d.ndim else None
     out, reduced = _reduce(_mean(xp.abs(d), ax), reduction)
-    return out, (d, ax, shapes, reduced)
+    return out, (d, ax, shapes, reduced, y_true, y_pred)
 
 
 @mean_absolute_error.backward
 def _mean_absolute_error_backward(xp, g, saved, needs):
-    d, ax, shapes, reduced = saved
+    d, ax, shapes, reduced, y_true, y_pred = saved
+    d = _rebuilt_difference(xp, d, y_true, y_pred)
     g = _unreduce(xp, g, reduced)
     return _difference_grads(_spread(xp, g, d.shape, ax) * xp.sign(d), shapes, needs)
 
@@ -251,12 +265,13 @@ def huber(xp, y_true, y_pred, delta=1.0, reduction="none"):
     c = xp.minimum(a, delta)
     elem = c * (a - 0.5 * c)  # 0.5 a^2 for a <= delta, delta a - 0.5 delta^2 beyond: no np.where
     out, reduced = _reduce(_mean(elem, ax), reduction)
-    return out, (d, ax, delta, shapes, reduced)
+    return out, (d, ax, delta, shapes, reduced, y_true, y_pred)
 
 
 @huber.backward
 def _huber_backward(xp, g, saved, needs):
-    d, ax, delta, shapes, reduced = saved
+    d, ax, delta, shapes, reduced, y_true, y_pred = saved
+    d = _rebuilt_difference(xp, d, y_true, y_pred)
     g = _unreduce(xp, g, reduced)
     gd = _spread(xp, g, d.shape, ax) * xp.minimum(xp.maximum(d, -delta), delta)
     return _difference_grads(gd, shapes, needs)
