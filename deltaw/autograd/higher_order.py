@@ -21,8 +21,8 @@ from __future__ import annotations
 from deltaw.autograd import mode
 from deltaw.autograd.node import Node
 
-_LOSS = ("a fused loss whose rule reads derived values saved by the forward (write the loss as "
-         "a composite of dw ops, e.g. dw.mean((y - p) ** 2), for second derivatives)")
+_LOSS = ("a fused loss on probabilities, whose rule reads clamped values saved by the forward "
+         "(use from_logits=True, which is twice-differentiable)")
 _FUSED = "a fused kernel whose backward is written on arrays (in-place writes or NumPy-only calls)"
 
 NOT_TWICE: dict[str, str] = {
@@ -45,16 +45,13 @@ NOT_TWICE: dict[str, str] = {
     "global_max_pool1d": _FUSED, "global_max_pool2d": _FUSED, "global_max_pool3d": _FUSED,
     "upsampling2d": _FUSED,
     "batch_norm": _FUSED, "batch_norm_train": _FUSED, "batch_norm_train_update": _FUSED,
-    "layer_norm": _FUSED, "group_norm": _FUSED,
+    "group_norm": _FUSED,
     "lstm": _FUSED, "gru": _FUSED, "simple_rnn": _FUSED,
     "scaled_dot_product_attention": _FUSED,
     "ctc_negative_log_likelihood": "the CTC recursion's backward is written on arrays",
-    "embedding": _FUSED,
     # fused losses: their rules use saved differences and probabilities, not rebuilt yet
-    "binary_cross_entropy": _LOSS, "binary_cross_entropy_from_logits": _LOSS,
-    "categorical_cross_entropy": _LOSS, "categorical_cross_entropy_from_logits": _LOSS,
+    "binary_cross_entropy": _LOSS, "categorical_cross_entropy": _LOSS,
     "sparse_categorical_cross_entropy": _LOSS,
-    "sparse_categorical_cross_entropy_from_logits": _LOSS,
 }
 
 

@@ -377,12 +377,17 @@ def _binary_from_logits(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, reduct
     e = xp.exp(-xp.abs(x))
     elem = xp.maximum(x, 0) - x * t + _log1p_unit(xp, e)  # -(y log s(x) + (1-y) log(1-s(x)))
     out, reduced = _reduce(_mean(elem, ax), reduction)
-    return out, (t, x, e, ax, label_smoothing, shapes, reduced)
+    return out, (t, x, e, ax, label_smoothing, shapes, reduced, (y_true, y_pred, axis))
 
 
 @_binary_from_logits.backward
 def _binary_from_logits_backward(xp, g, saved, needs):
-    t, x, e, ax, label_smoothing, shapes, reduced = saved
+    t, x, e, ax, label_smoothing, shapes, reduced, inputs = saved
+    if xp is not np:  # create_graph: labels, logits and e rebuilt from the input Tensors
+        y_true, y_pred, axis = inputs
+        t, x, ax, shapes = _binary_inputs("binary_cross_entropy", y_true, y_pred,
+                                          label_smoothing, axis)
+        e = xp.exp(-xp.abs(x))
     gs = _spread(xp, _unreduce(xp, g, reduced), x.shape, ax)
     # dL/dx = sigmoid(x) - y, sigmoid rebuilt from the saved e = exp(-|x|); dL/dy = -x (1 - ls)
     gp = gs * (_sigmoid_from(xp, x, e) - t) if needs[1] else None
@@ -433,6 +438,12 @@ def binary_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
 # ---------------------------------------------------------------- categorical cross entropy
 
 
+def _log_softmax_graph(xp, x, ax):
+    """log_softmax along `ax` from dw ops (create_graph's form of the fused rules' saved value)."""
+    shifted = x - xp.max(x, ax, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=ax, keepdims=True))
+
+
 def _categorical_inputs(y_true, y_pred, label_smoothing, axis):
     where = "categorical_cross_entropy"
     t, p = _prepare(y_true, y_pred)
@@ -481,12 +492,15 @@ def _categorical_from_logits(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, r
     logsm = x - x.max(axis=ax, keepdims=True)
     logsm -= xp.log(xp.exp(logsm).sum(axis=ax, keepdims=True))
     out, reduced = _reduce(0 - (t * logsm).sum(axis=ax), reduction)
-    return out, (t, logsm, ax, label_smoothing, reduced)
+    return out, (t, logsm, ax, label_smoothing, reduced, (y_true, y_pred))
 
 
 @_categorical_from_logits.backward
 def _categorical_from_logits_backward(xp, g, saved, needs):
-    t, logsm, ax, label_smoothing, reduced = saved
+    t, logsm, ax, label_smoothing, reduced, inputs = saved
+    if xp is not np:  # create_graph: labels and log-softmax rebuilt from the input Tensors
+        t, x, ax = _categorical_inputs(*inputs, label_smoothing, ax)
+        logsm = _log_softmax_graph(xp, x, ax)
     g = xp.expand_dims(_unreduce(xp, g, reduced), ax)
     # dL/dx = softmax * sum(y) - y (softmax - y for one-hot y); dL/dy = -log_softmax (1 - ls)
     gp = g * (xp.exp(logsm) * t.sum(axis=ax, keepdims=True) - t) if needs[1] else None
@@ -642,18 +656,21 @@ def _sparse_from_logits(xp, y_true, y_pred, ignore_class=None, axis=-1, reductio
     rows = _rows(xp, logsm, idx, ax)
     picked = xp.take_along_axis(logsm, idx, axis=ax).squeeze(ax) if rows is None else logsm[rows]
     out, reduced = _reduce(_masked(xp, 0 - picked, valid), reduction, valid)
-    return out, (logsm, idx, rows, valid, ax, reduced)
+    return out, (logsm, idx, rows, valid, ax, reduced, y_pred)
 
 
 @_sparse_from_logits.backward
 def _sparse_from_logits_backward(xp, g, saved, needs):
-    logsm, idx, rows, valid, ax, reduced = saved
+    logsm, idx, rows, valid, ax, reduced, y_pred = saved
+    if xp is not np:  # create_graph: log-softmax rebuilt from the logits Tensor, no in-place
+        x = y_pred if y_pred.dtype.kind == "f" else y_pred.astype(DEFAULT_FLOAT)
+        logsm, rows = _log_softmax_graph(xp, x, ax), None
     g = _unreduce(xp, g, reduced)
     g = g if valid is None else g * valid
     g = g.reshape(g.shape[:ax] + (1,) + g.shape[ax:])
     # dL/dx = softmax(x) - onehot(label)
     if rows is None:
-        return None, g * (xp.exp(logsm) - _one_hot(xp, idx, logsm.shape, ax))
+        return None, g * (xp.exp(logsm) - _one_hot(np, idx, logsm.shape, ax))  # a constant
     gx = xp.exp(logsm)
     gx[rows] -= 1  # the one-hot term, without building the one-hot matrix
     gx *= g

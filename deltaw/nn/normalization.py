@@ -256,12 +256,19 @@ def _layer_norm(xp, x, gamma, beta, axis=-1, epsilon=1e-3):
     _, centred, var = _moments(x, axes)
     inv = 1 / xp.sqrt(var + xp.asarray(epsilon, var.dtype))
     xhat = centred * inv
-    return xhat * gamma_b + beta_b, (xhat, inv, gamma_b, axes, gamma.shape, beta.shape)
+    return xhat * gamma_b + beta_b, (xhat, inv, gamma_b, axes, gamma.shape, beta.shape,
+                                     (x, gamma, epsilon))
 
 
 @_layer_norm.backward
 def _layer_norm_backward(xp, g, saved, needs):
-    xhat, inv, gamma, axes, s_gamma, s_beta = saved
+    xhat, inv, gamma, axes, s_gamma, s_beta, inputs = saved
+    if xp is not np:  # create_graph: x_hat, 1/sigma and gamma rebuilt from the input Tensors
+        x, gamma, epsilon = inputs
+        gamma = _param("layer_norm", "gamma", gamma, x, axes)
+        _, centred, var = _moments(x, axes)
+        inv = 1 / xp.sqrt(var + epsilon)
+        xhat = centred * inv
     dx = _norm_backward(g * gamma, xhat, inv, axes) if needs[0] else None
     return (dx, *_affine_grads(g, xhat, _other_axes(g.ndim, axes), needs, s_gamma, s_beta))
 
