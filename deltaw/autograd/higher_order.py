@@ -47,7 +47,6 @@ NOT_TWICE: dict[str, str] = {
     "batch_norm": _FUSED, "batch_norm_train": _FUSED, "batch_norm_train_update": _FUSED,
     "group_norm": _FUSED,
     "lstm": _FUSED, "gru": _FUSED, "simple_rnn": _FUSED,
-    "scaled_dot_product_attention": _FUSED,
     "ctc_negative_log_likelihood": "the CTC recursion's backward is written on arrays",
     # fused losses: their rules use saved differences and probabilities, not rebuilt yet
     "binary_cross_entropy": _LOSS, "categorical_cross_entropy": _LOSS,
