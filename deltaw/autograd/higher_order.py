@@ -38,8 +38,7 @@ NOT_TWICE: dict[str, str] = {
     # user-written rules run under no_grad on arrays
     "custom_gradient": "the user's grad_fn runs on arrays without recording",
     # nn families still written on arrays
-    "conv1d": _FUSED, "conv2d": _FUSED, "conv2d_transpose": _FUSED, "depthwise_conv2d": _FUSED,
-    "conv3d": _FUSED, "conv3d_transpose": _FUSED, "conv2d_bias_activation": _FUSED,
+    "conv2d_transpose": _FUSED, "depthwise_conv2d": _FUSED, "conv3d_transpose": _FUSED,
     "max_pool1d": _FUSED, "max_pool2d": _FUSED, "max_pool3d": _FUSED,
     "avg_pool1d": _FUSED, "avg_pool2d": _FUSED, "avg_pool3d": _FUSED,
     "global_max_pool1d": _FUSED, "global_max_pool2d": _FUSED, "global_max_pool3d": _FUSED,
