@@ -39,9 +39,6 @@ NOT_TWICE: dict[str, str] = {
     "custom_gradient": "the user's grad_fn runs on arrays without recording",
     # nn families still written on arrays
     "conv2d_transpose": _FUSED, "depthwise_conv2d": _FUSED, "conv3d_transpose": _FUSED,
-    "max_pool1d": _FUSED, "max_pool2d": _FUSED, "max_pool3d": _FUSED,
-    "avg_pool1d": _FUSED, "avg_pool2d": _FUSED, "avg_pool3d": _FUSED,
-    "global_max_pool1d": _FUSED, "global_max_pool2d": _FUSED, "global_max_pool3d": _FUSED,
     "upsampling2d": _FUSED,
     "batch_norm": _FUSED, "batch_norm_train": _FUSED, "batch_norm_train_update": _FUSED,
     "group_norm": _FUSED,
