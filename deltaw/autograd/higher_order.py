@@ -39,9 +39,6 @@ NOT_TWICE: dict[str, str] = {
     "custom_gradient": "the user's grad_fn runs on arrays without recording",
     # nn families still written on arrays
     "conv2d_transpose": _FUSED, "depthwise_conv2d": _FUSED, "conv3d_transpose": _FUSED,
-    "upsampling2d": _FUSED,
-    "batch_norm": _FUSED, "batch_norm_train": _FUSED, "batch_norm_train_update": _FUSED,
-    "group_norm": _FUSED,
     "lstm": _FUSED, "gru": _FUSED, "simple_rnn": _FUSED,
     "ctc_negative_log_likelihood": "the CTC recursion's backward is written on arrays",
     # fused losses: their rules use saved differences and probabilities, not rebuilt yet

@@ -491,6 +491,11 @@ def _lerp(xp, x, axis, lo, hi, w):
 def _lerp_backward(xp, g, axis, n_in, lo, hi, w):
     shape = [1] * g.ndim
     shape[axis] = -1
+    if xp is not np:  # create_graph: the segment sums as index_add (a gather backward)
+        gw = g * w.astype(g.dtype).reshape(shape)
+        target = g.shape[:axis] + (n_in,) + g.shape[axis + 1:]
+        at = (slice(None),) * axis
+        return index_add(g - gw, at + (lo,), target) + index_add(gw, at + (hi,), target)
     w = xp.asarray(w.astype(g.dtype).reshape(shape))
     gw = g * w
     # lo and hi are sorted (the source coordinate grows with the output index)
