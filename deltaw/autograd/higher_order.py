@@ -21,27 +21,22 @@ from __future__ import annotations
 from deltaw.autograd import mode
 from deltaw.autograd.node import Node
 
-_LOSS = ("a fused loss on probabilities, whose rule reads clamped values saved by the forward "
-         "(use from_logits=True, which is twice-differentiable)")
-_FUSED = "a fused kernel whose backward is written on arrays (in-place writes or NumPy-only calls)"
+_LOSS = ("a fused loss on probabilities whose rule reads clamped values saved by the forward; "
+         "not rebuilt yet (from_logits=True is twice-differentiable)")
+_LINALG = "the rule works on factors numpy.linalg computed in the forward; no dw op rebuilds them"
+_CONV = ("the rule scatters with in-place strided writes; its graph form (gather, einsum, "
+         "index_add, as conv2d's) is not written yet")
+_RNN = ("the backward loop writes each step's gradient in place; a graph form would rebuild the "
+        "recurrence step by step from dw ops, not written yet")
 
 NOT_TWICE: dict[str, str] = {
-    # decompositions: the backward rules call numpy.linalg on the saved factors
-    "det": "backward uses the saved inverse computed by numpy.linalg",
-    "slogdet_logabs": "backward uses the saved inverse computed by numpy.linalg",
-    "solve": "backward solves with numpy.linalg on saved factors",
-    "solve_triangular": "backward solves with numpy.linalg on saved factors",
-    "cholesky": "backward solves triangular systems with numpy.linalg",
-    "eigvalsh": "backward uses the saved eigenvectors from numpy.linalg",
-    "svdvals": "backward uses the saved singular vectors from numpy.linalg",
-    "logdet": "backward uses the saved inverse computed by numpy.linalg",
-    # user-written rules run under no_grad on arrays
-    "custom_gradient": "the user's grad_fn runs on arrays without recording",
-    # nn families still written on arrays
-    "conv2d_transpose": _FUSED, "depthwise_conv2d": _FUSED, "conv3d_transpose": _FUSED,
-    "lstm": _FUSED, "gru": _FUSED, "simple_rnn": _FUSED,
-    "ctc_negative_log_likelihood": "the CTC recursion's backward is written on arrays",
-    # fused losses: their rules use saved differences and probabilities, not rebuilt yet
+    "det": _LINALG, "slogdet_logabs": _LINALG, "solve": _LINALG, "solve_triangular": _LINALG,
+    "cholesky": _LINALG, "eigvalsh": _LINALG, "svdvals": _LINALG, "logdet": _LINALG,
+    "custom_gradient": ("the user's grad_fn closes over Tensors made in a no_grad forward, so its "
+                        "result is not connected to the inputs"),
+    "conv2d_transpose": _CONV, "conv3d_transpose": _CONV, "depthwise_conv2d": _CONV,
+    "lstm": _RNN, "gru": _RNN, "simple_rnn": _RNN,
+    "ctc_negative_log_likelihood": "the CTC forward-backward recursion is written on arrays",
     "binary_cross_entropy": _LOSS, "categorical_cross_entropy": _LOSS,
     "sparse_categorical_cross_entropy": _LOSS,
 }
