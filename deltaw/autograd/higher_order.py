@@ -24,8 +24,6 @@ from deltaw.autograd.node import Node
 _LOSS = ("a fused loss on probabilities whose rule reads clamped values saved by the forward; "
          "not rebuilt yet (from_logits=True is twice-differentiable)")
 _LINALG = "the rule works on factors numpy.linalg computed in the forward; no dw op rebuilds them"
-_CONV = ("the rule scatters with in-place strided writes; its graph form (gather, einsum, "
-         "index_add, as conv2d's) is not written yet")
 _RNN = ("the backward loop writes each step's gradient in place; a graph form would rebuild the "
         "recurrence step by step from dw ops, not written yet")
 
@@ -34,7 +32,6 @@ NOT_TWICE: dict[str, str] = {
     "cholesky": _LINALG, "eigvalsh": _LINALG, "svdvals": _LINALG, "logdet": _LINALG,
     "custom_gradient": ("the user's grad_fn closes over Tensors made in a no_grad forward, so its "
                         "result is not connected to the inputs"),
-    "conv2d_transpose": _CONV, "conv3d_transpose": _CONV, "depthwise_conv2d": _CONV,
     "lstm": _RNN, "gru": _RNN, "simple_rnn": _RNN,
     "ctc_negative_log_likelihood": "the CTC forward-backward recursion is written on arrays",
     "binary_cross_entropy": _LOSS, "categorical_cross_entropy": _LOSS,

@@ -340,12 +340,18 @@ def _conv_grads_graph(xp, g, x, kernel, strides, dilation, pads, groups, needs):
     if needs[0]:
         dcols = xp.einsum(f"n{o}Gf,{k}cGf->n{o}{k}Gc", g_grouped, grouped)
         dcols = dcols.reshape(*dcols.shape[:-2], groups * cg)
-        padded_shape = (x.shape[0], *(s + lo + hi for s, (lo, hi) in
-                                      zip(x.shape[1:-1], pads, strict=True)), x.shape[-1])
-        full = index_add(dcols, index, padded_shape)
-        dx = full[(slice(None), *(slice(lo, lo + s) for s, (lo, _) in
-                                  zip(x.shape[1:-1], pads, strict=True)), slice(None))]
+        dx = _uncrop_add(dcols, index, x.shape, pads)
     return dx, dk
+
+
+def _uncrop_add(cols, index, x_shape, pads):
+    """Patch gradients (n, *O, *K, C) added back onto the padded grid (index_add, differentiable
+    again), then the padding cropped off: col2im for create_graph."""
+    padded = (x_shape[0], *(s + lo + hi for s, (lo, hi) in zip(x_shape[1:-1], pads, strict=True)),
+              x_shape[-1])
+    full = index_add(cols, index, padded)
+    return full[(slice(None), *(slice(lo, lo + s) for s, (lo, _) in
+                                zip(x_shape[1:-1], pads, strict=True)), slice(None))]
 
 
 def _patch_index(out_sizes, ksize, strides, dilation):
@@ -588,6 +594,15 @@ def conv_transpose_backward(xp, g, saved, needs):
     x, kernel, strides, dilation, offsets, buffers = saved
     ksize, cout, cin = kernel.shape[:-2], kernel.shape[-2], kernel.shape[-1]
     in_sizes = x.shape[1:-1]
+    if xp is not np:  # create_graph: g padded back to the full buffer, then a plain convolution
+        nd = len(ksize)
+        gfull = xp.pad(g, [(0, 0), *((o, b - o - s) for o, b, s in
+                                     zip(offsets, buffers, g.shape[1:-1], strict=True)), (0, 0)])
+        cols = gfull[_patch_index(in_sizes, ksize, strides, dilation)]   # (n, *I, *K, cout)
+        i, k = "hij"[:nd], "rst"[:nd]
+        dx = xp.einsum(f"n{i}{k}o,{k}oc->n{i}c", cols, kernel) if needs[0] else None
+        dk = xp.einsum(f"n{i}c,n{i}{k}o->{k}oc", x, cols) if needs[1] else None
+        return dx, dk
     wt = xp.moveaxis(kernel, -1, 0).reshape(cin, -1)
     dx = xp.empty_like(x) if needs[0] else None
     dwt = xp.zeros(wt.shape, wt.dtype) if needs[1] else None
@@ -667,6 +682,16 @@ def _depthwise_conv2d_backward(xp, g, saved, needs):
     c, m = kernel.shape[2], kernel.shape[3]
     outs = g.shape[1:-1]
     g = g.reshape(*g.shape[:-1], c, m)
+    if xp is not np:  # create_graph: patches by gather, taps by einsum, col2im by index_add
+        index = _patch_index(outs, kernel.shape[:2], strides, dilation)
+        dx = dk = None
+        if needs[1]:
+            patches = xp.pad(x, [(0, 0), *pads, (0, 0)])[index]           # (n, h, w, r, s, c)
+            dk = xp.einsum("nhwrsc,nhwcm->rscm", patches, g)
+        if needs[0]:
+            dcols = xp.einsum("nhwcm,rscm->nhwrsc", g, kernel)
+            dx = _uncrop_add(dcols, index, x.shape, pads)
+        return dx, dk
     xpad = pad_spatial(xp, x, pads)
     dxpad = xp.zeros(xpad.shape, g.dtype) if needs[0] else None
     dk = xp.empty_like(kernel) if needs[1] else None
