@@ -76,7 +76,29 @@ def _check_versions(node: Node) -> None:
                 "Hint: update weights after backward, or compute the loss again.")
 
 
-def _sweep(root, grad, retain_graph, capture, create_graph=False):
+def _reverse_topological_within(root: Node, stop: set) -> list[Node]:
+    """`_reverse_topological`, not expanding the nodes whose id is in `stop` (kept apart so that
+    the first-order path pays nothing for it)."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        if id(node) in stop:
+            continue
+        for parent in node.parents:
+            if type(parent) is Node and parent not in visited:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _sweep(root, grad, retain_graph, capture, create_graph=False, within=False):
     """Backpropagate `grad` from `root`.
 
     Without `capture`, leaf gradients are added into `.grad`. With `capture` (a dict from
@@ -96,12 +118,16 @@ def _sweep(root, grad, retain_graph, capture, create_graph=False):
         raise RuntimeError("backward: this tensor does not require grad and has no recorded "
                            "graph; set requires_grad=True on the inputs before computing it.")
     pending = {node: grad}
-    for node in _reverse_topological(root._node):
+    order = (_reverse_topological_within(root._node, set(capture)) if within
+             else _reverse_topological(root._node))
+    for node in order:
         g = pending.pop(node, None)
         if g is None:
             continue
         if capture is not None and id(node) in capture:
             _add_result(results, capture[id(node)], g)
+            if within:
+                continue  # an input of the op being differentiated: nothing beyond it
         if node.saved is FREED:
             raise RuntimeError("backward: the graph was freed by an earlier backward; "
                                "pass retain_graph=True to the first call.")
@@ -227,6 +253,22 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     total[i] = r if total[i] is None else total[i] + r
     result = [_as_result(total[s], create_graph, t) for s, t in zip(slots, inputs, strict=True)]
     return result[0] if single else result
+
+
+def grad_within(output, inputs, grad_output):
+    """create_graph gradients of `output` with respect to `inputs`, without looking past them.
+
+    For `higher_order.composite_vjp`: the inputs are the graph positions of an op's inputs and
+    `output` a composite rebuilt from them, so the partial derivatives stop at the inputs (the
+    sweep would otherwise walk on through the rest of the original graph).
+    """
+    capture = {}
+    for t in inputs:
+        capture.setdefault(id(t._node) if t._node is not None else id(t), len(capture))
+    g = _initial_grad(output, grad_output, "grad", True)
+    with mode.enable_grad():
+        results = _sweep(output, g, True, capture, True, within=True)
+    return [results[capture[id(t._node) if t._node is not None else id(t)]] for t in inputs]
 
 
 def _pair_outputs(outputs, grad_outputs):

@@ -24,15 +24,12 @@ from deltaw.autograd.node import Node
 _LOSS = ("a fused loss on probabilities whose rule reads clamped values saved by the forward; "
          "not rebuilt yet (from_logits=True is twice-differentiable)")
 _LINALG = "the rule works on factors numpy.linalg computed in the forward; no dw op rebuilds them"
-_RNN = ("the backward loop writes each step's gradient in place; a graph form would rebuild the "
-        "recurrence step by step from dw ops, not written yet")
 
 NOT_TWICE: dict[str, str] = {
     "det": _LINALG, "slogdet_logabs": _LINALG, "solve": _LINALG, "solve_triangular": _LINALG,
     "cholesky": _LINALG, "eigvalsh": _LINALG, "svdvals": _LINALG, "logdet": _LINALG,
     "custom_gradient": ("the user's grad_fn closes over Tensors made in a no_grad forward, so its "
                         "result is not connected to the inputs"),
-    "lstm": _RNN, "gru": _RNN, "simple_rnn": _RNN,
     "ctc_negative_log_likelihood": "the CTC forward-backward recursion is written on arrays",
     "binary_cross_entropy": _LOSS, "categorical_cross_entropy": _LOSS,
     "sparse_categorical_cross_entropy": _LOSS,
@@ -72,6 +69,21 @@ def graph_backward(node, g):
         return op.backward(graph_numpy, g, saved, node.needs)
 
 
+def composite_vjp(composite, inputs, needs, g):
+    """The gradients of `composite(*inputs)` (an op's forward rebuilt from dw ops) with seed `g`,
+    for the inputs that `needs` marks, as graph Tensors: the create_graph form of a fused op's
+    backward whose rule cannot run on Tensors (the recurrent ops). `inputs` are the op's inputs
+    at their graph positions (Tensors) or constants (arrays)."""
+    wrt = [x for x, need in zip(inputs, needs, strict=True)
+           if need and isinstance(x, Tensor) and x.requires_grad]
+    with mode.enable_grad():
+        out = composite(*inputs)
+    grads = iter(engine.grad_within(out, wrt, g) if wrt and out.requires_grad
+                 else [None] * len(wrt))
+    return tuple(next(grads) if need and isinstance(x, Tensor) and x.requires_grad else None
+                 for x, need in zip(inputs, needs, strict=True))
+
+
 def saved_tensors(node):
     """`node.saved` with arrays that are its inputs or output replaced by graph Tensors."""
     known = {node.out_id: node}
@@ -99,4 +111,5 @@ def _replace(value, known):
     return value
 
 
+from deltaw.autograd import engine  # noqa: E402  (the engine imports this module)
 from deltaw.tensor import Tensor  # noqa: E402  (tensor.py imports the engine at its end)
