@@ -21,8 +21,6 @@ from __future__ import annotations
 from deltaw.autograd import mode
 from deltaw.autograd.node import Node
 
-_LOSS = ("a fused loss on probabilities whose rule reads clamped values saved by the forward; "
-         "not rebuilt yet (from_logits=True is twice-differentiable)")
 _LINALG = "the rule works on factors numpy.linalg computed in the forward; no dw op rebuilds them"
 
 NOT_TWICE: dict[str, str] = {
@@ -31,8 +29,6 @@ NOT_TWICE: dict[str, str] = {
     "custom_gradient": ("the user's grad_fn closes over Tensors made in a no_grad forward, so its "
                         "result is not connected to the inputs"),
     "ctc_negative_log_likelihood": "the CTC forward-backward recursion is written on arrays",
-    "binary_cross_entropy": _LOSS, "categorical_cross_entropy": _LOSS,
-    "sparse_categorical_cross_entropy": _LOSS,
 }
 
 

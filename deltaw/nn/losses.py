@@ -327,7 +327,8 @@ def _binary_from_probs(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, reducti
                                     f32(_LOG_FLOOR_AT), f32(_SUBNORMAL[p.dtype]),
                                     elem.reshape(-1))
         out, reduced = _reduce(_mean(elem, ax), reduction)
-        return out, (t, p, None, plain, ax, label_smoothing, shapes, reduced)
+        return out, (t, p, None, plain, ax, label_smoothing, shapes, reduced,
+                     (y_true, y_pred, axis))
     q = 1 - p
     # p (1 - p) > e^-100 exactly when both p and 1 - p are (each is at most 1): then no log is
     # clamped and the plain formulas below give the same values in fewer NumPy calls, and
@@ -340,14 +341,19 @@ def _binary_from_probs(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, reducti
         pq = None
         elem = -(t * _safe_log(xp, p)) - (1 - t) * _safe_log(xp, q)
     out, reduced = _reduce(_mean(elem, ax), reduction)
-    return out, (t, p, q, pq, ax, label_smoothing, shapes, reduced)
+    return out, (t, p, q, pq, ax, label_smoothing, shapes, reduced, (y_true, y_pred, axis))
 
 
 @_binary_from_probs.backward
 def _binary_from_probs_backward(xp, g, saved, needs):
-    t, p, q, pq, ax, label_smoothing, shapes, reduced = saved
+    t, p, q, pq, ax, label_smoothing, shapes, reduced, inputs = saved
     gs = _spread(xp, _unreduce(xp, g, reduced), p.shape, ax)
     gp = None
+    if xp is not np:  # create_graph: labels and p rebuilt from the inputs; the guarded formulas
+        y_true, y_pred, axis = inputs
+        t, p, ax, shapes = _binary_inputs("binary_cross_entropy", y_true, y_pred,
+                                          label_smoothing, axis)
+        q, pq = 1 - p, None
     if q is None:                              # the compiled forward ran; pq is its `plain`
         q = 1 - p
         if needs[1]:
@@ -355,7 +361,7 @@ def _binary_from_probs_backward(xp, g, saved, needs):
             _bce_kernels(xp, t, p).bce_backward(
                 t.reshape(-1), p.reshape(-1), _full(xp, gs, p).reshape(-1),
                 pq, np.float32(_LOG_FLOOR_AT), np.float32(_TINY[p.dtype]), gp.reshape(-1))
-    elif needs[1] and pq is not None:
+    elif needs[1] and pq is not None and xp is np:
         # dL/dp = -y / p + (1 - y) / (1 - p) = (p - y) / (p (1 - p)), no log clamped
         gp = (p - t) / pq
         gp *= gs
@@ -467,12 +473,16 @@ def _categorical_from_probs(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, re
     s = xp.maximum(p.sum(axis=ax, keepdims=True), _TINY.get(p.dtype, 0.0))
     q = p / s
     out, reduced = _reduce(0 - (t * _safe_log(xp, q)).sum(axis=ax), reduction)
-    return out, (t, q, s, ax, label_smoothing, reduced)
+    return out, (t, q, s, ax, label_smoothing, reduced, (y_true, y_pred))
 
 
 @_categorical_from_probs.backward
 def _categorical_from_probs_backward(xp, g, saved, needs):
-    t, q, s, ax, label_smoothing, reduced = saved
+    t, q, s, ax, label_smoothing, reduced, inputs = saved
+    if xp is not np:  # create_graph: labels and the renormalized p rebuilt from the inputs
+        t, p, ax = _categorical_inputs(*inputs, label_smoothing, ax)
+        s = xp.maximum(p.sum(axis=ax, keepdims=True), _TINY.get(p.dtype, 0.0))
+        q = p / s
     g = xp.expand_dims(_unreduce(xp, g, reduced), ax)
     gp = gt = None
     if needs[1]:
@@ -632,18 +642,23 @@ def _sparse_from_probs(xp, y_true, y_pred, ignore_class=None, axis=-1, reduction
     q = picked / s  # Keras renormalizes p; only the labelled class's log is needed
     loss = 0 - _safe_log(xp, q).squeeze(ax)
     out, reduced = _reduce(_masked(xp, loss, valid), reduction, valid)
-    return out, (picked, q, s, idx, valid, ax, p.shape, reduced)
+    return out, (picked, q, s, idx, valid, ax, p.shape, reduced, y_pred)
 
 
 @_sparse_from_probs.backward
 def _sparse_from_probs_backward(xp, g, saved, needs):
-    picked, q, s, idx, valid, ax, shape, reduced = saved
+    picked, q, s, idx, valid, ax, shape, reduced, y_pred = saved
+    if xp is not np:  # create_graph: the picked probability rebuilt from y_pred
+        p = y_pred if y_pred.dtype.kind == "f" else y_pred.astype(DEFAULT_FLOAT)
+        s = xp.maximum(p.sum(axis=ax, keepdims=True), _TINY.get(p.dtype, 0.0))
+        picked = (p * _one_hot(np, idx, shape, ax)).sum(axis=ax, keepdims=True)
+        q = picked / s
     g = _unreduce(xp, g, reduced)
     g = g if valid is None else g * valid
     c = xp.expand_dims(g, ax) * (q > _LOG_FLOOR_AT)
     # L = -log(p_l / S): dL/dp_j = 1/S - [j == l] / p_l (0 where the log is clamped)
     tiny = _TINY.get(picked.dtype, 0.0)
-    return None, c / s - _one_hot(xp, idx, shape, ax) * (c / xp.maximum(picked, tiny))
+    return None, c / s - _one_hot(np, idx, shape, ax) * (c / xp.maximum(picked, tiny))
 
 
 @primitive("sparse_categorical_cross_entropy_from_logits")
