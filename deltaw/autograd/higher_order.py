@@ -21,11 +21,11 @@ from __future__ import annotations
 from deltaw.autograd import mode
 from deltaw.autograd.node import Node
 
-_LINALG = "the rule works on factors numpy.linalg computed in the forward; no dw op rebuilds them"
+_LINALG = ("the rule uses the eigen- or singular vectors numpy.linalg computed in the forward; "
+           "no dw op gives them (differentiably)")
 
 NOT_TWICE: dict[str, str] = {
-    "det": _LINALG, "slogdet_logabs": _LINALG, "solve": _LINALG, "solve_triangular": _LINALG,
-    "cholesky": _LINALG, "eigvalsh": _LINALG, "svdvals": _LINALG, "logdet": _LINALG,
+    "eigvalsh": _LINALG, "svdvals": _LINALG,
     "custom_gradient": ("the user's grad_fn closes over Tensors made in a no_grad forward, so its "
                         "result is not connected to the inputs"),
     "ctc_negative_log_likelihood": "the CTC forward-backward recursion is written on arrays",

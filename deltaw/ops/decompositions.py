@@ -124,12 +124,15 @@ def solve(xp, a, b):
         x = xp.linalg.solve(a, bm)
     except np.linalg.LinAlgError:
         raise _singular("solve", a.shape) from None
-    return (x[..., 0] if vector else x), (a, x, vector)
+    out = x[..., 0] if vector else x
+    return out, (a, x, vector, out)
 
 
 @solve.backward
 def _solve_backward(xp, g, saved, needs):
-    a, x, vector = saved
+    a, x, vector, out = saved
+    if xp is not np:  # create_graph: x from the output Tensor (not its column view)
+        x = out[..., None] if vector else out
     # x = A^-1 b: dL/db = A^-T g, dL/dA = -(dL/db) x^T
     gm = g[..., None] if vector else g
     gb = xp.linalg.solve(_mT(a), gm)
@@ -153,12 +156,16 @@ def solve_triangular(xp, a, b, lower=False):
         x = xp.linalg.solve(tri, bm)  # NumPy has no triangular solver; a general one is exact
     except np.linalg.LinAlgError:
         raise _singular("solve_triangular", a.shape) from None
-    return (x[..., 0] if vector else x), (tri, x, vector, lower)
+    out = x[..., 0] if vector else x
+    return out, (tri, x, vector, lower, a, out)
 
 
 @solve_triangular.backward
 def _solve_triangular_backward(xp, g, saved, needs):
-    tri, x, vector, lower = saved
+    tri, x, vector, lower, a, out = saved
+    if xp is not np:  # create_graph: the triangle and x rebuilt from the input and output
+        tri = xp.tril(a) if lower else xp.triu(a)
+        x = out[..., None] if vector else out
     # as solve, with dL/dA kept to the triangle that was read
     gm = g[..., None] if vector else g
     gb = xp.linalg.solve(_mT(tri), gm)
@@ -188,12 +195,15 @@ def cholesky(xp, x, upper=False):
     except np.linalg.LinAlgError:
         raise ValueError(f"cholesky: the matrix is not positive definite; expected a symmetric "
                          f"positive-definite matrix of shape {x.shape}.") from None
-    return (_mT(low) if upper else low), (low, upper)
+    out = _mT(low) if upper else low
+    return out, (low, upper, out)
 
 
 @cholesky.backward
 def _cholesky_backward(xp, g, saved, needs):
-    low, upper = saved
+    low, upper, out = saved
+    if xp is not np:  # create_graph: the factor from the output Tensor
+        low = _mT(out) if upper else out
     gl = _mT(g) if upper else g
     # Phi(L^T gL) with Phi = lower triangle and half diagonal; dA = L^-T Phi L^-1, symmetrized
     phi = xp.tril(_mT(low) @ gl)

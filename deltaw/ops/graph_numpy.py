@@ -7,11 +7,22 @@ node when it runs on Tensors. Installed once into `deltaw.autograd.higher_order.
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
 from deltaw import creation
 from deltaw.autograd import higher_order
-from deltaw.ops import arithmetic, linalg, reduction, selection, shape, trigonometric, unary
+from deltaw.ops import (
+    arithmetic,
+    decompositions,
+    linalg,
+    reduction,
+    selection,
+    shape,
+    trigonometric,
+    unary,
+)
 from deltaw.tensor import Tensor
 
 
@@ -34,6 +45,19 @@ def _logical_and(a, b):
 def _copysign(x1, x2):
     # |x1| with the sign of x2: the sign is a constant of the backward pass
     return unary.abs(x1) * np.where(np.signbit(_data(x2)), -1.0, 1.0).astype(_data(x1).dtype)
+
+
+def _triangle(lower):
+    def triangle(a, k=0):
+        # a constant mask of the lower (upper) triangle of the last two axes
+        n, m = a.shape[-2:]
+        mask = np.tril(np.ones((n, m), bool), k) if lower else np.triu(np.ones((n, m), bool), k)
+        return a * mask
+    return triangle
+
+
+def _eye(n, m=None, k=0, dtype=float):
+    return Tensor._from_op(np.eye(n, m, k, dtype=dtype), None)
 
 
 def _zeros(shape, dtype=None):
@@ -84,7 +108,10 @@ FUNCTIONS = {
     "pad": shape.pad, "flip": shape.flip, "tile": shape.tile, "repeat": shape.repeat,
     # linear algebra
     "matmul": linalg.matmul, "einsum": _einsum,
+    "tril": _triangle(True), "triu": _triangle(False),
+    "linalg": types.SimpleNamespace(inv=decompositions.inv, solve=decompositions.solve),
     # creation: constants of the backward pass
+    "eye": _eye,
     "zeros": _zeros, "ones": _ones, "full": _full, "zeros_like": _like(0), "ones_like": _like(1),
     "inf": np.inf, "nan": np.nan, "newaxis": None,
 }
