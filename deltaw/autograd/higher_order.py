@@ -26,8 +26,6 @@ _LINALG = ("the rule uses the eigen- or singular vectors numpy.linalg computed i
 
 NOT_TWICE: dict[str, str] = {
     "eigvalsh": _LINALG, "svdvals": _LINALG,
-    "custom_gradient": ("the user's grad_fn closes over Tensors made in a no_grad forward, so its "
-                        "result is not connected to the inputs"),
     "ctc_negative_log_likelihood": "the CTC forward-backward recursion is written on arrays",
 }
 
