@@ -15,11 +15,15 @@ a NumPy-named namespace `xp`:
   clip and where: their second derivative is zero almost everywhere and comes out as zeros.
 
 A rule is Tensor-ready when it uses only `xp.*` functions with dw equivalents, Tensor methods and
-operators, and no in-place writes (`a[i] = ...`, `np.add.at`, `out=`): where the fast path needs
-those, the rule branches on `xp is numpy` to a Tensor-ready equivalent (getitem scatters through
-the `scatter_add`-style op whose backward is a gather). Ops whose rule is not Tensor-ready yet
-are listed, with the reason, in ONE place, `higher_order.NOT_TWICE`; under create_graph they raise
-a clear error naming the op instead of returning a wrong answer.
+operators, and no in-place writes (`a[i] = ...`, `np.add.at`, `out=`). Where the fast path needs
+those, or reads values the forward derived from its inputs (a fused op's saved probabilities,
+statistics or activations), the rule branches on `xp is numpy`: the graph branch rebuilds the
+derived values from the input Tensors, scatters with `index_add` (whose backward is a gather:
+getitem, conv, pooling, embedding) or, for the recurrent ops, rebuilds the recurrence from dw ops
+and differentiates it (`higher_order.composite_vjp`, which stops at the op's inputs:
+`grad_within`). Ops whose rule is not Tensor-ready yet are listed, with the reason, in ONE place,
+`higher_order.NOT_TWICE`; under create_graph they raise a clear error naming the op instead of
+returning a wrong answer.
 """
 
 from __future__ import annotations
