@@ -195,14 +195,24 @@ class GradientTape:
         flat_sources = _flatten(sources)
         rows = [np.zeros((target.data.size,) + s.shape, dtype=s.data.dtype)
                 for s in flat_sources]
+        recorded = self._recorded()
+        pieces = [[] for _ in flat_sources]      # the rows as Tensors, when they are recorded
         for k in range(target.data.size):
             seed = np.zeros(target.data.size, dtype=target.data.dtype)
             seed[k] = 1
             grads = self._grads_of(target, seed.reshape(target.shape), flat_sources, True)
-            for row, g in zip(rows, grads, strict=True):
-                if g is not None:
+            for row, piece, g, src in zip(rows, pieces, grads, flat_sources, strict=True):
+                if recorded:
+                    piece.append(Tensor(np.zeros_like(src.data)) if g is None else g)
+                elif g is not None:
                     row[k] = g.data
-        out = [Tensor(r.reshape(target.shape + r.shape[1:])) for r in rows]
+        if recorded:  # an open outer tape differentiates the jacobian: keep its graph
+            from deltaw.autograd.higher_order import graph_numpy  # dw.stack, from the ops
+
+            out = [graph_numpy.stack(p, axis=0).reshape(target.shape + s.shape)
+                   for p, s in zip(pieces, flat_sources, strict=True)]
+        else:
+            out = [Tensor(r.reshape(target.shape + r.shape[1:])) for r in rows]
         return _unflatten(sources, iter(out))
 
 

@@ -147,3 +147,23 @@ def test_third_order_through_softmax_and_logsumexp():
     (h,) = dw.grad((g * g).sum(), [x], create_graph=True)
     (t,) = dw.grad(h.sum(), [x])
     assert np.isfinite(t.numpy()).all()
+
+
+def test_a_jacobian_inside_an_outer_tape_is_recorded():
+    x = dw.Variable(np.array([0.5, 2.0]))
+    with dw.GradientTape() as outer:
+        with dw.GradientTape(persistent=True) as inner:
+            y = x * x * x
+        jac = inner.jacobian(y, x)                      # diag(3 x^2)
+        total = dw.sum(jac)
+    np.testing.assert_allclose(jac.numpy(), np.diag(3 * x.numpy() ** 2), rtol=1e-6)
+    np.testing.assert_allclose(outer.gradient(total, x).numpy(), 6 * x.numpy(), rtol=1e-6)
+
+
+def test_anomaly_detection_works_under_create_graph():
+    x = dw.tensor(np.array([0.5, 1.0]), requires_grad=True)
+    with dw.detect_anomaly():
+        (g,) = dw.grad((dw.tanh(x) * x).sum(), [x], create_graph=True)
+        (h,) = dw.grad(g.sum(), [x])
+    t = np.tanh(x.numpy())
+    np.testing.assert_allclose(h.numpy(), 2 * (1 - t * t) - 2 * x.numpy() * t * (1 - t * t))
