@@ -306,8 +306,8 @@ def _lstm(xp, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, go_backwards
     seen = _seen(xp, ms)
     out = _pack(xp, hs, seen, (hs[steps], cs[steps]), last_only)
     saved = (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
-             activation, recurrent_activation, bias.shape, kernels is not None,
-             (x, bias, h0, c0, last_only))
+             activation, recurrent_activation, bias.shape, (x, bias, h0, c0, last_only),
+             kernels is not None)
     return out, saved
 
 
@@ -356,7 +356,7 @@ def _lstm_forward_loop(xp, gates, rk, hs, cs, tcs, ms, form, activation, recurre
 @_lstm.backward
 def _lstm_backward(xp, g, saved, needs):
     (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
-     activation, recurrent_activation, bias_shape, compiled, inputs) = saved
+     activation, recurrent_activation, bias_shape, inputs, compiled) = saved
     if xp is not np:  # create_graph: the recurrence rebuilt from dw ops and differentiated
         x, bias, h0, c0, last_only = inputs
         step = _lstm_step(kernel.shape[1] // 4, activation, recurrent_activation,
