@@ -26,7 +26,7 @@ class Node:
     __slots__ = ("op", "parents", "in_shapes", "saved", "needs", "versions", "out_id",
                  "__weakref__")
 
-    def __init__(self, op, parents, in_shapes, saved, needs, versions, out_id=None):
+    def __init__(self, op, parents, in_shapes, saved, needs, versions, out_id):
         self.op = op
         self.parents = parents
         self.in_shapes = in_shapes
