@@ -227,14 +227,49 @@ def eigvalsh(xp, x):
     """
     _check_square("eigvalsh", x)
     w, v = xp.linalg.eigh(x)
-    return w, (v,)
+    return w, (v, x)
 
 
 @eigvalsh.backward
 def _eigvalsh_backward(xp, g, saved, needs):
-    (v,) = saved
+    v, x = saved
+    if xp is not np:  # create_graph: the eigenvectors as an op of x, so they are differentiated
+        v = eigh_vectors(x)
     # d w_i = v_i^T dX v_i, so dL/dX = V diag(g) V^T
     grad = (v * g[..., None, :]) @ _mT(v)
+    return (0.5 * (grad + _mT(grad)),)
+
+
+@primitive("eigh_vectors", nin=1)
+def eigh_vectors(xp, x):
+    """Eigenvectors (the columns, in ascending order of their eigenvalues) of a symmetric matrix:
+    the second result of np.linalg.eigh; only the lower triangle is read. Each column's sign is
+    NumPy's (eigenvectors are defined up to sign).
+
+    Gradient: V (F * (V^T g)) V^T, symmetrized, with F_ij = 1 / (w_j - w_i) off the diagonal and 0
+    on it: defined for distinct eigenvalues (the eigenvectors of a repeated one are not unique).
+    What makes eigvalsh twice differentiable; differentiable to any order itself.
+
+    Example:
+        >>> dw.ops.eigh_vectors(dw.tensor([[2.0, 0.0], [0.0, 1.0]]))
+        tensor([[0., 1.],
+                [1., 0.]])
+    """
+    _check_square("eigh_vectors", x)
+    w, v = xp.linalg.eigh(x)
+    return v, (x, w, v)
+
+
+@eigh_vectors.backward
+def _eigh_vectors_backward(xp, g, saved, needs):
+    x, w, v = saved
+    if xp is not np:  # create_graph: the eigenvalues as an op of x (v is the output already)
+        w = eigvalsh(x)
+    # dV = V (F * (V^T dX V)), so dL/dX = V (F * (V^T g)) V^T
+    off = ~np.eye(w.shape[-1], dtype=bool)
+    diff = w[..., None, :] - w[..., :, None]                    # w_j - w_i
+    f = xp.where(off, 1 / xp.where(off, diff, 1), 0)
+    grad = v @ (f * (_mT(v) @ g)) @ _mT(v)
     return (0.5 * (grad + _mT(grad)),)
 
 
