@@ -26,7 +26,6 @@ _LINALG = ("the rule uses the singular vectors numpy.linalg computed in the forw
 
 NOT_TWICE: dict[str, str] = {
     "svdvals": _LINALG,
-    "ctc_negative_log_likelihood": "the CTC forward-backward recursion is written on arrays",
 }
 
 

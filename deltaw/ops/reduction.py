@@ -290,7 +290,12 @@ def _logsumexp_backward(xp, g, saved, needs):
     shifted, total, x, out = saved
     # d lse / dx_i = exp(x_i - lse) = softmax(x)_i
     if xp is not np:  # create_graph: softmax from x and the output, so it is differentiated
-        return (g.reshape(total.shape) * xp.exp(x - out.reshape(total.shape)),)
+        lse = out.reshape(total.shape)
+        finite = xp.isfinite(lse)                     # an all -inf row: no gradient, not NaN
+        if finite.all():
+            return (g.reshape(total.shape) * xp.exp(x - lse),)
+        return (xp.where(finite, g.reshape(total.shape) * xp.exp(x - xp.where(finite, lse, 0)),
+                         0),)
     return (g.reshape(total.shape) * (shifted / total),)
 
 
