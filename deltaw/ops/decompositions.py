@@ -288,11 +288,25 @@ def svdvals(xp, x):
         raise ValueError(f"svdvals: x must have at least 2 axes; expected shape (..., m, n), "
                          f"got {x.shape}.")
     u, s, vh = xp.linalg.svd(x, full_matrices=False)
-    return s, (u, vh)
+    return s, (u, vh, x, s)
 
 
 @svdvals.backward
 def _svdvals_backward(xp, g, saved, needs):
-    u, vh = saved
+    u, vh, x, s = saved
+    if xp is not np:  # create_graph: U diag(g) V^T from ops of x (distinct, nonzero s)
+        return (_svdvals_grad_graph(g, x, s),)
     # d s_i = u_i^T dX v_i, so dL/dX = U diag(g) V^T
     return ((u * g[..., None, :]) @ vh,)
+
+
+def _svdvals_grad_graph(g, x, s):
+    """U diag(g) V^T written with ops that are differentiable again: the right (left) singular
+    vectors are the eigenvectors of x^T x (x x^T), in descending order, and U = x V / s, so the
+    product is x V diag(g / s) V^T (or U diag(g / s) U^T x); each vector's sign cancels."""
+    scale = g / s
+    if x.shape[-2] >= x.shape[-1]:
+        v = eigh_vectors(_mT(x) @ x)[..., ::-1]
+        return x @ (v * scale[..., None, :]) @ _mT(v)
+    u = eigh_vectors(x @ _mT(x))[..., ::-1]
+    return (u * scale[..., None, :]) @ _mT(u) @ x
