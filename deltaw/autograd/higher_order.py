@@ -21,10 +21,14 @@ from __future__ import annotations
 from deltaw.autograd import mode
 from deltaw.autograd.node import Node
 
-# Empty today: every registered op's rule is Tensor-ready (tests/ops/test_gradgradcheck.py checks
-# each against finite differences). A new op whose rule is not goes here, with the reason, until it
+# Every other registered op's rule is Tensor-ready (tests/ops/test_gradgradcheck.py checks each
+# against finite differences). A new op whose rule is not goes here, with the reason, until it
 # is; the coverage test fails for an op with neither a second-order row nor an entry.
-NOT_TWICE: dict[str, str] = {}
+NOT_TWICE: dict[str, str] = {
+    "sync_batch_norm_train_update": "its backward sums statistics over the MPI ranks with an "
+                                    "allreduce on arrays; a Tensor form needs a differentiable "
+                                    "allreduce",
+}
 
 
 class GraphNumpy:
