@@ -42,10 +42,22 @@ def ensure_environment() -> None:
                      "python3-venv package.")
     if STAMP.exists() and STAMP.read_text() == _requirements_hash():
         return
-    print("dev.py: installing deltaw and its test dependencies into .venv", flush=True)
-    run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    run([PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"])
+    print("dev.py: installing deltaw and its test dependencies into .venv (a few minutes the "
+          "first time)", flush=True)
+    pip_install("--upgrade", "pip")
+    pip_install("-e", f"{ROOT}[test]")
     STAMP.write_text(_requirements_hash())
+
+
+def pip_install(*args) -> None:
+    """pip install, its output shown only when it fails (a machine's pip configuration can
+    print pages of warnings that say nothing about deltaw)."""
+    done = subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", *args], cwd=ROOT,
+                          capture_output=True, text=True)
+    if done.returncode:
+        sys.stderr.write(done.stdout + done.stderr)
+        sys.exit(f"dev.py: pip install {' '.join(args)} failed (exit {done.returncode}); "
+                 "its output is above.")
 
 
 def run(cmd, **kwargs) -> int:

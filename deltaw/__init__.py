@@ -6,11 +6,12 @@
     x.grad  # tensor([2., 4.])
 """
 
+import deltaw.autograd.functional  # noqa: F401 - dw.autograd.functional (vjp, jvp, hessian...)
 from deltaw import random
 from deltaw._checks import AxisError
 from deltaw.autograd.anomaly import NonFiniteError, detect_anomaly
 from deltaw.autograd.engine import grad
-from deltaw.autograd.gradcheck import GradcheckError, gradcheck
+from deltaw.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from deltaw.autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from deltaw.autograd.tape import GradientTape
 from deltaw.creation import arange, full, ones, ones_like, tensor, zeros, zeros_like
@@ -85,7 +86,8 @@ __all__ = [
     "AxisError", "GradcheckError", "GradientTape", "NonFiniteError", "Tensor", "Variable",
     "__version__",
     "add", "arange", "bool_", "detect_anomaly", "divide", "enable_grad", "equal", "float16",
-    "float32", "float64", "full", "grad", "gradcheck", "greater", "greater_equal", "int32", "int64",
+    "float32", "float64", "full", "grad", "gradcheck", "gradgradcheck", "greater", "greater_equal",
+    "int32", "int64",
     "is_grad_enabled", "less", "less_equal", "maximum", "minimum", "multiply", "negative",
     "no_grad", "not_equal", "ones", "ones_like", "power", "random", "set_grad_enabled",
     "subtract", "sum", "astype", "tensor", "zeros", "zeros_like",

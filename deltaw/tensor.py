@@ -77,9 +77,14 @@ class Tensor:
         return Tensor._from_op(self.data, None)
 
     def __array__(self, dtype=None, copy=None):
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        # NumPy's protocol: always an ndarray; copy=False forbids a copy, copy=True demands one
+        data = np.asarray(self.data)
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(f"Tensor.__array__: a cast from {data.dtype} to "
+                                 f"{np.dtype(dtype)} needs a copy; got copy=False.")
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
@@ -118,9 +123,13 @@ class Tensor:
     __hash__ = object.__hash__  # identity; __eq__ is element-wise
 
     # ----- autograd
-    def backward(self, grad=None, retain_graph=False) -> None:
-        """Backpropagate from this tensor, adding d(self)/d(leaf) into each leaf's `.grad`."""
-        _engine.backward(self, grad, retain_graph)
+    def backward(self, grad=None, retain_graph=None, create_graph=False) -> None:
+        """Backpropagate from this tensor, adding d(self)/d(leaf) into each leaf's `.grad`.
+
+        `create_graph=True` records the backward pass, so the `.grad`s can be differentiated
+        again; `retain_graph` defaults to `create_graph` (PyTorch's semantics).
+        """
+        _engine.backward(self, grad, retain_graph, create_graph)
 
     def requires_grad_(self, requires_grad=True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":

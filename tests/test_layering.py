@@ -18,7 +18,9 @@ RANKS = {  # first matching prefix wins
     "deltaw.backend": 0, "deltaw.host_memory": 0, "deltaw.dtypes": 0, "deltaw._checks": 0,
     "deltaw.io": 0,
     "deltaw.tensor": 1, "deltaw.autograd": 1, "deltaw.random": 1, "deltaw.creation": 1,
-    "deltaw.ops": 2, "deltaw.distributed": 2, "deltaw.nn": 3, "deltaw.keras": 4, "deltaw.examples": 5,
+    "deltaw.ops": 2, "deltaw.distributed": 2, "deltaw.nn": 3, "deltaw.keras": 4,
+    "deltaw.examples": 5, "deltaw.__main__": 5,
+    "deltaw.diagnostics": 4,  # the doctor reads keras models; keras imports it lazily
 }
 
 

@@ -92,6 +92,7 @@ def tag(node) -> None:
 def check_backward(node, grads) -> None:
     """Raise NonFiniteError when a gradient returned by `node`'s backward holds NaN or Inf."""
     for i, gp in enumerate(grads):
+        gp = np.asarray(gp) if gp is not None else None   # a Tensor under create_graph
         if gp is not None and gp.dtype.kind == "f" and not np.isfinite(gp).all():
             where, inputs = _layer_of.get(node, ("", "inputs unknown"))
             raise NonFiniteError(f"{node.op.name}{where}: backward produced {_what(gp)} in the "

@@ -23,9 +23,10 @@ class Node:
     holds a non-leaf parent Tensor, so intermediate arrays die unless they are in `saved`.
     """
 
-    __slots__ = ("op", "parents", "in_shapes", "saved", "needs", "versions", "__weakref__")
+    __slots__ = ("op", "parents", "in_shapes", "saved", "needs", "versions", "out_id",
+                 "__weakref__")
 
-    def __init__(self, op, parents, in_shapes, saved, needs, versions):
+    def __init__(self, op, parents, in_shapes, saved, needs, versions, out_id):
         self.op = op
         self.parents = parents
         self.in_shapes = in_shapes
@@ -33,6 +34,9 @@ class Node:
         self.needs = needs
         # per parent: a leaf's version when recorded, else None; the whole field is None if no leaf
         self.versions = versions
+        # id() of the output array: lets create_graph tell a saved array that IS this op's output
+        # (or a consumer's saved input) from other arrays, without keeping the array alive
+        self.out_id = out_id
 
     def __repr__(self):
         return f"<Node {self.op.name}>"

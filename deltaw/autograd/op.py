@@ -17,6 +17,7 @@ OPS: dict[str, Op] = {}
 _shape_of = operator.attrgetter("shape")  # C-level, for the hot path
 _thread_id = threading.get_ident
 _new_object = object.__new__
+_ndarray, _scalar = np.ndarray, np.generic
 
 
 class Op:
@@ -111,6 +112,7 @@ def _make_public(op: Op):
     with the op's facts bound once, and one pass over the inputs collects arrays and parents.
     """
     forward, differentiable, fixed_nin, mutates = op.forward, op.differentiable, op.nin, op.mutates
+    ndarray, scalar, ident = _ndarray, _scalar, id  # closure cells: cheaper than global lookups
 
     def public(*args, **params):
         nin = fixed_nin if fixed_nin >= 0 else len(args)
@@ -138,6 +140,8 @@ def _make_public(op: Op):
             out, saved = forward(np, *arrays, *args[nin:], **params)
         else:
             out, saved = forward(np, *arrays)
+        if out.__class__ is not ndarray and isinstance(out, scalar):
+            out, saved = _as_0d(out, saved)
         if mode._anomaly:
             anomaly.check_forward(op, out, arrays)
         if mutates:
@@ -154,13 +158,29 @@ def _make_public(op: Op):
         versions = None
         if leaf:  # remember each leaf's version, to catch in-place changes before backward
             versions = [None if p is None or p.__class__ is Node else p._version for p in parents]
-        node = Node(op, parents, tuple(map(_shape_of, arrays)), saved, needs, versions)
+        node = _new_object(Node)  # Node.__init__, inlined: this runs once per recorded op
+        node.op = op
+        node.parents = parents
+        node.in_shapes = tuple(map(_shape_of, arrays))
+        node.saved = saved
+        node.needs = needs
+        node.versions = versions
+        node.out_id = ident(out)
         if mode._anomaly:
             anomaly.tag(node)
         result._node, result.requires_grad = node, True
         return result
 
     return public
+
+
+def _as_0d(out, saved):
+    """NumPy reduces 0-d results to scalars; a Tensor holds arrays. The saved copy of the output
+    becomes the same array, so create_graph still recognizes it as the output (Node.out_id)."""
+    arr = np.asarray(out)
+    if type(saved) is tuple:
+        saved = tuple(arr if s is out else s for s in saved)
+    return arr, saved
 
 
 def _count_changes(inputs, mutates) -> None:

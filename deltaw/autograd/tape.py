@@ -7,6 +7,16 @@ record anything itself; it keeps TF's surface so custom training loops port unch
         loss = loss_fn(y, model(x, training=True))
     grads = tape.gradient(loss, model.trainable_variables)
 
+Tapes nest as in TensorFlow: a `gradient()` call made while another tape's `with` block is
+open (or inside a persistent tape's own block) records the gradient computation
+(`create_graph=True`), so that tape can differentiate the gradient again:
+
+    with dw.GradientTape() as outer:
+        with dw.GradientTape() as inner:
+            y = x * x * x
+        dy = inner.gradient(y, x)      # 3 x^2, recorded: the outer block is open
+    d2y = outer.gradient(dy, x)        # 6 x
+
 Differences from TensorFlow, all consequences of deltaw recording eagerly:
 - ops run after the `with` block still reach the tape's graph (TF would not see them);
 - trainable Variables are always "watched"; `watch_accessed_variables=False` is emulated by
@@ -15,6 +25,7 @@ Differences from TensorFlow, all consequences of deltaw recording eagerly:
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -22,6 +33,15 @@ import numpy as np
 from deltaw.autograd import engine, mode
 
 __all__ = ["GradientTape"]
+
+_open = threading.local()  # .tapes: this thread's tapes whose `with` block is open
+
+
+def _open_tapes() -> list:
+    tapes = getattr(_open, "tapes", None)
+    if tapes is None:
+        tapes = _open.tapes = []
+    return tapes
 
 
 class GradientTape:
@@ -47,9 +67,15 @@ class GradientTape:
         self._used = False
 
     def __enter__(self):
+        _open_tapes().append(self)
         return self
 
     def __exit__(self, *exc):
+        tapes = _open_tapes()
+        for i in range(len(tapes) - 1, -1, -1):
+            if tapes[i] is self:
+                del tapes[i]
+                break
         return False
 
     def watch(self, tensor) -> None:
@@ -127,8 +153,7 @@ class GradientTape:
             retain = self.persistent or k < len(targets) - 1
             for i, g in enumerate(self._grads_of(t, og, flat_sources, retain)):
                 if g is not None:
-                    total[i] = g if total[i] is None else Tensor._from_op(total[i].data + g.data,
-                                                                          None)
+                    total[i] = g if total[i] is None else total[i] + g
         if not self.watch_accessed_variables:
             total = [g if any(s is w for w in self._watched) else None
                      for g, s in zip(total, flat_sources, strict=True)]
@@ -145,10 +170,17 @@ class GradientTape:
             return [None] * len(sources)  # nothing recorded: TF returns None for every source
         if output_gradient is None and target.data.size != 1:
             output_gradient = np.ones_like(target.data)  # TF differentiates the sum
-        elif output_gradient is not None:
+        elif output_gradient is not None and not self._recorded():
             output_gradient = getattr(output_gradient, "data", output_gradient)
-        return engine.grad(target, list(sources), grad_output=output_gradient,
-                           retain_graph=retain)
+        create_graph = self._recorded()
+        return engine.grad(target, list(sources), grad_outputs=output_gradient,
+                           retain_graph=retain or create_graph, create_graph=create_graph)
+
+    def _recorded(self) -> bool:
+        """Whether an open tape block records this gradient computation (as TF): another
+        tape's, or this tape's own when it is persistent (a non-persistent tape cannot be asked
+        again, so recording onto it would be wasted)."""
+        return any(t is not self or self.persistent for t in _open_tapes())
 
     def jacobian(self, target, sources):
         """d target[i] / d source, stacked: shape `target.shape + source.shape` per source.
@@ -163,14 +195,24 @@ class GradientTape:
         flat_sources = _flatten(sources)
         rows = [np.zeros((target.data.size,) + s.shape, dtype=s.data.dtype)
                 for s in flat_sources]
+        recorded = self._recorded()
+        pieces = [[] for _ in flat_sources]      # the rows as Tensors, when they are recorded
         for k in range(target.data.size):
             seed = np.zeros(target.data.size, dtype=target.data.dtype)
             seed[k] = 1
             grads = self._grads_of(target, seed.reshape(target.shape), flat_sources, True)
-            for row, g in zip(rows, grads, strict=True):
-                if g is not None:
+            for row, piece, g, src in zip(rows, pieces, grads, flat_sources, strict=True):
+                if recorded:
+                    piece.append(Tensor(np.zeros_like(src.data)) if g is None else g)
+                elif g is not None:
                     row[k] = g.data
-        out = [Tensor(r.reshape(target.shape + r.shape[1:])) for r in rows]
+        if recorded:  # an open outer tape differentiates the jacobian: keep its graph
+            from deltaw.autograd.higher_order import graph_numpy  # dw.stack, from the ops
+
+            out = [graph_numpy.stack(p, axis=0).reshape(target.shape + s.shape)
+                   for p, s in zip(pieces, flat_sources, strict=True)]
+        else:
+            out = [Tensor(r.reshape(target.shape + r.shape[1:])) for r in rows]
         return _unflatten(sources, iter(out))
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from deltaw import ops as _ops
 from deltaw._checks import normalize_axes
 from deltaw.autograd.op import primitive
@@ -133,7 +135,7 @@ def relu6(xp, x):
 @relu6.backward
 def _relu6_backward(xp, g, saved, needs):
     (out,) = saved
-    return (g * ((out > 0) & (out < 6)),)  # 1 strictly inside (0, 6), read from the output
+    return (g * xp.logical_and(out > 0, out < 6),)  # 1 strictly inside (0, 6), from the output
 
 
 def _leaky(xp, x, negative_slope):
@@ -192,6 +194,8 @@ def _scaled_elu(xp, x, alpha, scale):
 @elu.backward
 def _elu_backward(xp, g, saved, needs):
     x, neg, scale_alpha, scale = saved
+    if xp is not np:  # create_graph: rebuild the saved branch from x, so it is differentiated
+        neg = scale_alpha * xp.expm1(xp.minimum(x, 0))
     # d/dx = scale for x > 0, else scale * alpha * exp(x) = neg + scale * alpha
     d = neg + scale_alpha
     return (g * (d + (x > 0) * (scale - d)),)
@@ -259,6 +263,8 @@ def silu(xp, x):
 @silu.backward
 def _silu_backward(xp, g, saved, needs):
     x, s = saved
+    if xp is not np:  # create_graph: rebuild s from x, so it is differentiated
+        s = _sigmoid(xp, x)
     return (g * s * (1 + x * (1 - s)),)  # (x s)' = s + x s (1 - s)
 
 
@@ -282,7 +288,7 @@ def hard_sigmoid(xp, x):
 @hard_sigmoid.backward
 def _hard_sigmoid_backward(xp, g, saved, needs):
     (x,) = saved
-    return (g * ((x > -3) & (x < 3)) / 6,)  # g first: a bool mask / 6 would be float64
+    return (g * xp.logical_and(x > -3, x < 3) / 6,)  # g first: a bool mask / 6 would be float64
 
 
 @primitive("hard_silu")
@@ -305,7 +311,7 @@ def hard_silu(xp, x):
 def _hard_silu_backward(xp, g, saved, needs):
     (x,) = saved
     hs = xp.minimum(xp.maximum(x / 6 + 0.5, 0), 1)
-    return (g * (hs + (x / 6) * ((x > -3) & (x < 3))),)  # hs(x) + x hs'(x)
+    return (g * (hs + (x / 6) * xp.logical_and(x > -3, x < 3)),)  # hs(x) + x hs'(x)
 
 
 hard_swish = hard_silu
@@ -335,6 +341,8 @@ def softplus(xp, x):
 @softplus.backward
 def _softplus_backward(xp, g, saved, needs):
     x, e = saved
+    if xp is not np:  # create_graph: rebuild e from x, so it is differentiated
+        e = xp.exp(-xp.abs(x))
     return (g * _sigmoid_from(xp, x, e),)
 
 
@@ -370,6 +378,9 @@ def mish(xp, x):
 @mish.backward
 def _mish_backward(xp, g, saved, needs):
     x, e, t = saved
+    if xp is not np:  # create_graph: rebuild e and t from x, so they are differentiated
+        e = xp.exp(-xp.abs(x))
+        t = xp.tanh(xp.maximum(x, 0) + _log1p_unit(xp, e))
     return (g * (t + x * (1 - t * t) * _sigmoid_from(xp, x, e)),)
 
 
@@ -487,6 +498,9 @@ def gelu(xp, x, approximate=False):
 def _gelu_backward(xp, g, saved, needs):
     x, s, approximate = saved
     c = xp.minimum(xp.maximum(x, -100), 100)
+    if xp is not np:  # create_graph: rebuild s (or the CDF) from x, so it is differentiated
+        s = _sigmoid(xp, (2 * _SQRT_2_OVER_PI) * (c + 0.044715 * c * c * c)) if approximate \
+            else _ndtr(xp, x)
     if approximate:
         du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * c * c)
         return (g * (s + x * (2 * s * (1 - s)) * du),)  # d/dx x s(2u) = s + x 2 s (1-s) u'

@@ -73,13 +73,16 @@ def _attention(xp, query, key, value, mask=None, is_causal=False, scale=None, ke
     probs /= xp.where(total > 0, total, 1)               # fully masked rows stay all zeros
     used = probs if keep is None else probs * keep
     out = xp.matmul(used, value)
-    return out, (query, key, value, probs, keep, scale)
+    return out, (query, key, value, probs, keep, scale, allowed)
 
 
 @_attention.backward
 def _attention_backward(xp, g, saved, needs):
-    query, key, value, probs, keep, scale = saved
-    g = xp.ascontiguousarray(g)         # BLAS needs real strides; g may be a broadcast view
+    query, key, value, probs, keep, scale, allowed = saved
+    if xp is np:
+        g = xp.ascontiguousarray(g)     # BLAS needs real strides; g may be a broadcast view
+    else:  # create_graph: the probabilities rebuilt from query and key, so they are differentiated
+        probs = _probabilities_graph(xp, query, key, scale, allowed)
     used = probs if keep is None else probs * keep
     dv = xp.matmul(xp.swapaxes(used, -1, -2), g) if needs[2] else None     # dV = P^T g
     dq = dk = None
@@ -93,6 +96,17 @@ def _attention_backward(xp, g, saved, needs):
         dq = xp.matmul(ds, key) if needs[0] else None                      # dq = dS k
         dk = xp.matmul(xp.swapaxes(ds, -1, -2), query) if needs[1] else None   # dk = dS^T q
     return dq, dk, dv
+
+
+def _probabilities_graph(xp, query, key, scale, allowed):
+    scores = xp.matmul(query, xp.swapaxes(key, -1, -2)) * scale
+    if allowed is not None:
+        scores = xp.where(allowed, scores, -np.inf)
+    top = np.max(scores.data, axis=-1, keepdims=True)     # a constant shift: softmax ignores it
+    top = np.where(np.isfinite(top), top, 0)
+    probs = xp.exp(scores - top)
+    total = probs.sum(axis=-1, keepdims=True)
+    return probs / xp.where(total > 0, total, 1)          # fully masked rows stay all zeros
 
 
 def scaled_dot_product_attention(query, key, value, mask=None, is_causal=False, scale=None,

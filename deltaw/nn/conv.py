@@ -36,6 +36,7 @@ import numpy as np
 from deltaw.autograd import mode
 from deltaw.autograd.op import primitive
 from deltaw.nn import _kernels
+from deltaw.ops.indexing import index_add
 
 __all__ = ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d",
            "IM2COL_BUDGET_BYTES", "CACHE_BLOCK_BYTES"]
@@ -279,6 +280,8 @@ def conv_grads(xp, g, x, kernel, strides, dilation, pads, groups, needs, kept=No
     Shared with the fused conv2d_bias_activation, which passes the gradient after its
     activation's derivative. `kept`: the forward pass's columns per batch chunk, or None.
     """
+    if xp is not np:
+        return _conv_grads_graph(xp, g, x, kernel, strides, dilation, pads, groups, needs)
     nd = x.ndim - 2
     n, c = x.shape[0], x.shape[-1]
     ksize, cout = kernel.shape[:nd], kernel.shape[-1]
@@ -315,6 +318,54 @@ def conv_grads(xp, g, x, kernel, strides, dilation, pads, groups, needs, kept=No
                 dx[a:b] = crop_spatial(buf, pads, x.shape[1:-1])
     dkernel = _ungroup_kernel(dw, kernel.shape, groups) if needs[1] else None
     return dx, dkernel
+
+
+def _conv_grads_graph(xp, g, x, kernel, strides, dilation, pads, groups, needs):
+    """create_graph's form of conv_grads, from ops that are differentiable again: the patches
+    are a gather (getitem) from the padded input, the GEMMs are einsums and col2im is index_add,
+    whose backward is the gather again."""
+    nd = x.ndim - 2
+    out_sizes = g.shape[1:-1]
+    ksize, cg, cout = kernel.shape[:nd], kernel.shape[-2], kernel.shape[-1]
+    index = _patch_index(out_sizes, ksize, strides, dilation)
+    o, k = "hij"[:nd], "rst"[:nd]             # output and tap labels (n G c f are taken)
+    grouped = kernel.reshape(*ksize, cg, groups, cout // groups)
+    g_grouped = g.reshape(*g.shape[:-1], groups, cout // groups)
+    dx = dk = None
+    if needs[1]:
+        padded = xp.pad(x, [(0, 0), *pads, (0, 0)])
+        cols = padded[index]                                   # (n, *O, *K, C)
+        cols = cols.reshape(*cols.shape[:-1], groups, cg)
+        dk = xp.einsum(f"n{o}{k}Gc,n{o}Gf->{k}cGf", cols, g_grouped).reshape(kernel.shape)
+    if needs[0]:
+        dcols = xp.einsum(f"n{o}Gf,{k}cGf->n{o}{k}Gc", g_grouped, grouped)
+        dcols = dcols.reshape(*dcols.shape[:-2], groups * cg)
+        dx = _uncrop_add(dcols, index, x.shape, pads)
+    return dx, dk
+
+
+def _uncrop_add(cols, index, x_shape, pads):
+    """Patch gradients (n, *O, *K, C) added back onto the padded grid (index_add, differentiable
+    again), then the padding cropped off: col2im for create_graph."""
+    padded = (x_shape[0], *(s + lo + hi for s, (lo, hi) in zip(x_shape[1:-1], pads, strict=True)),
+              x_shape[-1])
+    full = index_add(cols, index, padded)
+    return full[(slice(None), *(slice(lo, lo + s) for s, (lo, _) in
+                                zip(x_shape[1:-1], pads, strict=True)), slice(None))]
+
+
+def _patch_index(out_sizes, ksize, strides, dilation):
+    """The index picking patches (n, *O, *K, C) out of a padded (n, *S, C) input."""
+    nd = len(out_sizes)
+    parts = []
+    for d in range(nd):
+        shape_o = [1] * (2 * nd)
+        shape_o[d] = out_sizes[d]
+        shape_k = [1] * (2 * nd)
+        shape_k[nd + d] = ksize[d]
+        parts.append(np.arange(out_sizes[d]).reshape(shape_o) * strides[d]
+                     + np.arange(ksize[d]).reshape(shape_k) * dilation[d])
+    return (slice(None), *parts, slice(None))
 
 
 def _prepare_conv(where, x, kernel, nd, strides, padding, dilation_rate, groups,
@@ -543,6 +594,15 @@ def conv_transpose_backward(xp, g, saved, needs):
     x, kernel, strides, dilation, offsets, buffers = saved
     ksize, cout, cin = kernel.shape[:-2], kernel.shape[-2], kernel.shape[-1]
     in_sizes = x.shape[1:-1]
+    if xp is not np:  # create_graph: g padded back to the full buffer, then a plain convolution
+        nd = len(ksize)
+        gfull = xp.pad(g, [(0, 0), *((o, b - o - s) for o, b, s in
+                                     zip(offsets, buffers, g.shape[1:-1], strict=True)), (0, 0)])
+        cols = gfull[_patch_index(in_sizes, ksize, strides, dilation)]   # (n, *I, *K, cout)
+        i, k = "hij"[:nd], "rst"[:nd]
+        dx = xp.einsum(f"n{i}{k}o,{k}oc->n{i}c", cols, kernel) if needs[0] else None
+        dk = xp.einsum(f"n{i}c,n{i}{k}o->{k}oc", x, cols) if needs[1] else None
+        return dx, dk
     wt = xp.moveaxis(kernel, -1, 0).reshape(cin, -1)
     dx = xp.empty_like(x) if needs[0] else None
     dwt = xp.zeros(wt.shape, wt.dtype) if needs[1] else None
@@ -622,6 +682,16 @@ def _depthwise_conv2d_backward(xp, g, saved, needs):
     c, m = kernel.shape[2], kernel.shape[3]
     outs = g.shape[1:-1]
     g = g.reshape(*g.shape[:-1], c, m)
+    if xp is not np:  # create_graph: patches by gather, taps by einsum, col2im by index_add
+        index = _patch_index(outs, kernel.shape[:2], strides, dilation)
+        dx = dk = None
+        if needs[1]:
+            patches = xp.pad(x, [(0, 0), *pads, (0, 0)])[index]           # (n, h, w, r, s, c)
+            dk = xp.einsum("nhwrsc,nhwcm->rscm", patches, g)
+        if needs[0]:
+            dcols = xp.einsum("nhwcm,rscm->nhwrsc", g, kernel)
+            dx = _uncrop_add(dcols, index, x.shape, pads)
+        return dx, dk
     xpad = pad_spatial(xp, x, pads)
     dxpad = xp.zeros(xpad.shape, g.dtype) if needs[0] else None
     dk = xp.empty_like(kernel) if needs[1] else None

@@ -64,6 +64,11 @@ def _conv2d_bias_activation(xp, *arrays, activation=None, strides=1, padding="va
 def _conv2d_bias_activation_backward(xp, g, saved, needs):
     x, kernel, strides, dilation, pads, groups, y, activation, has_bias, kept = saved
     need_bias = has_bias and needs[2]
+    if xp is not np:  # create_graph: the output Tensor is the op's own (y is x-shaped already)
+        gz = activation_derivative(g, y, activation)
+        dx, dk = conv_grads(xp, gz, x, kernel, strides, dilation, pads, groups, needs[:2])
+        db = gz.reshape(-1, g.shape[-1]).sum(axis=0) if need_bias else None
+        return (dx, dk) if len(needs) == 2 else (dx, dk, db)
     kernels = (_kernels.get() if xp is np and g.dtype.kind == "f" and g.dtype == x.dtype
                and activation in (None, "relu") else None)
     gz, db = _activation_backward(xp, kernels, g, y, activation, need_bias)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from deltaw import ops as _ops
+from deltaw.autograd.higher_order import composite_vjp
 from deltaw.autograd.op import primitive
 from deltaw.nn.activations import log_softmax
 from deltaw.tensor import Tensor
@@ -120,12 +122,15 @@ def _ctc_nll(xp, log_probs, labels, label_lengths, frame_lengths, blank=0):
         log_z = np.log(np.exp(a - safe) + np.exp(b - safe)) + safe
     out = (-log_z).astype(log_probs.dtype)
     return out, (lp, ext, skip, emit, alpha, valid, states, frame_lengths, log_z,
-                 log_probs.dtype)
+                 log_probs.dtype, log_probs)
 
 
 @_ctc_nll.backward
 def _ctc_nll_backward(xp, g, saved, needs):
-    lp, ext, skip, emit, alpha, valid, states, frames, log_z, dtype = saved
+    lp, ext, skip, emit, alpha, valid, states, frames, log_z, dtype, log_probs = saved
+    if xp is not np:  # create_graph: the alpha recursion rebuilt from dw ops, differentiated
+        return composite_vjp(lambda p, *_: _ctc_graph(p, ext, skip, valid, states, frames),
+                             (log_probs, None, None, None), needs, g)
     beta = _betas(emit, skip, frames, states, valid)
     # d(-log Z)/d lp[t, c] = -sum over states s with label c of alpha_t(s) beta_t(s) / (Z y_t(c))
     with np.errstate(invalid="ignore", under="ignore"):
@@ -190,3 +195,28 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
                          f"[{used.min()}, {used.max()}].")
     return _ctc_nll(log_softmax(logits, axis=-1), labels, label_lengths, frame_lengths,
                     blank=int(mask_index))
+
+
+def _ctc_graph(log_probs, ext, skip, valid, states, frames):
+    """-log Z from dw ops (the forward recursion of `_alphas` on Tensors), for create_graph."""
+    n, t_max, _ = log_probs.shape
+    s_max = ext.shape[1]
+    rows = np.arange(n)
+    emit = log_probs[rows[:, None, None], np.arange(t_max)[None, :, None], ext[:, None, :]]
+    pad = np.full((n, 2), _NEG_INF)
+    start = np.zeros((n, s_max), dtype=bool)
+    start[:, 0] = True
+    start[:, 1] = states > 1
+    alpha = _ops.where(start, emit[:, 0], _NEG_INF)
+    alphas = [alpha]
+    for t in range(1, t_max):
+        shifted = _ops.concatenate([pad, alpha], axis=1)
+        one = shifted[:, 1:1 + s_max]
+        two = _ops.where(skip, shifted[:, :s_max], _NEG_INF)
+        step = _ops.logsumexp(_ops.stack([alpha, one, two]), axis=0) + emit[:, t]
+        alpha = _ops.where(valid & (t < frames)[:, None], step, _NEG_INF)
+        alphas.append(alpha)
+    final = _ops.stack(alphas, axis=1)[rows, frames - 1]              # (batch, states)
+    a = final[rows, states - 1]
+    b = _ops.where(states > 1, final[rows, np.maximum(states - 2, 0)], _NEG_INF)
+    return -_ops.logsumexp(_ops.stack([a, b]), axis=0)

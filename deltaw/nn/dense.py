@@ -78,7 +78,7 @@ def _dense(xp, *arrays, activation=None):
         out = bias_activation(xp, out, bias, activation)
     result = out if x.ndim == 2 else out.reshape(x.shape[:-1] + kernel.shape[1:])
     # the output is saved (not the pre-activation): each fused derivative is cheapest from it
-    return result, (x2, kernel, out if activation else None, activation, x.shape)
+    return result, (x2, kernel, out if activation else None, activation, x.shape, x, result)
 
 
 def bias_activation(xp, out, bias, activation):
@@ -100,7 +100,9 @@ def bias_activation(xp, out, bias, activation):
 
 @_dense.backward
 def _dense_backward(xp, g, saved, needs):
-    x2, kernel, out, activation, x_shape = saved
+    x2, kernel, out, activation, x_shape, x, result = saved
+    if xp is not np:
+        return _dense_backward_graph(g, kernel, activation, x, result, needs)
     g = g if g.ndim == 2 else g.reshape(-1, kernel.shape[1])
     gb = None
     kernels = _compiled(xp, g, out if activation else g) if len(needs) == 3 else None
@@ -125,6 +127,18 @@ def _dense_backward(xp, g, saved, needs):
         # on small batches.
         gb = xp.dot(_ones(xp, g.shape[0], g.dtype), g)
     return gx, gk, gb if needs[2] else None
+
+
+def _dense_backward_graph(g, kernel, activation, x, result, needs):
+    """create_graph: the same derivatives from the op's own input and output Tensors (x and the
+    result, not their 2-D views), so that they are differentiated again."""
+    units = kernel.shape[1]
+    g = activation_derivative(g.reshape(-1, units), result.reshape(-1, units), activation)
+    gx = (g @ kernel.T).reshape(x.shape) if needs[0] else None
+    gk = x.reshape(-1, x.shape[-1]).T @ g if needs[1] else None
+    if len(needs) == 2:
+        return gx, gk
+    return gx, gk, g.sum(axis=0) if needs[2] else None
 
 
 def activation_derivative(g, y, activation):

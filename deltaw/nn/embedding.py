@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from deltaw.autograd.op import primitive
+from deltaw.ops.indexing import index_add
 
 __all__ = ["embedding"]
 
@@ -73,6 +74,8 @@ def _embedding_backward(xp, g, saved, needs):
     ids, shape = saved
     if not needs[1]:
         return None, None
+    if xp is not np:  # create_graph: the scatter as an op whose backward is a gather
+        return None, index_add(g, ids, shape)
     dtable = xp.zeros(shape, g.dtype)
     # d out[i] / d table[ids[i]] = 1: scatter-add, so repeated ids accumulate
     flat_ids, rows = ids.reshape(-1), g.reshape(-1, shape[1])

@@ -127,6 +127,8 @@ def _unreduce(xp, g, reduced):
     if reduced is None:
         return g
     shape, count = reduced
+    if xp is not np:  # create_graph: the same spread as an op
+        return xp.broadcast_to(g / count, shape)
     out = xp.empty(shape, dtype=g.dtype)  # empty + fill: np.broadcast_to is slow Python code
     out.fill(g / count)  # d mean / d v_i = 1 / count (ignored entries are masked later)
     return out
@@ -162,6 +164,16 @@ def _difference(where, y_true, y_pred):
     return d, (t.shape, ta.shape, p.shape, pa.shape)
 
 
+def _rebuilt_difference(xp, d, y_true, y_pred):
+    """The saved difference, or under create_graph (xp is not numpy) the same difference rebuilt
+    from the input Tensors, so that it is differentiated again."""
+    if xp is np:
+        return d
+    t, p = _prepare(y_true, y_pred)
+    ta, pa = _align(t, p)
+    return pa - ta
+
+
 def _difference_grads(gd, shapes, needs):
     """Gradients of both inputs from dL/d(y_pred - y_true)."""
     t_shape, ta_shape, p_shape, pa_shape = shapes
@@ -192,12 +204,13 @@ def mean_squared_error(xp, y_true, y_pred, reduction="none"):
     d, shapes = _difference("mean_squared_error", y_true, y_pred)
     ax = d.ndim - 1 if d.ndim else None
     out, reduced = _reduce(_mean(d * d, ax), reduction)
-    return out, (d, ax, shapes, reduced)
+    return out, (d, ax, shapes, reduced, y_true, y_pred)
 
 
 @mean_squared_error.backward
 def _mean_squared_error_backward(xp, g, saved, needs):
-    d, ax, shapes, reduced = saved
+    d, ax, shapes, reduced, y_true, y_pred = saved
+    d = _rebuilt_difference(xp, d, y_true, y_pred)
     g = _unreduce(xp, g, reduced)
     return _difference_grads(_spread(xp, g, d.shape, ax) * (2 * d), shapes, needs)  # 2 d / n
 
@@ -215,12 +228,13 @@ def mean_absolute_error(xp, y_true, y_pred, reduction="none"):
     d, shapes = _difference("mean_absolute_error", y_true, y_pred)
     ax = d.ndim - 1 if d.ndim else None
     out, reduced = _reduce(_mean(xp.abs(d), ax), reduction)
-    return out, (d, ax, shapes, reduced)
+    return out, (d, ax, shapes, reduced, y_true, y_pred)
 
 
 @mean_absolute_error.backward
 def _mean_absolute_error_backward(xp, g, saved, needs):
-    d, ax, shapes, reduced = saved
+    d, ax, shapes, reduced, y_true, y_pred = saved
+    d = _rebuilt_difference(xp, d, y_true, y_pred)
     g = _unreduce(xp, g, reduced)
     return _difference_grads(_spread(xp, g, d.shape, ax) * xp.sign(d), shapes, needs)
 
@@ -251,12 +265,13 @@ def huber(xp, y_true, y_pred, delta=1.0, reduction="none"):
     c = xp.minimum(a, delta)
     elem = c * (a - 0.5 * c)  # 0.5 a^2 for a <= delta, delta a - 0.5 delta^2 beyond: no np.where
     out, reduced = _reduce(_mean(elem, ax), reduction)
-    return out, (d, ax, delta, shapes, reduced)
+    return out, (d, ax, delta, shapes, reduced, y_true, y_pred)
 
 
 @huber.backward
 def _huber_backward(xp, g, saved, needs):
-    d, ax, delta, shapes, reduced = saved
+    d, ax, delta, shapes, reduced, y_true, y_pred = saved
+    d = _rebuilt_difference(xp, d, y_true, y_pred)
     g = _unreduce(xp, g, reduced)
     gd = _spread(xp, g, d.shape, ax) * xp.minimum(xp.maximum(d, -delta), delta)
     return _difference_grads(gd, shapes, needs)
@@ -312,7 +327,8 @@ def _binary_from_probs(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, reducti
                                     f32(_LOG_FLOOR_AT), f32(_SUBNORMAL[p.dtype]),
                                     elem.reshape(-1))
         out, reduced = _reduce(_mean(elem, ax), reduction)
-        return out, (t, p, None, plain, ax, label_smoothing, shapes, reduced)
+        return out, (t, p, None, plain, ax, label_smoothing, shapes, reduced,
+                     (y_true, y_pred, axis))
     q = 1 - p
     # p (1 - p) > e^-100 exactly when both p and 1 - p are (each is at most 1): then no log is
     # clamped and the plain formulas below give the same values in fewer NumPy calls, and
@@ -325,14 +341,19 @@ def _binary_from_probs(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, reducti
         pq = None
         elem = -(t * _safe_log(xp, p)) - (1 - t) * _safe_log(xp, q)
     out, reduced = _reduce(_mean(elem, ax), reduction)
-    return out, (t, p, q, pq, ax, label_smoothing, shapes, reduced)
+    return out, (t, p, q, pq, ax, label_smoothing, shapes, reduced, (y_true, y_pred, axis))
 
 
 @_binary_from_probs.backward
 def _binary_from_probs_backward(xp, g, saved, needs):
-    t, p, q, pq, ax, label_smoothing, shapes, reduced = saved
+    t, p, q, pq, ax, label_smoothing, shapes, reduced, inputs = saved
     gs = _spread(xp, _unreduce(xp, g, reduced), p.shape, ax)
     gp = None
+    if xp is not np:  # create_graph: labels and p rebuilt from the inputs; the guarded formulas
+        y_true, y_pred, axis = inputs
+        t, p, ax, shapes = _binary_inputs("binary_cross_entropy", y_true, y_pred,
+                                          label_smoothing, axis)
+        q, pq = 1 - p, None
     if q is None:                              # the compiled forward ran; pq is its `plain`
         q = 1 - p
         if needs[1]:
@@ -340,7 +361,7 @@ def _binary_from_probs_backward(xp, g, saved, needs):
             _bce_kernels(xp, t, p).bce_backward(
                 t.reshape(-1), p.reshape(-1), _full(xp, gs, p).reshape(-1),
                 pq, np.float32(_LOG_FLOOR_AT), np.float32(_TINY[p.dtype]), gp.reshape(-1))
-    elif needs[1] and pq is not None:
+    elif needs[1] and pq is not None and xp is np:
         # dL/dp = -y / p + (1 - y) / (1 - p) = (p - y) / (p (1 - p)), no log clamped
         gp = (p - t) / pq
         gp *= gs
@@ -362,12 +383,17 @@ def _binary_from_logits(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, reduct
     e = xp.exp(-xp.abs(x))
     elem = xp.maximum(x, 0) - x * t + _log1p_unit(xp, e)  # -(y log s(x) + (1-y) log(1-s(x)))
     out, reduced = _reduce(_mean(elem, ax), reduction)
-    return out, (t, x, e, ax, label_smoothing, shapes, reduced)
+    return out, (t, x, e, ax, label_smoothing, shapes, reduced, (y_true, y_pred, axis))
 
 
 @_binary_from_logits.backward
 def _binary_from_logits_backward(xp, g, saved, needs):
-    t, x, e, ax, label_smoothing, shapes, reduced = saved
+    t, x, e, ax, label_smoothing, shapes, reduced, inputs = saved
+    if xp is not np:  # create_graph: labels, logits and e rebuilt from the input Tensors
+        y_true, y_pred, axis = inputs
+        t, x, ax, shapes = _binary_inputs("binary_cross_entropy", y_true, y_pred,
+                                          label_smoothing, axis)
+        e = xp.exp(-xp.abs(x))
     gs = _spread(xp, _unreduce(xp, g, reduced), x.shape, ax)
     # dL/dx = sigmoid(x) - y, sigmoid rebuilt from the saved e = exp(-|x|); dL/dy = -x (1 - ls)
     gp = gs * (_sigmoid_from(xp, x, e) - t) if needs[1] else None
@@ -418,6 +444,12 @@ def binary_cross_entropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
 # ---------------------------------------------------------------- categorical cross entropy
 
 
+def _log_softmax_graph(xp, x, ax):
+    """log_softmax along `ax` from dw ops (create_graph's form of the fused rules' saved value)."""
+    shifted = x - xp.max(x, ax, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=ax, keepdims=True))
+
+
 def _categorical_inputs(y_true, y_pred, label_smoothing, axis):
     where = "categorical_cross_entropy"
     t, p = _prepare(y_true, y_pred)
@@ -441,12 +473,16 @@ def _categorical_from_probs(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, re
     s = xp.maximum(p.sum(axis=ax, keepdims=True), _TINY.get(p.dtype, 0.0))
     q = p / s
     out, reduced = _reduce(0 - (t * _safe_log(xp, q)).sum(axis=ax), reduction)
-    return out, (t, q, s, ax, label_smoothing, reduced)
+    return out, (t, q, s, ax, label_smoothing, reduced, (y_true, y_pred))
 
 
 @_categorical_from_probs.backward
 def _categorical_from_probs_backward(xp, g, saved, needs):
-    t, q, s, ax, label_smoothing, reduced = saved
+    t, q, s, ax, label_smoothing, reduced, inputs = saved
+    if xp is not np:  # create_graph: labels and the renormalized p rebuilt from the inputs
+        t, p, ax = _categorical_inputs(*inputs, label_smoothing, ax)
+        s = xp.maximum(p.sum(axis=ax, keepdims=True), _TINY.get(p.dtype, 0.0))
+        q = p / s
     g = xp.expand_dims(_unreduce(xp, g, reduced), ax)
     gp = gt = None
     if needs[1]:
@@ -466,12 +502,15 @@ def _categorical_from_logits(xp, y_true, y_pred, label_smoothing=0.0, axis=-1, r
     logsm = x - x.max(axis=ax, keepdims=True)
     logsm -= xp.log(xp.exp(logsm).sum(axis=ax, keepdims=True))
     out, reduced = _reduce(0 - (t * logsm).sum(axis=ax), reduction)
-    return out, (t, logsm, ax, label_smoothing, reduced)
+    return out, (t, logsm, ax, label_smoothing, reduced, (y_true, y_pred))
 
 
 @_categorical_from_logits.backward
 def _categorical_from_logits_backward(xp, g, saved, needs):
-    t, logsm, ax, label_smoothing, reduced = saved
+    t, logsm, ax, label_smoothing, reduced, inputs = saved
+    if xp is not np:  # create_graph: labels and log-softmax rebuilt from the input Tensors
+        t, x, ax = _categorical_inputs(*inputs, label_smoothing, ax)
+        logsm = _log_softmax_graph(xp, x, ax)
     g = xp.expand_dims(_unreduce(xp, g, reduced), ax)
     # dL/dx = softmax * sum(y) - y (softmax - y for one-hot y); dL/dy = -log_softmax (1 - ls)
     gp = g * (xp.exp(logsm) * t.sum(axis=ax, keepdims=True) - t) if needs[1] else None
@@ -603,18 +642,23 @@ def _sparse_from_probs(xp, y_true, y_pred, ignore_class=None, axis=-1, reduction
     q = picked / s  # Keras renormalizes p; only the labelled class's log is needed
     loss = 0 - _safe_log(xp, q).squeeze(ax)
     out, reduced = _reduce(_masked(xp, loss, valid), reduction, valid)
-    return out, (picked, q, s, idx, valid, ax, p.shape, reduced)
+    return out, (picked, q, s, idx, valid, ax, p.shape, reduced, y_pred)
 
 
 @_sparse_from_probs.backward
 def _sparse_from_probs_backward(xp, g, saved, needs):
-    picked, q, s, idx, valid, ax, shape, reduced = saved
+    picked, q, s, idx, valid, ax, shape, reduced, y_pred = saved
+    if xp is not np:  # create_graph: the picked probability rebuilt from y_pred
+        p = y_pred if y_pred.dtype.kind == "f" else y_pred.astype(DEFAULT_FLOAT)
+        s = xp.maximum(p.sum(axis=ax, keepdims=True), _TINY.get(p.dtype, 0.0))
+        picked = (p * _one_hot(np, idx, shape, ax)).sum(axis=ax, keepdims=True)
+        q = picked / s
     g = _unreduce(xp, g, reduced)
     g = g if valid is None else g * valid
     c = xp.expand_dims(g, ax) * (q > _LOG_FLOOR_AT)
     # L = -log(p_l / S): dL/dp_j = 1/S - [j == l] / p_l (0 where the log is clamped)
     tiny = _TINY.get(picked.dtype, 0.0)
-    return None, c / s - _one_hot(xp, idx, shape, ax) * (c / xp.maximum(picked, tiny))
+    return None, c / s - _one_hot(np, idx, shape, ax) * (c / xp.maximum(picked, tiny))
 
 
 @primitive("sparse_categorical_cross_entropy_from_logits")
@@ -627,18 +671,21 @@ def _sparse_from_logits(xp, y_true, y_pred, ignore_class=None, axis=-1, reductio
     rows = _rows(xp, logsm, idx, ax)
     picked = xp.take_along_axis(logsm, idx, axis=ax).squeeze(ax) if rows is None else logsm[rows]
     out, reduced = _reduce(_masked(xp, 0 - picked, valid), reduction, valid)
-    return out, (logsm, idx, rows, valid, ax, reduced)
+    return out, (logsm, idx, rows, valid, ax, reduced, y_pred)
 
 
 @_sparse_from_logits.backward
 def _sparse_from_logits_backward(xp, g, saved, needs):
-    logsm, idx, rows, valid, ax, reduced = saved
+    logsm, idx, rows, valid, ax, reduced, y_pred = saved
+    if xp is not np:  # create_graph: log-softmax rebuilt from the logits Tensor, no in-place
+        x = y_pred if y_pred.dtype.kind == "f" else y_pred.astype(DEFAULT_FLOAT)
+        logsm, rows = _log_softmax_graph(xp, x, ax), None
     g = _unreduce(xp, g, reduced)
     g = g if valid is None else g * valid
     g = g.reshape(g.shape[:ax] + (1,) + g.shape[ax:])
     # dL/dx = softmax(x) - onehot(label)
     if rows is None:
-        return None, g * (xp.exp(logsm) - _one_hot(xp, idx, logsm.shape, ax))
+        return None, g * (xp.exp(logsm) - _one_hot(np, idx, logsm.shape, ax))  # a constant
     gx = xp.exp(logsm)
     gx[rows] -= 1  # the one-hot term, without building the one-hot matrix
     gx *= g

@@ -88,12 +88,19 @@ def _batch_norm(xp, x, mean, variance, beta, gamma, epsilon=1e-3, axis=-1):
     scale = gamma_b * inv
     out = (x - mean_b) * scale + beta_b
     shapes = (mean.shape, variance.shape, beta.shape, gamma.shape)
-    return out, (x, mean_b, inv, gamma_b, scale, _other_axes(x.ndim, (ax,)), shapes)
+    return out, (x, mean_b, inv, gamma_b, scale, _other_axes(x.ndim, (ax,)), shapes,
+                 (mean, variance, gamma, epsilon, ax))
 
 
 @_batch_norm.backward
 def _batch_norm_backward(xp, g, saved, needs):
-    x, mean, inv, gamma, scale, axes, (s_mean, s_var, s_beta, s_gamma) = saved
+    x, mean, inv, gamma, scale, axes, (s_mean, s_var, s_beta, s_gamma), inputs = saved
+    if xp is not np:  # create_graph: the broadcast statistics rebuilt from the input Tensors
+        mean, variance, gamma, epsilon, ax = inputs
+        mean, variance, gamma = (_param("batch_norm", name, p, x, (ax,)) for name, p in (
+            ("mean", mean), ("variance", variance), ("gamma", gamma)))
+        inv = 1 / xp.sqrt(variance + epsilon)
+        scale = gamma * inv
     # out = (x - mean) * gamma * inv + beta, inv = (var + eps)^-1/2
     gsum = g.sum(axis=axes, keepdims=True) if needs[1] or needs[3] else None
     gxc = (g * (x - mean)).sum(axis=axes, keepdims=True) if needs[2] or needs[4] else None
@@ -145,12 +152,19 @@ def _batch_norm_train(xp, x, gamma, beta, axis=-1, epsilon=1e-3, stats=None):
     xhat = centred * inv
     if stats is not None:
         stats[:] = [mean.reshape(x.shape[ax]), var.reshape(x.shape[ax])]
-    return xhat * gamma_b + beta_b, (xhat, inv, gamma_b, axes, gamma.shape, beta.shape)
+    return xhat * gamma_b + beta_b, (xhat, inv, gamma_b, axes, gamma.shape, beta.shape,
+                                     (x, gamma, epsilon, ax))
 
 
 @_batch_norm_train.backward
 def _batch_norm_train_backward(xp, g, saved, needs):
-    xhat, inv, gamma, axes, s_gamma, s_beta = saved
+    xhat, inv, gamma, axes, s_gamma, s_beta, inputs = saved
+    if xp is not np:  # create_graph: x_hat, 1/sigma and gamma rebuilt from the input Tensors
+        x, gamma, epsilon, ax = inputs
+        gamma = _param("batch_norm_train", "gamma", gamma, x, (ax,))
+        _, centred, var = _moments(x, axes)
+        inv = 1 / xp.sqrt(var + epsilon)
+        xhat = centred * inv
     count = g.size // inv.size
     gsum = g.sum(axis=axes, keepdims=True)
     gxsum = (g * xhat).sum(axis=axes, keepdims=True)
@@ -256,12 +270,19 @@ def _layer_norm(xp, x, gamma, beta, axis=-1, epsilon=1e-3):
     _, centred, var = _moments(x, axes)
     inv = 1 / xp.sqrt(var + xp.asarray(epsilon, var.dtype))
     xhat = centred * inv
-    return xhat * gamma_b + beta_b, (xhat, inv, gamma_b, axes, gamma.shape, beta.shape)
+    return xhat * gamma_b + beta_b, (xhat, inv, gamma_b, axes, gamma.shape, beta.shape,
+                                     (x, gamma, epsilon))
 
 
 @_layer_norm.backward
 def _layer_norm_backward(xp, g, saved, needs):
-    xhat, inv, gamma, axes, s_gamma, s_beta = saved
+    xhat, inv, gamma, axes, s_gamma, s_beta, inputs = saved
+    if xp is not np:  # create_graph: x_hat, 1/sigma and gamma rebuilt from the input Tensors
+        x, gamma, epsilon = inputs
+        gamma = _param("layer_norm", "gamma", gamma, x, axes)
+        _, centred, var = _moments(x, axes)
+        inv = 1 / xp.sqrt(var + epsilon)
+        xhat = centred * inv
     dx = _norm_backward(g * gamma, xhat, inv, axes) if needs[0] else None
     return (dx, *_affine_grads(g, xhat, _other_axes(g.ndim, axes), needs, s_gamma, s_beta))
 
@@ -317,12 +338,20 @@ def _group_norm(xp, x, gamma, beta, groups=32, axis=-1, epsilon=1e-3):
     _, centred, var = _moments(grouped, axes)
     inv = 1 / xp.sqrt(var + xp.asarray(epsilon, var.dtype))
     xhat = (centred * inv).reshape(x.shape)
-    return xhat * gamma_b + beta_b, (xhat, inv, gamma_b, ax, groups, gamma.shape, beta.shape)
+    return xhat * gamma_b + beta_b, (xhat, inv, gamma_b, ax, groups, gamma.shape, beta.shape,
+                                     (x, gamma, epsilon))
 
 
 @_group_norm.backward
 def _group_norm_backward(xp, g, saved, needs):
-    xhat, inv, gamma, ax, groups, s_gamma, s_beta = saved
+    xhat, inv, gamma, ax, groups, s_gamma, s_beta, inputs = saved
+    if xp is not np:  # create_graph: x_hat, 1/sigma and gamma rebuilt from the input Tensors
+        x, gamma, epsilon = inputs
+        gamma = _param("group_norm", "gamma", gamma, x, (ax,))
+        grouped = x.reshape(*x.shape[:ax], groups, x.shape[ax] // groups, *x.shape[ax + 1:])
+        _, centred, var = _moments(grouped, tuple(a for a in range(1, grouped.ndim) if a != ax))
+        inv = 1 / xp.sqrt(var + epsilon)
+        xhat = (centred * inv).reshape(x.shape)
     dx = None
     if needs[0]:
         shape = (*g.shape[:ax], groups, g.shape[ax] // groups, *g.shape[ax + 1:])

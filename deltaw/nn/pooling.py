@@ -16,7 +16,15 @@ import numpy as np
 
 from deltaw.autograd.op import primitive
 from deltaw.nn import _kernels
-from deltaw.nn.conv import crop_spatial, pad_spatial, spatial_tuple, taps, window_geometry
+from deltaw.nn.conv import (
+    _patch_index,
+    crop_spatial,
+    pad_spatial,
+    spatial_tuple,
+    taps,
+    window_geometry,
+)
+from deltaw.ops.indexing import index_add
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "global_average_pool1d",
            "global_average_pool2d", "global_max_pool1d", "global_max_pool2d", "upsampling2d",
@@ -102,6 +110,11 @@ def _max_pool_compiled(kernels, x, pool, strides, pads, outs):
 
 def _max_pool_backward(xp, g, saved, needs):
     x, out, arg, pool, strides, pads = saved
+    if xp is not np:  # create_graph: g scattered through a constant one-hot of the winners
+        shape = x if arg is not None else x.shape
+        winner = arg if arg is not None else _first_winners(x.data, out.data, pool, strides, pads)
+        onehot = np.arange(math.prod(pool)).reshape(-1, 1) == winner[..., None, :]
+        return (_scatter_windows_graph(xp, g[..., None, :] * onehot, shape, pool, strides, pads),)
     if arg is not None:  # the forward ran the compiled kernel: route g to the recorded winners
         kernels = _kernels.load()
         dx = np.empty(x, g.dtype)  # x is the input's shape here
@@ -124,6 +137,28 @@ def _max_pool_backward(xp, g, saved, needs):
     contrib = (xp.arange(math.prod(pool)).reshape(-1, 1) == winner[..., None, :]) * g[..., None, :]
     return (_scatter_windows(xp, contrib.astype(g.dtype, copy=False), x.shape, pool, strides,
                              pads, outs),)
+
+
+def _first_winners(x, out, pool, strides, pads):
+    """The first tap (row-major in the window) attaining each window's maximum (arrays)."""
+    xpad = pad_spatial(np, x, pads, value=_lowest(x.dtype))
+    winner = np.full(out.shape, -1, np.int64)
+    for t, (_, sl) in enumerate(taps(out.shape[1:-1], pool, strides, (1,) * len(pool))):
+        winner[(xpad[(slice(None), *sl)] == out) & (winner < 0)] = t
+    return winner
+
+
+def _scatter_windows_graph(xp, contrib, x_shape, pool, strides, pads):
+    """create_graph's _scatter_windows: per-tap contributions (N, *O, P, C) added onto the
+    input grid with index_add, whose backward (a gather) is differentiable again."""
+    nd = len(pool)
+    outs = contrib.shape[1:1 + nd]
+    contrib = contrib.reshape(contrib.shape[0], *outs, *pool, contrib.shape[-1])
+    padded = (x_shape[0], *(s + lo + hi for s, (lo, hi) in zip(x_shape[1:-1], pads,
+                                                                strict=True)), x_shape[-1])
+    full = index_add(contrib, _patch_index(outs, pool, strides, (1,) * nd), padded)
+    return full[(slice(None), *(slice(lo, lo + s) for s, (lo, _) in
+                                zip(x_shape[1:-1], pads, strict=True)), slice(None))]
 
 
 def _max_pool_backward_disjoint(xp, g, x_shape, xpad, out, pool, strides, pads):
@@ -249,6 +284,8 @@ def _avg_pool_backward(xp, g, saved, needs):
     x_shape, pool, strides, pads, counts = saved
     share = g / counts                          # d out / d x = 1 / count for each x in the window
     contrib = xp.broadcast_to(share[..., None, :], (*g.shape[:-1], math.prod(pool), g.shape[-1]))
+    if xp is not np:  # create_graph
+        return (_scatter_windows_graph(xp, contrib, x_shape, pool, strides, pads),)
     return (_scatter_windows(xp, contrib, x_shape, pool, strides, pads, g.shape[1:-1]),)
 
 
@@ -373,7 +410,7 @@ def _global_max_backward(xp, g, saved, needs):
     shape, first, keepdims = saved
     positions = math.prod(shape[1:-1])
     g = g.reshape(shape[0], 1, shape[-1])
-    onehot = xp.arange(positions).reshape(1, -1, 1) == first[:, None, :]
+    onehot = np.arange(positions).reshape(1, -1, 1) == first[:, None, :]   # a constant
     return ((onehot * g).reshape(shape),)
 
 
@@ -454,6 +491,11 @@ def _lerp(xp, x, axis, lo, hi, w):
 def _lerp_backward(xp, g, axis, n_in, lo, hi, w):
     shape = [1] * g.ndim
     shape[axis] = -1
+    if xp is not np:  # create_graph: the segment sums as index_add (a gather backward)
+        gw = g * w.astype(g.dtype).reshape(shape)
+        target = g.shape[:axis] + (n_in,) + g.shape[axis + 1:]
+        at = (slice(None),) * axis
+        return index_add(g - gw, at + (lo,), target) + index_add(gw, at + (hi,), target)
     w = xp.asarray(w.astype(g.dtype).reshape(shape))
     gw = g * w
     # lo and hi are sorted (the source coordinate grows with the output index)

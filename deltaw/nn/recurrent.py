@@ -36,7 +36,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from deltaw import ops as _ops
+from deltaw.autograd.higher_order import composite_vjp
 from deltaw.autograd.op import primitive
+from deltaw.nn import activations as _act
 
 __all__ = ["lstm", "gru", "simple_rnn"]
 
@@ -304,7 +307,8 @@ def _lstm(xp, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, go_backwards
     seen = _seen(xp, ms)
     out = _pack(xp, hs, seen, (hs[steps], cs[steps]), last_only)
     saved = (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
-             activation, recurrent_activation, bias.shape, kernels is not None)
+             activation, recurrent_activation, bias.shape, (x, bias, h0, c0, last_only),
+             kernels is not None)
     return out, saved
 
 
@@ -353,7 +357,15 @@ def _lstm_forward_loop(xp, gates, rk, hs, cs, tcs, ms, form, activation, recurre
 @_lstm.backward
 def _lstm_backward(xp, g, saved, needs):
     (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, gates, hs, cs, tcs,
-     activation, recurrent_activation, bias_shape, compiled) = saved
+     activation, recurrent_activation, bias_shape, inputs, compiled) = saved
+    if xp is not np:  # create_graph: the recurrence rebuilt from dw ops and differentiated
+        x, bias, h0, c0, last_only = inputs
+        step = _lstm_step(kernel.shape[1] // 4, activation, recurrent_activation,
+                          recurrent_kernel)
+        return composite_vjp(
+            lambda x, k, rk, b, h, c: _graph_run(x, k, b, (h, c), ms, seen, go_backwards,
+                                                 last_only, step),
+            (x, kernel, recurrent_kernel, bias, h0, c0), needs, g)
     steps = gates.shape[0]
     dgates = xp.empty_like(gates)
     rk_t = recurrent_kernel.T
@@ -565,14 +577,24 @@ def _gru(xp, x, kernel, recurrent_kernel, bias, h0, mask=None, go_backwards=Fals
     seen = _seen(xp, ms)
     out = _pack(xp, hs, seen, (hs[steps],), last_only)
     saved = (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, reset_after, proj, hs, inner,
-             activation, recurrent_activation, bias.shape)
+             activation, recurrent_activation, bias.shape, (x, bias, h0, last_only))
     return out, saved
 
 
 @_gru.backward
 def _gru_backward(xp, g, saved, needs):
     (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, reset_after, proj, hs, inner,
-     activation, recurrent_activation, bias_shape) = saved
+     activation, recurrent_activation, bias_shape, inputs) = saved
+    if xp is not np:  # create_graph: the recurrence rebuilt from dw ops and differentiated
+        x, bias, h0, last_only = inputs
+
+        def composite(x, k, rk, b, h):
+            b_in, b_rec = (b[0], b[1]) if reset_after and b.ndim else (b, None)
+            step = _gru_step(k.shape[1] // 3, activation, recurrent_activation, rk, b_rec,
+                             reset_after)
+            return _graph_run(x, k, b_in, (h,), ms, seen, go_backwards, last_only, step)
+
+        return composite_vjp(composite, (x, kernel, recurrent_kernel, bias, h0), needs, g)
     d_act = _ACTIVATIONS[activation][1]
     d_rec = _ACTIVATIONS[recurrent_activation][1]
     steps, u = proj.shape[0], hs.shape[-1]
@@ -687,14 +709,21 @@ def _simple_rnn(xp, x, kernel, recurrent_kernel, bias, h0, mask=None, go_backwar
         _carry(xp, hs[t + 1], hs[t], None if ms is None else ms[t])
     seen = _seen(xp, ms)
     saved = (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, proj, hs, activation,
-             bias.shape)
+             bias.shape, (x, bias, h0, last_only))
     return _pack(xp, hs, seen, (hs[steps],), last_only), saved
 
 
 @_simple_rnn.backward
 def _simple_rnn_backward(xp, g, saved, needs):
     (x_flat, kernel, recurrent_kernel, ms, seen, go_backwards, proj, hs, activation,
-     bias_shape) = saved
+     bias_shape, inputs) = saved
+    if xp is not np:  # create_graph: the recurrence rebuilt from dw ops and differentiated
+        x, bias, h0, last_only = inputs
+        act = _GRAPH_ACTIVATIONS[activation]
+        return composite_vjp(
+            lambda x, k, rk, b, h: _graph_run(x, k, b, (h,), ms, seen, go_backwards, last_only,
+                                              lambda z, st: (act(z + st[0] @ rk),)),
+            (x, kernel, recurrent_kernel, bias, h0), needs, g)
     d_act = _ACTIVATIONS[activation][1]
     steps = proj.shape[0]
     g_h = _unpack_grad(xp, g, seen, steps, 1)
@@ -748,3 +777,63 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, h0=None, go_backwards=Fal
                          mask=_mask_array("simple_rnn", mask), go_backwards=go_backwards,
                          activation=activation, last_only=not return_sequences)
     return packed[:, :-1] if return_sequences else packed[:, 0], packed[:, -1]
+
+
+# ----------------------------------------------------------------------------- create_graph
+# The recurrences again, from dw ops on Tensors: what the backward rules differentiate (with
+# create_graph) instead of their in-place loops. Same math as the forward passes above.
+
+_GRAPH_ACTIVATIONS = {"tanh": _ops.tanh, "sigmoid": _act.sigmoid, "relu": _act.relu,
+                      "hard_sigmoid": _act.hard_sigmoid, "linear": lambda z: z}
+
+
+def _graph_run(x, kernel, bias, states, ms, seen, go_backwards, last_only, step):
+    """The packed output of a recurrent op (as `_pack`): `step(z_t, states) -> states`."""
+    xs = _ops.transpose(x, (1, 0, 2))
+    if go_backwards:
+        xs = xs[::-1]
+    proj = xs @ kernel + bias
+    outputs = []
+    for t in range(proj.shape[0]):
+        new = step(proj[t], states)
+        if ms is not None:  # masked steps carry the old states
+            new = tuple(_ops.where(ms[t], a, b) for a, b in zip(new, states, strict=True))
+        states = new
+        outputs.append(states[0])
+    kept = outputs[-1:] if last_only else outputs
+    seq = _ops.stack(kept, axis=1)
+    if seen is not None:
+        seq = seq * seen[-len(kept):].transpose(1, 0, 2)
+    return _ops.concatenate([seq, *(s[:, None] for s in states)], axis=1)
+
+
+def _lstm_step(u, activation, recurrent_activation, rk):
+    act, sigma = _GRAPH_ACTIVATIONS[activation], _GRAPH_ACTIVATIONS[recurrent_activation]
+
+    def step(z, states):
+        h, c = states
+        z = z + h @ rk
+        i, f, cc, o = sigma(z[:, :u]), sigma(z[:, u:2 * u]), act(z[:, 2 * u:3 * u]), \
+            sigma(z[:, 3 * u:])
+        c = f * c + i * cc
+        return o * act(c), c
+
+    return step
+
+
+def _gru_step(u, activation, recurrent_activation, rk, b_rec, reset_after):
+    act, sigma = _GRAPH_ACTIVATIONS[activation], _GRAPH_ACTIVATIONS[recurrent_activation]
+
+    def step(z, states):
+        (h,) = states
+        if reset_after:
+            r_all = h @ rk if b_rec is None else h @ rk + b_rec
+            zr = sigma(z[:, :2 * u] + r_all[:, :2 * u])
+            hh = act(z[:, 2 * u:] + zr[:, u:] * r_all[:, 2 * u:])
+        else:
+            zr = sigma(z[:, :2 * u] + h @ rk[:, :2 * u])
+            hh = act(z[:, 2 * u:] + (zr[:, u:] * h) @ rk[:, 2 * u:])
+        zg = zr[:, :u]
+        return (zg * h + (1 - zg) * hh,)
+
+    return step

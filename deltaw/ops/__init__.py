@@ -6,6 +6,7 @@ from deltaw.ops.custom import custom_gradient
 from deltaw.ops.decompositions import (
     cholesky,
     det,
+    eigh_vectors,
     eigvalsh,
     inv,
     slogdet_logabs,
@@ -13,7 +14,7 @@ from deltaw.ops.decompositions import (
     solve_triangular,
     svdvals,
 )
-from deltaw.ops.indexing import getitem, scatter_add
+from deltaw.ops.indexing import getitem, index_add, scatter_add
 from deltaw.ops.linalg import einsum, matmul
 from deltaw.ops.reduction import (
     argmax,
@@ -91,5 +92,7 @@ __all__ = [
     # keras.ops additions: cumulative product, trigonometric, matrix functions
     "cumprod", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cosh",
     "sinh", "tan", "cholesky", "det", "inv", "slogdet_logabs", "solve", "solve_triangular",
-    "scatter_add", "custom_gradient", "eigvalsh", "svdvals",
+    "scatter_add", "custom_gradient", "eigvalsh", "svdvals", "index_add", "eigh_vectors",
 ]
+
+from deltaw.ops import graph_numpy as _graph_numpy  # noqa: E402, F401 - installs create_graph's xp

@@ -6,6 +6,8 @@ Backward rules return full-shape gradients; the engine sums them back to each in
 
 from __future__ import annotations
 
+import numpy as np
+
 from deltaw.autograd.op import primitive
 
 
@@ -97,8 +99,11 @@ def _negative_backward(xp, g, saved, needs):
     return (-g,)
 
 
-def _tie_share(wins, ties, dtype):
-    """1 where x1 wins, 0.5 at ties, 0 elsewhere, in the gradient's dtype (no float64 detour)."""
+def _tie_share(xp, wins, ties, dtype):
+    """1 where x1 wins, 0.5 at ties, 0 elsewhere, in the gradient's dtype (no float64 detour).
+    A constant of the backward pass: its derivative is 0 almost everywhere."""
+    if xp is not np:  # create_graph: the same mask, from the Tensors' values
+        wins, ties = wins.data, ties.data
     share = wins.astype(dtype)
     if ties.any():
         share[ties] = 0.5
@@ -117,7 +122,7 @@ def maximum(xp, x1, x2):
 @maximum.backward
 def _maximum_backward(xp, g, saved, needs):
     x1, x2 = saved
-    share = _tie_share(x1 > x2, x1 == x2, g.dtype)
+    share = _tie_share(xp, x1 > x2, x1 == x2, g.dtype)
     return (g * share if needs[0] else None, g * (1 - share) if needs[1] else None)
 
 
@@ -133,5 +138,5 @@ def minimum(xp, x1, x2):
 @minimum.backward
 def _minimum_backward(xp, g, saved, needs):
     x1, x2 = saved
-    share = _tie_share(x1 < x2, x1 == x2, g.dtype)
+    share = _tie_share(xp, x1 < x2, x1 == x2, g.dtype)
     return (g * share if needs[0] else None, g * (1 - share) if needs[1] else None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from deltaw.autograd import mode
 from deltaw.autograd.op import primitive
 from deltaw.tensor import Tensor
@@ -21,21 +23,31 @@ def _apply_custom(xp, *arrays, fn):
     if not callable(grad_fn):
         raise TypeError(f"custom_gradient: the function must return (Tensor, grad_fn) with a "
                         f"callable grad_fn; got {type(grad_fn).__name__}.")
-    return out.data, (grad_fn, len(arrays))
+    return out.data, (grad_fn, len(arrays), fn, arrays)
 
 
 @_apply_custom.backward
 def _custom_gradient_backward(xp, g, saved, needs):
-    grad_fn, n = saved
+    grad_fn, n, fn, inputs = saved
+    if xp is not np:  # create_graph: the user's function again, on the inputs' graph Tensors,
+        # so that its grad_fn closes over them and the gradients it returns are recorded
+        with mode.enable_grad():
+            _, graph_grad_fn = fn(*(x if isinstance(x, Tensor) else Tensor(x) for x in inputs))
+            grads = graph_grad_fn(g)
+        return _checked(grads, n, needs, lambda gi: gi)
     # the user's rule: grad_fn(upstream) -> one gradient per input
     with mode.no_grad():
         grads = grad_fn(Tensor(g))
+    return _checked(grads, n, needs, lambda gi: gi.data if isinstance(gi, Tensor) else
+                    xp.asarray(gi))
+
+
+def _checked(grads, n, needs, convert):
     grads = tuple(grads) if isinstance(grads, list | tuple) else (grads,)
     if len(grads) != n:
         raise ValueError(f"custom_gradient: grad_fn must return one gradient per input; expected "
                          f"{n}, got {len(grads)}.")
-    return tuple(None if gi is None or not need else
-                 (gi.data if isinstance(gi, Tensor) else xp.asarray(gi))
+    return tuple(None if gi is None or not need else convert(gi)
                  for gi, need in zip(grads, needs, strict=True))
 
 

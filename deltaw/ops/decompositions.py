@@ -124,12 +124,15 @@ def solve(xp, a, b):
         x = xp.linalg.solve(a, bm)
     except np.linalg.LinAlgError:
         raise _singular("solve", a.shape) from None
-    return (x[..., 0] if vector else x), (a, x, vector)
+    out = x[..., 0] if vector else x
+    return out, (a, x, vector, out)
 
 
 @solve.backward
 def _solve_backward(xp, g, saved, needs):
-    a, x, vector = saved
+    a, x, vector, out = saved
+    if xp is not np:  # create_graph: x from the output Tensor (not its column view)
+        x = out[..., None] if vector else out
     # x = A^-1 b: dL/db = A^-T g, dL/dA = -(dL/db) x^T
     gm = g[..., None] if vector else g
     gb = xp.linalg.solve(_mT(a), gm)
@@ -153,12 +156,16 @@ def solve_triangular(xp, a, b, lower=False):
         x = xp.linalg.solve(tri, bm)  # NumPy has no triangular solver; a general one is exact
     except np.linalg.LinAlgError:
         raise _singular("solve_triangular", a.shape) from None
-    return (x[..., 0] if vector else x), (tri, x, vector, lower)
+    out = x[..., 0] if vector else x
+    return out, (tri, x, vector, lower, a, out)
 
 
 @solve_triangular.backward
 def _solve_triangular_backward(xp, g, saved, needs):
-    tri, x, vector, lower = saved
+    tri, x, vector, lower, a, out = saved
+    if xp is not np:  # create_graph: the triangle and x rebuilt from the input and output
+        tri = xp.tril(a) if lower else xp.triu(a)
+        x = out[..., None] if vector else out
     # as solve, with dL/dA kept to the triangle that was read
     gm = g[..., None] if vector else g
     gb = xp.linalg.solve(_mT(tri), gm)
@@ -188,12 +195,15 @@ def cholesky(xp, x, upper=False):
     except np.linalg.LinAlgError:
         raise ValueError(f"cholesky: the matrix is not positive definite; expected a symmetric "
                          f"positive-definite matrix of shape {x.shape}.") from None
-    return (_mT(low) if upper else low), (low, upper)
+    out = _mT(low) if upper else low
+    return out, (low, upper, out)
 
 
 @cholesky.backward
 def _cholesky_backward(xp, g, saved, needs):
-    low, upper = saved
+    low, upper, out = saved
+    if xp is not np:  # create_graph: the factor from the output Tensor
+        low = _mT(out) if upper else out
     gl = _mT(g) if upper else g
     # Phi(L^T gL) with Phi = lower triangle and half diagonal; dA = L^-T Phi L^-1, symmetrized
     phi = xp.tril(_mT(low) @ gl)
@@ -217,14 +227,49 @@ def eigvalsh(xp, x):
     """
     _check_square("eigvalsh", x)
     w, v = xp.linalg.eigh(x)
-    return w, (v,)
+    return w, (v, x)
 
 
 @eigvalsh.backward
 def _eigvalsh_backward(xp, g, saved, needs):
-    (v,) = saved
+    v, x = saved
+    if xp is not np:  # create_graph: the eigenvectors as an op of x, so they are differentiated
+        v = eigh_vectors(x)
     # d w_i = v_i^T dX v_i, so dL/dX = V diag(g) V^T
     grad = (v * g[..., None, :]) @ _mT(v)
+    return (0.5 * (grad + _mT(grad)),)
+
+
+@primitive("eigh_vectors", nin=1)
+def eigh_vectors(xp, x):
+    """Eigenvectors (the columns, in ascending order of their eigenvalues) of a symmetric matrix:
+    the second result of np.linalg.eigh; only the lower triangle is read. Each column's sign is
+    NumPy's (eigenvectors are defined up to sign).
+
+    Gradient: V (F * (V^T g)) V^T, symmetrized, with F_ij = 1 / (w_j - w_i) off the diagonal and 0
+    on it: defined for distinct eigenvalues (the eigenvectors of a repeated one are not unique).
+    What makes eigvalsh twice differentiable; differentiable to any order itself.
+
+    Example:
+        >>> dw.ops.eigh_vectors(dw.tensor([[2.0, 0.0], [0.0, 1.0]]))
+        tensor([[0., 1.],
+                [1., 0.]])
+    """
+    _check_square("eigh_vectors", x)
+    w, v = xp.linalg.eigh(x)
+    return v, (x, w, v)
+
+
+@eigh_vectors.backward
+def _eigh_vectors_backward(xp, g, saved, needs):
+    x, w, v = saved
+    if xp is not np:  # create_graph: the eigenvalues as an op of x (v is the output already)
+        w = eigvalsh(x)
+    # dV = V (F * (V^T dX V)), so dL/dX = V (F * (V^T g)) V^T
+    off = ~np.eye(w.shape[-1], dtype=bool)
+    diff = w[..., None, :] - w[..., :, None]                    # w_j - w_i
+    f = xp.where(off, 1 / xp.where(off, diff, 1), 0)
+    grad = v @ (f * (_mT(v) @ g)) @ _mT(v)
     return (0.5 * (grad + _mT(grad)),)
 
 
@@ -243,11 +288,25 @@ def svdvals(xp, x):
         raise ValueError(f"svdvals: x must have at least 2 axes; expected shape (..., m, n), "
                          f"got {x.shape}.")
     u, s, vh = xp.linalg.svd(x, full_matrices=False)
-    return s, (u, vh)
+    return s, (u, vh, x, s)
 
 
 @svdvals.backward
 def _svdvals_backward(xp, g, saved, needs):
-    u, vh = saved
+    u, vh, x, s = saved
+    if xp is not np:  # create_graph: U diag(g) V^T from ops of x (distinct, nonzero s)
+        return (_svdvals_grad_graph(g, x, s),)
     # d s_i = u_i^T dX v_i, so dL/dX = U diag(g) V^T
     return ((u * g[..., None, :]) @ vh,)
+
+
+def _svdvals_grad_graph(g, x, s):
+    """U diag(g) V^T written with ops that are differentiable again: the right (left) singular
+    vectors are the eigenvectors of x^T x (x x^T), in descending order, and U = x V / s, so the
+    product is x V diag(g / s) V^T (or U diag(g / s) U^T x); each vector's sign cancels."""
+    scale = g / s
+    if x.shape[-2] >= x.shape[-1]:
+        v = eigh_vectors(_mT(x) @ x)[..., ::-1]
+        return x @ (v * scale[..., None, :]) @ _mT(v)
+    u = eigh_vectors(x @ _mT(x))[..., ::-1]
+    return (u * scale[..., None, :]) @ _mT(u) @ x

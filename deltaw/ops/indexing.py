@@ -88,6 +88,10 @@ def getitem(xp, x, index):
 def _getitem_backward(xp, g, saved, needs):
     shape, index, mode = saved
     # d x[index] / dx is 1 at every selected position; repeated positions add up
+    if xp is not np:  # create_graph: the same scatter as an op, whose backward is a gather
+        if mode == _BINCOUNT:
+            return (index_add(g.reshape(-1), index, shape),)
+        return (index_add(g, index, shape, accumulate=mode == _ADD_AT),)
     if mode == _BINCOUNT:
         grad = xp.bincount(index, weights=g.reshape(-1), minlength=shape[0])
         return (grad.astype(g.dtype, copy=False),)
@@ -97,6 +101,33 @@ def _getitem_backward(xp, g, saved, needs):
     else:
         xp.add.at(grad, index, g)
     return (grad,)
+
+
+@primitive("index_add", nin=1)
+def index_add(xp, values, index, shape, accumulate=True):
+    """Zeros of `shape` with `values` added at the NumPy index `index` (what `x[index]` selects);
+    positions the index repeats add up. `accumulate=False` assigns instead (faster; for indices
+    that select each position at most once). getitem's backward as an op, so that it can be
+    differentiated again (create_graph); the index is not differentiated.
+
+    Gradient: the output gradient gathered at `index` (`g[index]`).
+
+    Example:
+        >>> dw.ops.index_add(dw.tensor([1.0, 2.0, 5.0]), np.array([0, 2, 0]), (4,))
+        tensor([6., 0., 2., 0.])
+    """
+    out = xp.zeros(shape, dtype=values.dtype)
+    if accumulate:
+        xp.add.at(out, index, values)
+    else:
+        out[index] = values
+    return out, (index,)
+
+
+@index_add.backward
+def _index_add_backward(xp, g, saved, needs):
+    (index,) = saved
+    return (g[index],)  # d out[index_j] / d values_j = 1
 
 
 def _explain(shape, index, numpy_message) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import string
 
+import numpy as np
+
 from deltaw.autograd.op import primitive
 
 
@@ -149,6 +151,8 @@ def _einsum_operand_grad(xp, g, operands, labels, out_labels, k):
         return grad
     # repeated labels: the gradient lives on the diagonal and is zero elsewhere
     shape = operands[k].shape
+    if xp is not np:  # create_graph: spread over the repeated axes and mask off the diagonal
+        return _diagonal_graph(grad, mine, shape)
     full = xp.zeros(shape, dtype=grad.dtype)
     strides = [sum(full.strides[i] for i, c in enumerate(mine) if c == u) for u in unique]
     diag = xp.lib.stride_tricks.as_strided(full, [sizes[u] for u in unique], strides)
@@ -181,3 +185,20 @@ def einsum(subscripts, *operands):
         raise TypeError(f"einsum: subscripts must be a string such as 'ij,jk->ik'; got "
                         f"{type(subscripts).__name__}.")
     return _einsum(*operands, subscripts=subscripts)
+
+
+def _diagonal_graph(grad, labels, shape):
+    """`grad` (one axis per distinct label) placed on the diagonal of `shape`, from ops only."""
+    first = {}
+    for i, c in enumerate(labels):
+        first.setdefault(c, i)
+    spread = grad.reshape([n if first[c] == i else 1 for i, (c, n) in
+                           enumerate(zip(labels, shape, strict=True))])
+    mask = np.ones(shape, dtype=bool)
+    for i, c in enumerate(labels):
+        if first[c] != i:  # index along axis i equals the index along the label's first axis
+            a = np.arange(shape[i]).reshape([-1 if j == i else 1 for j in range(len(shape))])
+            b = np.arange(shape[first[c]]).reshape(
+                [-1 if j == first[c] else 1 for j in range(len(shape))])
+            mask &= a == b
+    return spread * mask

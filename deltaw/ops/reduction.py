@@ -113,12 +113,14 @@ def var(xp, x, axis=None, ddof=0, keepdims=False):
     """
     axes, n, centered = _centered("var", x, axis, ddof)
     out = (centered * centered).sum(axis=axes, keepdims=keepdims) / (n - ddof)
-    return out, (centered, axes, keepdims, n - ddof)
+    return out, (x, centered, axes, keepdims, n - ddof)
 
 
 @var.backward
 def _var_backward(xp, g, saved, needs):
-    centered, axes, keepdims, dof = saved
+    x, centered, axes, keepdims, dof = saved
+    if xp is not np:  # create_graph: rebuild x - mean from x, so it is differentiated
+        centered = x - xp.mean(x, axes, keepdims=True)
     # d var / dx_i = 2 (x_i - mean) / (n - ddof); the mean's own derivative sums to zero
     return (_expand(g, axes, keepdims, centered.ndim, xp) * centered * (2 / dof),)
 
@@ -136,12 +138,14 @@ def std(xp, x, axis=None, ddof=0, keepdims=False):
     """
     axes, n, centered = _centered("std", x, axis, ddof)
     out = xp.sqrt((centered * centered).sum(axis=axes, keepdims=keepdims) / (n - ddof))
-    return out, (centered, axes, keepdims, n - ddof, out)
+    return out, (x, centered, axes, keepdims, n - ddof, out)
 
 
 @std.backward
 def _std_backward(xp, g, saved, needs):
-    centered, axes, keepdims, dof, out = saved
+    x, centered, axes, keepdims, dof, out = saved
+    if xp is not np:  # create_graph: rebuild x - mean from x, so it is differentiated
+        centered = x - xp.mean(x, axes, keepdims=True)
     # d std / dx_i = (x_i - mean) / ((n - ddof) std)
     denom = _expand(out, axes, keepdims, centered.ndim, xp) * dof
     scale = _expand(g, axes, keepdims, centered.ndim, xp) / xp.where(denom == 0, 1, denom)
@@ -278,13 +282,20 @@ def logsumexp(xp, x, axis=None, keepdims=False):
         out = out.reshape(()) if axes is None else out.squeeze(axis=axes)
     # softmax = shifted / total, from the forward's own exponentials: exp(x - out) would lose
     # precision when |out| is large in float32
-    return out, (shifted, total)
+    return out, (shifted, total, x, out)
 
 
 @logsumexp.backward
 def _logsumexp_backward(xp, g, saved, needs):
-    shifted, total = saved
+    shifted, total, x, out = saved
     # d lse / dx_i = exp(x_i - lse) = softmax(x)_i
+    if xp is not np:  # create_graph: softmax from x and the output, so it is differentiated
+        lse = out.reshape(total.shape)
+        finite = xp.isfinite(lse)                     # an all -inf row: no gradient, not NaN
+        if finite.all():
+            return (g.reshape(total.shape) * xp.exp(x - lse),)
+        return (xp.where(finite, g.reshape(total.shape) * xp.exp(x - xp.where(finite, lse, 0)),
+                         0),)
     return (g.reshape(total.shape) * (shifted / total),)
 
 
@@ -329,8 +340,7 @@ def cumprod(xp, x, axis=None):
     if axis is None or x.ndim == 0:
         if axis is not None:
             normalize_axis("cumprod", axis, 1)
-        flat = x.reshape(-1)
-        return xp.cumprod(flat), (flat, x.shape, None)
+        return xp.cumprod(x.reshape(-1)), (x, x.shape, None)
     axis = normalize_axis("cumprod", axis, x.ndim)
     return xp.cumprod(x, axis=axis), (x, x.shape, axis)
 
@@ -340,8 +350,12 @@ def _cumprod_backward(xp, g, saved, needs):
     x, shape, axis = saved
     # d out_j / dx_i = prod_{k <= j, k != i} x_k for j >= i, else 0
     a = 0 if axis is None else axis
+    if axis is None:
+        x = x.reshape(-1)
     xm, gm = xp.moveaxis(x, a, -1), xp.moveaxis(g.reshape(x.shape), a, -1)
     n = xm.shape[-1]
+    if xp is not np:  # create_graph: the same sums, without in-place writes
+        return (_cumprod_grad_graph(xp, xm, gm, n, a).reshape(shape),)
     grad = xp.zeros_like(xm)
     for i in range(n):
         others = xm.copy()
@@ -350,6 +364,15 @@ def _cumprod_backward(xp, g, saved, needs):
         grad[..., i] = (partial * gm[..., i:]).sum(axis=-1)
     grad = xp.moveaxis(grad, -1, a)
     return (grad.reshape(shape),)
+
+
+def _cumprod_grad_graph(xp, xm, gm, n, a):
+    columns = []
+    for i in range(n):
+        others = xp.where(np.arange(n) == i, 1.0, xm)  # x with position i set to 1
+        partial = xp.cumprod(others, axis=-1)[..., i:]
+        columns.append((partial * gm[..., i:]).sum(axis=-1))
+    return xp.moveaxis(xp.stack(columns, axis=-1), -1, a)
 
 
 def _arg_extremum(where, x, axis, keepdims, fn):

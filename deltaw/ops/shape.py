@@ -16,6 +16,7 @@ import numpy as np
 
 from deltaw._checks import normalize_axes, normalize_axis
 from deltaw.autograd.op import primitive
+from deltaw.ops.indexing import index_add
 from deltaw.tensor import Tensor
 
 
@@ -394,6 +395,8 @@ def _pad_backward(xp, g, saved, needs):
         return (g[region],)  # constant padding: the inner region is x itself
     shape = region
     # each output element is a copy of x.flat[source]: add their gradients up per source
+    if xp is not np:  # create_graph: the same sums as an op that can be differentiated again
+        return (index_add(g.reshape(-1), source.reshape(-1), (math.prod(shape),)).reshape(shape),)
     flat = xp.bincount(source.reshape(-1), weights=g.reshape(-1), minlength=math.prod(shape))
     return (flat.astype(g.dtype, copy=False).reshape(shape),)
 
@@ -477,11 +480,14 @@ def _repeat_backward(xp, g, saved, needs):
         r = int(counts.reshape(-1)[0]) if counts.size else 0
         split_shape = g.shape[:ax] + (n, r) + g.shape[ax + 1:]
         return (g.reshape(split_shape).sum(axis=ax + 1).reshape(shape),)
+    lead = (slice(None),) * ax
+    if xp is not np:  # create_graph: each copy's gradient added onto its source, as an op
+        source = np.repeat(np.arange(n), counts)
+        return (index_add(g, lead + (source,), src_shape).reshape(shape),)
     grad = xp.zeros(src_shape, dtype=g.dtype)
     nonzero = counts > 0
     if nonzero.any():
         starts = (np.cumsum(counts) - counts)[nonzero]
         # consecutive segments: reduceat sums each copy run; empty runs keep their zero
-        lead = (slice(None),) * ax
         grad[lead + (xp.asarray(nonzero),)] = xp.add.reduceat(g, xp.asarray(starts), axis=ax)
     return (grad.reshape(shape),)

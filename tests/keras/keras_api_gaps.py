@@ -38,7 +38,7 @@ NO_MEANING = {
 
 NOT_YET = {
     "": ["DTypePolicy", "FloatDTypePolicy", "Function", "Operation", "name_scope"],
-    "callbacks": ["RemoteMonitor", "SwapEMAWeights", "TensorBoard"],
+    "callbacks": ["RemoteMonitor", "SwapEMAWeights"],
     "ops.image": ["scale_and_translate"],
     "saving": ["KerasFileEditor"],
     "utils": ["Config", "FeatureSpace", "audio_dataset_from_directory", "get_source_inputs",

@@ -45,7 +45,16 @@ PROMISED = {
     "saving": ["load_model", "save_model"],
     "applications": ["VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2",
                      "ResNet101V2", "ResNet152V2", "vgg16", "vgg19", "resnet", "resnet_v2",
-                     "imagenet_utils", "DenseNet121", "DenseNet169", "DenseNet201", "densenet"],
+                     "imagenet_utils", "DenseNet121", "DenseNet169", "DenseNet201", "densenet",
+                     # issue 13's remaining architectures
+                     "MobileNet", "MobileNetV2", "MobileNetV3Small", "MobileNetV3Large",
+                     *(f"EfficientNetB{i}" for i in range(8)),
+                     *(f"EfficientNetV2{s}" for s in ("B0", "B1", "B2", "B3", "S", "M", "L")),
+                     "InceptionV3", "Xception", "ConvNeXtTiny", "ConvNeXtSmall", "ConvNeXtBase",
+                     "ConvNeXtLarge", "ConvNeXtXLarge", "mobilenet", "mobilenet_v2",
+                     "mobilenet_v3", "efficientnet", "efficientnet_v2", "inception_v3",
+                     "xception", "convnext", "resnet50", "InceptionResNetV2",
+                     "inception_resnet_v2", "NASNetMobile", "NASNetLarge", "nasnet"],
     "backend": ["floatx", "epsilon", "clear_session"],
 }
 # the layers added for issue 11 (activation, reshaping, noise, 1-D/3-D vision, attention, RNN)

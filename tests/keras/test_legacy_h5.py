@@ -218,3 +218,26 @@ def test_legacy_shape_mismatch_and_unsupported_settings(tmp_path):
     write_tf2(tmp_path / "tm.h5", config, weight_table(deltaw_twin("functional"), FUNC_NAMES))
     with pytest.raises(ModelFileError, match=r"tm.h5.*time_major=True has no Keras 3"):
         load_model(tmp_path / "tm.h5")
+
+
+def test_save_h5_writes_the_legacy_file_and_reads_it_back(tmp_path):
+    """`model.save("m.h5")` writes the legacy HDF5 layout (not deltaw's own format), with the
+    training configuration and the optimizer's variables; loading restores both."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(12, 4)).astype("float32"), rng.normal(size=(12, 2)).astype("float32")
+    model = models.Sequential([layers.Input((4,)), layers.Dense(5, activation="relu"),
+                           layers.BatchNormalization(), layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    model.save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5") as f:
+        names = [n.decode() for n in f["model_weights"].attrs["layer_names"]]
+        assert names == [layer.name for layer in model.layers]
+        batchnorm = f["model_weights"][names[1]].attrs["weight_names"]
+        assert len(batchnorm) == 4   # gamma, beta, then the moving mean and variance
+        assert len(f["optimizer_weights"].attrs["weight_names"]) == len(model.optimizer.variables)
+    loaded = load_model(tmp_path / "m.h5")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    for got, want in zip(loaded.optimizer.variables, model.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(np.asarray(got.data), np.asarray(want.data))
+    np.testing.assert_allclose(loaded.train_on_batch(x, y), model.train_on_batch(x, y), rtol=1e-6)

@@ -226,3 +226,31 @@ def test_group_normalization_and_dot_attention(tmp_path):
     image = layers.Reshape((5, 6, 1))(layers.Add()([scaled, plain]))
     out = layers.GroupNormalization(1)(layers.Conv2D(4, 2)(image))
     check(models.Model(x, layers.Flatten()(out)), tmp_path, floats(5, 6))
+
+
+SMALL_LAYERS = {
+    "relu-defaults": ((6,), lambda: layers.ReLU()),
+    "relu-every-argument": ((6,), lambda: layers.ReLU(max_value=0.8, negative_slope=0.1,
+                                                      threshold=0.2)),
+    "leaky_relu": ((6,), lambda: layers.LeakyReLU(negative_slope=0.25)),
+    "elu": ((6,), lambda: layers.ELU(alpha=0.7)),
+    "softmax-axis-1": ((3, 4), lambda: layers.Softmax(axis=1)),
+    "prelu-shared": ((5, 3), lambda: layers.PReLU(shared_axes=[1])),
+    "rescaling": ((6,), lambda: layers.Rescaling(1 / 255, offset=-0.5)),
+    "permute": ((3, 4, 2), lambda: layers.Permute((3, 1, 2))),
+    "repeat_vector": ((4,), lambda: layers.RepeatVector(3)),
+    "cropping_1d": ((7, 2), lambda: layers.Cropping1D((1, 2))),
+    "zero_padding_1d": ((5, 2), lambda: layers.ZeroPadding1D((2, 1))),
+    "up_sampling_1d": ((4, 3), lambda: layers.UpSampling1D(3)),
+    "identity-at-inference": ((6,), lambda: layers.GaussianNoise(0.5)),
+    "conv_3d": ((5, 6, 4, 2), lambda: layers.Conv3D(3, 2, padding="same", activation="relu")),
+    "max_pooling_3d": ((4, 4, 4, 2), lambda: layers.MaxPooling3D(2)),
+    "global_average_pooling_3d": ((4, 4, 4, 2), lambda: layers.GlobalAveragePooling3D()),
+}
+
+
+@pytest.mark.parametrize("name", SMALL_LAYERS)
+def test_small_layers(name, tmp_path):
+    shape, make = SMALL_LAYERS[name]
+    model = models.Sequential([layers.Input(shape), layers.Dense(shape[-1]), make()])
+    check(model, tmp_path, floats(*shape))

@@ -429,6 +429,12 @@ SHAPE = [
 # ----------------------------------------------------------------------------- rows: indexing
 
 
+def _index_add_ref(values, index, shape, accumulate=True):
+    out = np.zeros(shape, dtype=values.dtype)
+    np.add.at(out, index, values)
+    return out
+
+
 def _index_rows():
     x43, x4, x234 = _u(4, 3), _u(4), _u(2, 3, 4)
     basic = [
@@ -489,6 +495,13 @@ def _index_rows():
     rows.append(OpSpec("getitem", lambda x, i: x[:, i, 1:], lambda x, i: x[:, i, 1:],
                        fixed(Sample((x234, np.array([2, 2, 0])), name="slice-array-slice")),
                        variant="mixed", torch=lambda t, x, i: x[:, i, 1:]))
+    rows.append(OpSpec("index_add", dw.ops.index_add, _index_add_ref, fixed(
+        Sample((_u(5),), {"index": np.array([0, 2, 0, 3, 0]), "shape": (4,)}, "repeated"),
+        Sample((_u(2, 3),), {"index": (slice(None), 1), "shape": (2, 4, 3)}, "basic"),
+        Sample((_u(2, 3),), {"index": (slice(1, 3),), "shape": (4, 3), "accumulate": False},
+               "assign"),
+        Sample((_u(3, 2, 2),), {"index": (np.array([1, 1, 0]), slice(None)), "shape": (2, 2, 2)},
+               "rows-repeated"))))
     rows.append(OpSpec("getitem", dw.getitem, lambda x, index: x[index],
                        fixed(Sample((x43,), {"index": (slice(None), 0)}, "function")),
                        variant="function"))

@@ -148,6 +148,11 @@ def _eigvalsh_sym(x):
     return dw.ops.eigvalsh((x + dw.swapaxes(x, -1, -2)) * 0.5)
 
 
+def _eigh_vectors_squared(x):
+    """Squared eigenvectors of the symmetric part: invariant to each vector's sign."""
+    return dw.ops.eigh_vectors((x + dw.swapaxes(x, -1, -2)) * 0.5) ** 2
+
+
 SPECTRAL = [
     OpSpec("eigvalsh", _eigvalsh_sym,
            lambda x: np.linalg.eigvalsh((x + np.swapaxes(x, -1, -2)) * 0.5),
@@ -157,6 +162,11 @@ SPECTRAL = [
     OpSpec("eigvalsh", dw.ops.eigvalsh, np.linalg.eigvalsh, fixed(Sample((_spd(),), name="spd")),
            variant="direct", grad_args=(),
            errors=(ErrorCase((np.ones((2, 3)),), ValueError, r"^eigvalsh: x must be a"),)),
+    OpSpec("eigh_vectors", _eigh_vectors_squared,
+           lambda x: np.linalg.eigh((x + np.swapaxes(x, -1, -2)) * 0.5)[1] ** 2,
+           fixed(Sample((_spd(),), name="3x3"), Sample((np.diag([1.0, 2.0, 4.0]) + 0.1,),
+                                                        name="near-diagonal"),
+                 Sample((_spd(2, n=2),), name="batch"))),
     OpSpec("svdvals", dw.ops.svdvals, lambda x: np.linalg.svd(x, compute_uv=False),
            fixed(Sample((rng0.uniform(-1, 1, (3, 4)),), name="wide"),
                  Sample((rng0.uniform(-1, 1, (4, 2)),), name="tall"),

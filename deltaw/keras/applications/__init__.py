@@ -1,19 +1,31 @@
 """keras.applications: Keras' ImageNet architectures with Keras' layer names and weight order.
 
-VGG16, VGG19, ResNet50/101/152, ResNet50V2/101V2/152V2 and DenseNet121/169/201, built with
-`weights=None` (or a weights file saved by deltaw), each with its module's `preprocess_input` and
-`decode_predictions` (`keras.applications.resnet.preprocess_input`, ...). `weights="imagenet"`
-raises NotImplementedError until deltaw reads Keras' HDF5 weight files. Submodules load on
-first use.
+Each architecture takes Keras' arguments (`include_top`, `weights`, `input_tensor`,
+`input_shape`, `pooling`, `classes`, `classifier_activation`, `name`) and its module has
+`preprocess_input` and `decode_predictions` (`keras.applications.resnet.preprocess_input`, ...).
+`weights="imagenet"` downloads Keras' published weight file with `keras.utils.get_file` (Keras'
+URL and md5, cached under `~/.keras/models/` or `$KERAS_HOME/models/`) and loads it with the
+legacy-HDF5 reader, by position among the layers with weights as Keras does; `weights=None`
+initializes randomly; a path loads that file. Submodules load on first use.
 """
 
 import importlib
 
-_SUBMODULES = ("densenet", "imagenet_utils", "resnet", "resnet_v2", "vgg16", "vgg19")
+_SUBMODULES = ("convnext", "densenet", "efficientnet", "efficientnet_v2", "imagenet_utils",
+               "inception_resnet_v2", "inception_v3", "mobilenet", "mobilenet_v2",
+               "mobilenet_v3", "nasnet", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19",
+               "xception")
 _NAMES = {"VGG16": "vgg16", "VGG19": "vgg19", "ResNet50": "resnet", "ResNet101": "resnet",
           "ResNet152": "resnet", "ResNet50V2": "resnet_v2", "ResNet101V2": "resnet_v2",
           "ResNet152V2": "resnet_v2", "DenseNet121": "densenet", "DenseNet169": "densenet",
-          "DenseNet201": "densenet"}
+          "DenseNet201": "densenet", "MobileNet": "mobilenet", "MobileNetV2": "mobilenet_v2",
+          "MobileNetV3Small": "mobilenet_v3", "MobileNetV3Large": "mobilenet_v3",
+          "InceptionV3": "inception_v3", "InceptionResNetV2": "inception_resnet_v2",
+          "Xception": "xception", "NASNetMobile": "nasnet", "NASNetLarge": "nasnet",
+          **{f"EfficientNetB{i}": "efficientnet" for i in range(8)},
+          **{f"EfficientNetV2{s}": "efficientnet_v2" for s in ("B0", "B1", "B2", "B3", "S", "M",
+                                                                "L")},
+          **{f"ConvNeXt{s}": "convnext" for s in ("Tiny", "Small", "Base", "Large", "XLarge")}}
 
 __all__ = [*_SUBMODULES, *_NAMES]
 

@@ -8,6 +8,14 @@ from __future__ import annotations
 from deltaw.keras.applications import imagenet_utils as iu
 from deltaw.keras.applications.resnet import _ARGS_DOC, _EPSILON
 
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/densenet/"
+# md5 of Keras' published files: (with the top, without)
+WEIGHTS_HASHES = {
+    "densenet121": ("9d60b8095a5708f2dcce2bca79d332c7", "30ee3e1110167f948a6b9946edeeb738"),
+    "densenet169": ("d699b8f76981ab1b30698df4c175e90b", "b8c4d4c20dd625c148057b9ff1c1176b"),
+    "densenet201": ("1ceb130c1ea1b78c3bf6114dbdfd8807", "c13680b51ded0fb44dff2d8f86ac8bb1"),
+}
+
 __all__ = ["DenseNet121", "DenseNet169", "DenseNet201", "decode_predictions",
            "preprocess_input"]
 
@@ -67,12 +75,17 @@ def build_densenet(blocks, include_top, weights, input_tensor, input_shape, pool
     x = layers.Activation("relu", name="relu")(x)
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        iu.validate_activation(classifier_activation, weights, where)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     elif pooling == "max":
         x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-    return iu.finish(inputs, x, name, weights)
+    key = where.lower()
+    file_name = f"{key}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
+    return iu.finish(inputs, x, name, weights, (file_name, BASE_WEIGHTS_PATH + file_name,
+                                                WEIGHTS_HASHES[key][0 if include_top else 1]),
+                     where)
 
 
 def DenseNet121(include_top=True, weights="imagenet", input_tensor=None,  # noqa: N802

@@ -10,7 +10,8 @@ import warnings
 
 import numpy as np
 
-__all__ = ["decode_predictions", "obtain_input_shape", "preprocess_input"]
+__all__ = ["correct_pad", "decode_predictions", "load_imagenet_weights", "obtain_input_shape",
+           "preprocess_input", "validate_activation"]
 
 CLASS_INDEX_PATH = ("https://storage.googleapis.com/download.tensorflow.org/data/"
                     "imagenet_class_index.json")
@@ -134,18 +135,59 @@ def obtain_input_shape(input_shape, default_size, min_size, data_format, require
 
 
 def check_weights(where, weights, include_top, classes):
-    """Keras' checks of `weights`, and deltaw's refusal of 'imagenet' (no HDF5 reader yet)."""
+    """Keras' checks of `weights`: None, 'imagenet' or an existing file, and 1000 classes."""
     if not (weights in ("imagenet", None) or os.path.exists(os.fspath(weights))):
         raise ValueError(f"{where}: weights must be None (random initialization), 'imagenet' or "
                          f"the path of a weights file; got weights={weights!r}.")
     if weights == "imagenet" and include_top and classes != 1000:
         raise ValueError(f"{where}: with ImageNet weights and include_top=True, classes must be "
                          f"1000; got classes={classes}.")
-    if weights == "imagenet":
-        raise NotImplementedError(
-            f"{where}: weights='imagenet' needs Keras' HDF5 weight files, which deltaw cannot "
-            "read yet; use weights=None, or the path of weights saved by deltaw's "
-            "model.save_weights.")
+
+
+def validate_activation(classifier_activation, weights, where="applications"):
+    """Keras' rule: pretrained weights allow only a softmax or linear (None) classifier."""
+    if weights is None:
+        return
+    from deltaw.keras import activations
+
+    if activations.get(classifier_activation) not in (activations.get("softmax"),
+                                                      activations.get(None)):
+        raise ValueError(f"{where}: with pretrained weights and include_top=True, "
+                         "classifier_activation must be None or 'softmax'; got "
+                         f"classifier_activation={classifier_activation!r}.")
+
+
+def correct_pad(inputs, kernel_size):
+    """Keras' zero padding before a strided 'valid' convolution: ((top, bottom), (left, right))."""
+    from deltaw.keras.backend import image_data_format
+
+    axis = 2 if image_data_format() == "channels_first" else 1
+    size = inputs.shape[axis:axis + 2]
+    kernel_size = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    adjust = (1, 1) if size[0] is None else (1 - size[0] % 2, 1 - size[1] % 2)
+    correct = (kernel_size[0] // 2, kernel_size[1] // 2)
+    return ((correct[0] - adjust[0], correct[0]), (correct[1] - adjust[1], correct[1]))
+
+
+def load_imagenet_weights(model, file_name, origin, file_hash=None, where="applications"):
+    """Downloads Keras' published weight file (cached under `models/`) and loads it as Keras does.
+
+    The published files are tf.keras legacy HDF5 weight files (`layer_names` / `weight_names`
+    attributes). Like Keras' `load_weights`, the weights go by position among the layers that
+    have weights, not by name: the files of architectures whose layers Keras leaves unnamed
+    (InceptionV3, Xception's batch norms) carry the names of another session's counters. The
+    number of layers, of weights per layer and every shape must match, or nothing is loaded.
+    """
+    from deltaw.io.hdf5 import H5Reader
+    from deltaw.keras.saving import legacy_h5
+    from deltaw.keras.utils.file_utils import get_file
+
+    path = get_file(file_name, origin, cache_subdir="models", file_hash=file_hash)
+    label = f"{where}: ImageNet weights {path!r}"
+    with open(path, "rb") as f:
+        data = f.read()
+    with H5Reader(data, where=label) as reader:
+        legacy_h5.load_weights(reader, model, label)
 
 
 def input_layer(input_tensor, input_shape):
@@ -160,11 +202,37 @@ def input_layer(input_tensor, input_shape):
     return input_tensor
 
 
-def finish(inputs, x, name, weights):
-    """The functional model, with the weights file loaded if one was given."""
+def finish(inputs, x, name, weights, imagenet_file=None, where="applications"):
+    """The functional model, with its weights loaded: `imagenet_file` is the published file's
+    `(file_name, origin, file_hash)` when `weights="imagenet"`, else `weights` is a path."""
     from deltaw.keras.models import Model
 
     model = Model(inputs, x, name=name)
-    if weights is not None:
+    if weights == "imagenet":
+        load_imagenet_weights(model, *imagenet_file, where=where)
+    elif weights is not None:
         model.load_weights(weights)
     return model
+
+
+def square_size(input_shape, input_tensor, sizes, default=224):
+    """MobileNet's default input size: the given square side if it is one of `sizes`."""
+    from deltaw.keras.backend import image_data_format
+
+    if input_shape is not None:
+        shape = tuple(input_shape)
+    elif input_tensor is not None:
+        shape = tuple(input_tensor.shape[1:])
+    else:
+        return default
+    if len(shape) != 3:
+        return default
+    rows, cols = shape[1:] if image_data_format() == "channels_first" else shape[:2]
+    return rows if rows == cols and rows in sizes else default
+
+
+def channel_axis():
+    """The channel axis of a 4-D image batch: -1 (channels_last) or 1."""
+    from deltaw.keras.backend import image_data_format
+
+    return 1 if image_data_format() == "channels_first" else -1

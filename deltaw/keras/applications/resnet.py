@@ -10,6 +10,17 @@ __all__ = ["ResNet101", "ResNet152", "ResNet50", "decode_predictions", "preproce
 
 _EPSILON = 1.001e-5   # Keras' batch-normalization epsilon in every ResNet
 
+# Keras' published weights (tf.keras legacy HDF5) and their md5: (with the top, without)
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+WEIGHTS_HASHES = {
+    "resnet50": ("2cb95161c43110f7111970584f804107", "4d473c1dd8becc155b73f8504c6f6626"),
+    "resnet101": ("f1aeb4b969a6efcfb50fad2f0c20cfc5", "88cf7a10940856eca736dc7b7e228a21"),
+    "resnet152": ("100835be76be38e30d865e96f2aaae62", "ee4c566cf9a93f14d82f913c2dc6dd0c"),
+    "resnet50v2": ("3ef43a0b657b3be2300d5770ece849e0", "fac2f116257151a9d068a22e544a4917"),
+    "resnet101v2": ("6343647c601c52e1368623803854d971", "c0ed64b8031c3730f411d2eb4eea35b5"),
+    "resnet152v2": ("a49b44d1979771252814e80f8ec446f9", "ed17cf2e0169df9d443503ef94b23b33"),
+}
+
 
 def _bn_axis():
     from deltaw.keras.backend import image_data_format
@@ -71,12 +82,21 @@ def build_resnet(stack_fn, preact, use_bias, include_top, weights, input_tensor,
         x = layers.Activation("relu", name="post_relu")(x)
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        iu.validate_activation(classifier_activation, weights, where)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     elif pooling == "max":
         x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-    return iu.finish(inputs, x, name, weights)
+    return iu.finish(inputs, x, name, weights, imagenet_file(where.lower(), include_top), where)
+
+
+def imagenet_file(weights_name, include_top):
+    """(file name, URL, md5) of Keras' published weights for `weights_name` ('resnet50', ...)."""
+    file_name = (f"{weights_name}_weights_tf_dim_ordering_tf_kernels"
+                 f"{'' if include_top else '_notop'}.h5")
+    return (file_name, BASE_WEIGHTS_PATH + file_name,
+            WEIGHTS_HASHES[weights_name][0 if include_top else 1])
 
 
 def _v1(blocks, include_top, weights, input_tensor, input_shape, pooling, classes,
@@ -94,9 +114,8 @@ def _v1(blocks, include_top, weights, input_tensor, input_shape, pooling, classe
 _ARGS_DOC = """
     Args:
         include_top: Include the classifier (global average pooling and a dense layer).
-        weights: None (random initialization) or the path of weights saved by deltaw.
-            `"imagenet"` (Keras' default) raises `NotImplementedError`: deltaw cannot read
-            Keras' HDF5 weight files yet.
+        weights: `"imagenet"` (Keras' published weights, downloaded once into
+            `~/.keras/models/`), None (random initialization) or the path of a weights file.
         input_tensor: An `Input` tensor to use as the model's input.
         input_shape: `(height, width, channels)`, each side at least 32.
         pooling: None, `"avg"` or `"max"`: global pooling of the features without the top.

@@ -6,6 +6,13 @@ from deltaw.keras.applications import imagenet_utils as iu
 
 __all__ = ["build_vgg"]
 
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/"
+# md5 of Keras' published files: (with the top, without)
+WEIGHTS_HASHES = {
+    "vgg16": ("64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc"),
+    "vgg19": ("cbe5617147190e668d6c5d5026f83318", "253f8cb515780f3b799900260a226db6"),
+}
+
 
 def build_vgg(convs_per_block, include_top, weights, input_tensor, input_shape, pooling,
               classes, classifier_activation, name, where):
@@ -27,9 +34,14 @@ def build_vgg(convs_per_block, include_top, weights, input_tensor, input_shape, 
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(4096, activation="relu", name="fc1")(x)
         x = layers.Dense(4096, activation="relu", name="fc2")(x)
+        iu.validate_activation(classifier_activation, weights, where)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D()(x)
     elif pooling == "max":
         x = layers.GlobalMaxPooling2D()(x)
-    return iu.finish(inputs, x, name, weights)
+    key = where.lower()
+    file_name = f"{key}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
+    return iu.finish(inputs, x, name, weights, (file_name, f"{BASE_WEIGHTS_PATH}{key}/{file_name}",
+                                                WEIGHTS_HASHES[key][0 if include_top else 1]),
+                     where)

@@ -14,9 +14,8 @@ def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
 
     Args:
         include_top: Include the three dense layers (input then fixed to 224x224).
-        weights: None (random initialization) or the path of weights saved by deltaw.
-            `"imagenet"` (Keras' default) raises `NotImplementedError`: deltaw cannot read
-            Keras' HDF5 weight files yet.
+        weights: `"imagenet"` (Keras' published weights, downloaded once into
+            `~/.keras/models/`), None (random initialization) or the path of a weights file.
         input_tensor: An `Input` tensor to use as the model's input.
         input_shape: `(height, width, channels)`, each side at least 32, without the top.
         pooling: None, `"avg"` or `"max"`: global pooling of the features without the top.

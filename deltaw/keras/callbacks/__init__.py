@@ -16,5 +16,18 @@ from deltaw.keras.callbacks.progbar import ProgbarLogger
 __all__ = [
     "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
     "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger",
-    "ReduceLROnPlateau", "TerminateOnNaN",
+    "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN", "TrainingMonitor",
 ]
+
+# The doctor's callbacks live in deltaw.diagnostics (which imports this package), so they are
+# loaded on first use.
+_LAZY = {"TensorBoard": "deltaw.diagnostics.tensorboard",
+         "TrainingMonitor": "deltaw.diagnostics.monitor"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

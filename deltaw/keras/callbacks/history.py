@@ -55,6 +55,17 @@ class History(Callback):
         if self.model is not None:
             self.model.history = self
 
+    def plot(self, keys=None):
+        """A matplotlib Figure of the loss and metrics per epoch, training and validation, one
+        panel per quantity (deltaw; needs matplotlib: `pip install deltaw[plot]`).
+
+        Args:
+            keys: Optional list of quantities ('loss', 'accuracy', ...); None draws them all.
+        """
+        from deltaw.diagnostics.plot import plot_history
+
+        return plot_history(self, keys)
+
     def get_state(self):
         """Returns the record as a JSON-safe dict (see the class docstring)."""
         return {"history": {k: [_encode(v) for v in vals] for k, vals in self.history.items()},

@@ -17,6 +17,7 @@ import numpy as np
 from deltaw.keras import activations
 from deltaw.keras.export.onnx_attention import dot_product_attention
 from deltaw.keras.export.onnx_recurrent import RECURRENT_CONVERTERS
+from deltaw.keras.export.onnx_simple_layers import SIMPLE_CONVERTERS
 
 __all__ = ["CONVERTERS", "activation"]
 
@@ -387,4 +388,12 @@ def _group_normalization(b, layer, inputs, shapes):
 CONVERTERS.update(TimeDistributed=_time_distributed, Cropping2D=_cropping_2d,
                   Conv2DTranspose=_conv_transpose, GroupNormalization=_group_normalization,
                   Attention=dot_product_attention,
-                  **RECURRENT_CONVERTERS)
+                  **RECURRENT_CONVERTERS, **SIMPLE_CONVERTERS)
+# Random only while training, or rank-generic converters above: the same form serves them
+CONVERTERS.update({name: _identity for name in (
+    "Identity", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
+    "SpatialDropout3D")})
+CONVERTERS.update(Conv3D=_convolution, MaxPooling3D=_pooling("MaxPool"),
+                  AveragePooling3D=_pooling("AveragePool"),
+                  GlobalAveragePooling3D=_global_pooling("ReduceMean"),
+                  GlobalMaxPooling3D=_global_pooling("ReduceMax"))

@@ -138,6 +138,21 @@ class Model(Trainer, Layer):
         return nest.map_structure(lambda x: x.shape, self.output)
 
     # ----- reporting and configuration
+    def diagnose(self, x, y=None, batch_size=None, sample_weight=None):
+        """Reads the model's own gradients on `x, y` and says what is wrong, where (deltaw).
+
+        One forward and backward pass per batch (at most 4 batches; `batch_size` None means
+        min(len(x), 256)) and one optimizer step that is undone: weights, optimizer state and
+        random streams are left as they were. Returns a `deltaw.diagnostics.Diagnosis`:
+        `.layers` (per-layer gradient, weight, update and activation statistics),
+        `.findings` (vanishing or exploding gradients, dead or saturated units, NaN/Inf, badly
+        sized updates, each naming its layer with advice), `print()` for a table, `.plot()`
+        for the gradient-flow figure.
+        """
+        from deltaw.diagnostics.probe import diagnose
+
+        return diagnose(self, x, y, batch_size=batch_size, sample_weight=sample_weight)
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Print a table of the layers, output shapes and parameter counts, as Keras 3 does.

@@ -10,8 +10,9 @@ Which format is written depends on the name, as in Keras 3:
 - `"*.keras"`: Keras 3's zip (metadata.json, config.json, model.weights.h5), which real Keras
   loads (`deltaw.keras.saving.keras_format`);
 - `save_weights("*.h5")` (so `"*.weights.h5"`): Keras 3's HDF5 weight layout;
-- any other name, documented as `"*.safetensors"`: deltaw's own format, described below (a
-  `save` to `"*.h5"` also writes it: deltaw has no legacy-HDF5 writer).
+- `save("*.h5")`: the legacy HDF5 file of tf.keras 2 / Keras 3's legacy writer
+  (`deltaw.keras.saving.legacy_h5`), which real Keras loads;
+- any other name, documented as `"*.safetensors"`: deltaw's own format, described below.
 
 Which format is read depends on the file's first bytes, never on its name
 (`deltaw.io.formats.sniff`): a zip is a `.keras` file, an HDF5 file is a Keras 3 weights file
@@ -191,8 +192,9 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
 
     Args:
         model: The model (Sequential, functional or subclassed with get_config/from_config).
-        filepath: Path (str or os.PathLike). '.keras' writes Keras 3's zip (real Keras loads
-            it); any other name deltaw's own format ('.safetensors' by convention).
+        filepath: Path (str or os.PathLike). '.keras' writes Keras 3's zip and '.h5' the legacy
+            HDF5 file (real Keras loads both); any other name deltaw's own format
+            ('.safetensors' by convention).
         overwrite: When False and the file exists, ask on stdin first (Keras 3's prompt).
         zipped: Accepted for Keras 3 compatibility and ignored.
         include_optimizer: Also save the compile arguments and optimizer variables.
@@ -207,6 +209,11 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
     path = os.fspath(filepath)
     if str(path).endswith(KERAS_SUFFIX):
         _keras_format().save_keras(model, path, include_optimizer, overwrite)
+        return
+    if str(path).endswith(H5_SUFFIX):
+        from deltaw.keras.saving import legacy_h5
+
+        _write_bytes(path, legacy_h5.model_file(model, include_optimizer, where), overwrite)
         return
     arrays, names = _weights_and_names(model)
     tensors = {f"weights/{i:04d}": a for i, a in enumerate(arrays)}

@@ -1,4 +1,5 @@
-"""Legacy HDF5 files (`.h5` from tf.keras 2.x and Keras 3's legacy writer), read into deltaw.
+"""Legacy HDF5 files (`.h5` from tf.keras 2.x and Keras 3's legacy writer): read, and written
+as Keras 3's legacy writer (`save_model_to_hdf5`) writes them, for `model.save("m.h5")`.
 
 Layout (tf.keras 2's `save_model_to_hdf5` / `save_weights_to_hdf5_group`):
 
@@ -25,7 +26,7 @@ import numpy as np
 from deltaw.io import safetensors as st
 from deltaw.io.errors import ModelFileError
 
-__all__ = ["IGNORED_KEYS", "load_model", "load_weights", "upgrade_config"]
+__all__ = ["IGNORED_KEYS", "load_model", "load_weights", "model_file", "upgrade_config"]
 
 # tf.keras 2 config keys that Keras 3 (and deltaw) dropped, with the values that mean "the
 # behaviour Keras 3 has anyway" (None: any value). Another value fails loudly.
@@ -244,3 +245,66 @@ def load_model(reader, label: str, custom_objects=None, compile=True):
     for variable, array in values:
         variable.assign(array)
     return model
+
+
+# ----------------------------------------------------------------------------------- writing
+
+
+def _unique_names(prefix: str, variables) -> list[bytes]:
+    """Dataset names for a group's variables: `layer/kernel`, with a suffix where two variables
+    share a name (HDF5 needs distinct paths; every reader loads by position)."""
+    names, seen = [], {}
+    for variable in variables:
+        name = f"{prefix}/{variable.name}"
+        seen[name] = seen.get(name, -1) + 1
+        names.append((name if seen[name] == 0 else f"{name}_{seen[name]}").encode())
+    return names
+
+
+def _subset(root: str, names: list[bytes], variables, datasets: dict, groups: dict) -> None:
+    groups[root] = {"weight_names": np.asarray(names, dtype=bytes) if names else
+                    np.zeros(0, "S1")}
+    for name, variable in zip(names, variables, strict=True):
+        datasets[f"{root}/{name.decode()}"] = np.asarray(variable.data)
+
+
+def _training_config(model, where: str):
+    from deltaw.keras.models import saving
+
+    plain = saving._compile_config(model, where)
+    if plain is None:
+        return None
+    return {"loss": plain["loss"], "metrics": plain["metrics"],
+            "weighted_metrics": plain["weighted_metrics"], "loss_weights": plain["loss_weights"],
+            "optimizer_config": plain["optimizer"]}
+
+
+def model_file(model, include_optimizer: bool, where: str) -> bytes:
+    """`model` as a whole-model legacy HDF5 file (bytes), in the layout of the module docstring:
+    real Keras 3 loads it with `keras.models.load_model`, and so does deltaw."""
+    from deltaw.io.hdf5 import write_h5
+    from deltaw.keras.models import saving
+    from deltaw.keras.saving import keras_layout
+
+    root = {"keras_version": keras_layout.KERAS_VERSION, "backend": "deltaw",
+            "model_config": saving._to_json({"class_name": type(model).__name__,
+                                             "config": model.get_config()}, model, where)}
+    training = _training_config(model, where) if include_optimizer else None
+    if training is not None:
+        root["training_config"] = saving._to_json(training, model, where)
+    groups = {"": root, "model_weights": {
+        "layer_names": np.asarray([layer.name.encode() for layer in model.layers], dtype=bytes),
+        "backend": "deltaw", "keras_version": keras_layout.KERAS_VERSION}}
+    datasets = {}
+    for layer in model.layers:
+        variables = list(layer.trainable_weights) + list(layer.non_trainable_weights)
+        _subset(f"model_weights/{layer.name}", _unique_names(layer.name, variables), variables,
+                datasets, groups)
+    own = list(model._trainable_variables) + list(model._non_trainable_variables)
+    _subset("model_weights/top_level_model_weights", _unique_names(model.name, own), own,
+            datasets, groups)
+    if training is not None and model.optimizer.variables:
+        variables = model.optimizer.variables
+        _subset("optimizer_weights", _unique_names(model.optimizer.name, variables), variables,
+                datasets, groups)
+    return write_h5(datasets, groups, where=where)

@@ -271,6 +271,15 @@ class Trainer:
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
+    def check_gradients(self, x, y=None, sample_weight=None, **kwargs):
+        """Check every trainable weight's gradient of the compiled loss against finite
+        differences in float64 (deltaw only; also `dw.gradcheck(model, x, y)`). See
+        `gradient_check.check_gradients` for the arguments; raises GradcheckError naming the
+        layer and weight whose gradient is wrong."""
+        from deltaw.keras.trainers.gradient_check import check_gradients
+
+        return check_gradients(self, x, y, sample_weight, **kwargs)
+
     def make_train_function(self, force=False):
         """The step fit() runs: `train_step`, or with `run_eagerly=False` (the default) and a
         model built from deltaw's own layers and losses, the compiled step that replays it

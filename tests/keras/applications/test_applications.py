@@ -46,9 +46,6 @@ def test_resnet_structure():
 
 
 def test_application_errors(tmp_path):
-    with pytest.raises(NotImplementedError, match="VGG16: weights='imagenet' needs Keras' HDF5 "
-                                                  "weight files"):
-        A.VGG16()
     with pytest.raises(ValueError, match="ResNet50: weights must be None .* got "
                                          "weights='nowhere.h5'"):
         A.ResNet50(weights="nowhere.h5")
