@@ -204,7 +204,7 @@ def run(items, sentinel, always_refused=("zip-", "hdf5-", "config-raw")):
     count, refused, worst, worst_label = 0, 0, 0.0, ""
     for label, blob in items:
         count += 1
-        start = time.perf_counter()
+        start = time.process_time()
         try:
             model = load(blob)
         except ModelFileError as exc:
@@ -213,7 +213,7 @@ def run(items, sentinel, always_refused=("zip-", "hdf5-", "config-raw")):
             model = None
         except Exception as exc:  # noqa: BLE001 - the point is to catch any other type
             pytest.fail(f"{label}: raised {type(exc).__name__} instead of ModelFileError: {exc}")
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         if elapsed > worst:
             worst, worst_label = elapsed, label
         assert elapsed < MAX_SECONDS, f"{label}: took {elapsed:.3f} s"
@@ -258,7 +258,7 @@ def test_legacy_h5_corpus(legacy_base, tmp_path):
 
 def test_a_zip_bomb_fails_in_well_under_a_second(base_file):
     blob = dict(keras_corpus.zip_variants(base_file))["zip-bomb-20MB-of-zeros"]
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(ModelFileError, match="zip bomb"):
         load(blob)
-    assert time.perf_counter() - start < 0.1
+    assert time.process_time() - start < 0.1
