@@ -35,6 +35,5 @@ NOT_YET = {
     "callbacks": ["RemoteMonitor", "SwapEMAWeights"],
     "ops.image": ["scale_and_translate"],
     "saving": ["KerasFileEditor"],
-    "utils": ["Config", "FeatureSpace", "audio_dataset_from_directory", "get_source_inputs",
-              "model_to_dot"],
+    "utils": ["Config", "FeatureSpace", "audio_dataset_from_directory", "model_to_dot"],
 }

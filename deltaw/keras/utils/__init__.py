@@ -5,7 +5,7 @@
 - datasets: `PyDataset` (alias `Sequence`), `timeseries_dataset_from_array`,
   `image_dataset_from_directory`, `text_dataset_from_directory`, `split_dataset`;
 - images: `load_img`, `img_to_array`, `array_to_img`, `save_img` (Pillow, imported when used);
-- `plot_model` (a picture of the layers, drawn with Pillow);
+- `plot_model` (a picture of the layers, drawn with Pillow); `get_source_inputs`;
 - `Progbar`, `set_random_seed`, `pack_x_y_sample_weight`, `unpack_x_y_sample_weight`.
 
 Names other than those of `general` load on first use: layers and initializers import this
@@ -42,6 +42,7 @@ _LAZY = {
     "Sequence": "deltaw.keras.utils.py_dataset",
     "array_to_img": "deltaw.keras.utils.image_utils",
     "get_file": "deltaw.keras.utils.file_utils",
+    "get_source_inputs": "deltaw.keras.utils.graph_utils",
     "image_dataset_from_directory": "deltaw.keras.utils.directory_datasets",
     "img_to_array": "deltaw.keras.utils.image_utils",
     "load_img": "deltaw.keras.utils.image_utils",
