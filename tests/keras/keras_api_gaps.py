@@ -31,7 +31,7 @@ NO_MEANING = {
 }
 
 NOT_YET = {
-    "": ["DTypePolicy", "FloatDTypePolicy", "Function", "Operation", "name_scope"],
+    "": ["DTypePolicy", "FloatDTypePolicy", "Function", "Operation"],
     "callbacks": ["RemoteMonitor", "SwapEMAWeights"],
     "ops.image": ["scale_and_translate"],
     "saving": ["KerasFileEditor"],

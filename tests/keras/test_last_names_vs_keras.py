@@ -42,3 +42,30 @@ def test_get_source_inputs_through_operations():
     z = (x + 1.0) * y
     sources = dk.utils.get_source_inputs(z)
     assert len(sources) == 2 and sources[0] is x and sources[1] is y
+
+
+def _paths(lib):
+    with lib.name_scope("outer"):
+        v = lib.Variable(1.0, name="v")
+        with lib.name_scope("inner"):
+            w = lib.Variable(1.0, name="w")
+        with lib.name_scope("block", override_parent="top"):
+            o = lib.Variable(1.0, name="o")
+    after = lib.Variable(1.0, name="after")
+    return [v.path, w.path, o.path, after.path]
+
+
+def test_name_scope_gives_variable_paths_as_keras():
+    assert _paths(dk) == _paths(keras) == ["outer/v", "outer/inner/w", "top/block/o", "after"]
+
+
+def test_name_scope_deduplicates_the_same_caller():
+    caller = object()
+    with dk.name_scope("s", caller=caller), dk.name_scope("s", caller=caller):
+        assert dk.Variable(1.0, name="v").path == "s/v"
+
+
+@pytest.mark.parametrize("lib", [dk, keras], ids=["deltaw", "keras"])
+def test_name_scope_refuses_a_slash(lib):
+    with pytest.raises(ValueError, match="cannot contain"):
+        lib.name_scope("a/b")

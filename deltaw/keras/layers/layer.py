@@ -469,6 +469,9 @@ class Layer:
         value = value.data if isinstance(value, Tensor) else np.asarray(value, dtype=dtype)
         var = Variable(value, dtype=dtype, trainable=spec.get("trainable", True),
                        name=spec.get("name") or "variable")
+        # Files key a layer's weights by the layer tree (models/saving.py), so a layer weight
+        # takes no name-scope path (Keras gives it 'layer_name/kernel').
+        var.path = None
         (self._trainable_variables if var.trainable else self._non_trainable_variables).append(var)
         if var.trainable and not self.trainable:
             var.trainable = var.requires_grad = False
