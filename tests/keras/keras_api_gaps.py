@@ -32,7 +32,7 @@ NO_MEANING = {
 
 NOT_YET = {
     "": ["DTypePolicy", "FloatDTypePolicy", "Function", "Operation"],
-    "callbacks": ["RemoteMonitor", "SwapEMAWeights"],
+    "callbacks": ["RemoteMonitor"],
     "ops.image": ["scale_and_translate"],
     "saving": ["KerasFileEditor"],
     "utils": ["Config", "FeatureSpace", "audio_dataset_from_directory", "model_to_dot"],

@@ -1,5 +1,6 @@
 """The last Keras 3.15 names of issue 11, each compared with real Keras on the same program."""
 
+import numpy as np
 import pytest
 
 import deltaw.keras as dk
@@ -69,3 +70,43 @@ def test_name_scope_deduplicates_the_same_caller():
 def test_name_scope_refuses_a_slash(lib):
     with pytest.raises(ValueError, match="cannot contain"):
         lib.name_scope("a/b")
+
+
+
+def _ema_fit(lib, weights, swap_on_epoch):
+    """Three epochs of SGD with an EMA; returns the initial weights, history and final weights."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = (x @ rng.normal(size=(4, 1)) + 0.1).astype("float32")
+    model = lib.Sequential([lib.Input((4,)), lib.layers.Dense(3, activation="tanh"),
+                            lib.layers.Dense(1)])
+    if weights is not None:
+        model.set_weights(weights)
+    initial = [kr.to_numpy(w) for w in model.get_weights()]
+    model.compile(optimizer=lib.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.9), loss="mse")
+    history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
+                        validation_data=(x[:32], y[:32]),
+                        callbacks=[lib.callbacks.SwapEMAWeights(swap_on_epoch=swap_on_epoch)])
+    evaluated = model.evaluate(x, y, verbose=0)
+    final = [kr.to_numpy(w) for w in model.get_weights()]
+    return initial, history.history, evaluated, final
+
+
+@pytest.mark.parametrize("swap_on_epoch", [False, True])
+def test_swap_ema_weights_matches_keras(swap_on_epoch):
+    with kr.quiet():
+        initial, k_hist, k_eval, k_final = _ema_fit(keras, None, swap_on_epoch)
+    _, d_hist, d_eval, d_final = _ema_fit(dk, initial, swap_on_epoch)
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(d_hist[key], k_hist[key], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(d_eval, k_eval, rtol=1e-5, atol=1e-6)
+    for d, k in zip(d_final, k_final, strict=True):
+        np.testing.assert_allclose(d, k, rtol=1e-5, atol=1e-6)
+
+
+def test_swap_ema_weights_needs_use_ema():
+    model = dk.Sequential([dk.Input((4,)), dk.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="use_ema=True"):
+        model.fit(np.zeros((4, 4)), np.zeros((4, 1)), verbose=0, validation_split=0.5,
+                  callbacks=[dk.callbacks.SwapEMAWeights()])
