@@ -14,7 +14,8 @@ _SUBMODULES = (
 _NAMES = {"Input": "layers", "Model": "models", "Sequential": "models", "Layer": "layers",
           "KerasTensor": "layers", "InputSpec": "layers", "Loss": "losses", "Metric": "metrics",
           "Optimizer": "optimizers", "Initializer": "initializers", "Regularizer": "regularizers",
-          "name_scope": "scopes"}
+          "name_scope": "scopes", "DTypePolicy": "dtype_policies",
+          "FloatDTypePolicy": "dtype_policies"}
 
 _KERAS_VERSION = "3.15.1"
 

@@ -31,7 +31,7 @@ NO_MEANING = {
 }
 
 NOT_YET = {
-    "": ["DTypePolicy", "FloatDTypePolicy", "Function", "Operation"],
+    "": ["Function", "Operation"],
     "callbacks": ["RemoteMonitor"],
     "ops.image": ["scale_and_translate"],
     "saving": ["KerasFileEditor"],

@@ -110,3 +110,39 @@ def test_swap_ema_weights_needs_use_ema():
     with pytest.raises(ValueError, match="use_ema=True"):
         model.fit(np.zeros((4, 4)), np.zeros((4, 1)), verbose=0, validation_split=0.5,
                   callbacks=[dk.callbacks.SwapEMAWeights()])
+
+
+@pytest.mark.parametrize("name", ["float32", "float64", "float16", "bfloat16", "mixed_float16",
+                                  "mixed_bfloat16", "int32"])
+@pytest.mark.parametrize("cls", ["DTypePolicy", "FloatDTypePolicy"])
+def test_dtype_policy_matches_keras(cls, name):
+    ours, theirs = getattr(dk, cls)(name), getattr(keras, cls)(name)
+    for attr in ("name", "compute_dtype", "variable_dtype", "quantization_mode"):
+        assert getattr(ours, attr) == getattr(theirs, attr), attr
+    assert repr(ours) == repr(theirs) and ours.get_config() == theirs.get_config()
+    assert dk.DTypePolicy.from_config(theirs.get_config()) == ours
+
+
+@pytest.mark.parametrize("bad, error", [("foo", ValueError), (3, TypeError)])
+def test_dtype_policy_refuses_what_keras_refuses(bad, error):
+    with pytest.raises(error, match="'name' must be a string|Cannot convert 'foo'"):
+        dk.DTypePolicy(bad)
+    with pytest.raises(error):
+        keras.DTypePolicy(bad)
+
+
+def test_layers_take_a_dtype_policy():
+    layer = dk.layers.Dense(2, dtype=dk.DTypePolicy("float64"))
+    out = layer(np.ones((1, 3)))
+    assert layer.dtype == layer.compute_dtype == "float64" and out.dtype == np.float64
+    assert layer.dtype_policy == dk.DTypePolicy("float64")
+    assert dk.DTypePolicy() == dk.DTypePolicy("float32") != dk.FloatDTypePolicy("float64")
+    with pytest.raises(ValueError, match="mixed precision"):
+        dk.layers.Dense(2, dtype=dk.DTypePolicy("mixed_float16"))
+
+
+def test_convert_input_casts_floats_only():
+    policy = dk.DTypePolicy("float16")
+    assert policy.convert_input(np.ones(2, "float32"), True, "float16").dtype == np.float16
+    assert policy.convert_input(np.ones(2, "int32"), True, "float16").dtype == np.int32
+    assert policy.convert_input(np.ones(2, "float32"), False, "float16").dtype == np.float32

@@ -236,6 +236,13 @@ class Layer:
     compute_dtype = variable_dtype = dtype
 
     @property
+    def dtype_policy(self):
+        """The layer's DTypePolicy (one dtype: deltaw computes and stores in the same)."""
+        from deltaw.keras.dtype_policies import DTypePolicy  # loaded when asked for
+
+        return DTypePolicy(self._dtype)
+
+    @property
     def trainable(self) -> bool:
         return self._trainable
 
