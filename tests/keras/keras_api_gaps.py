@@ -35,5 +35,5 @@ NOT_YET = {
     "callbacks": ["RemoteMonitor"],
     "ops.image": ["scale_and_translate"],
     "saving": ["KerasFileEditor"],
-    "utils": ["Config", "FeatureSpace", "audio_dataset_from_directory", "model_to_dot"],
+    "utils": ["FeatureSpace", "audio_dataset_from_directory", "model_to_dot"],
 }

@@ -146,3 +146,36 @@ def test_convert_input_casts_floats_only():
     assert policy.convert_input(np.ones(2, "float32"), True, "float16").dtype == np.float16
     assert policy.convert_input(np.ones(2, "int32"), True, "float16").dtype == np.int32
     assert policy.convert_input(np.ones(2, "float32"), False, "float16").dtype == np.float32
+
+
+def _config_session(lib):
+    """Every Config behaviour in one script; returns what it observed."""
+    seen = []
+    config = lib.utils.Config(learning_rate=0.1, momentum=0.9)
+    config.units = 8
+    config["depth"] = 3
+    seen += [config.learning_rate, config["units"], config.depth, len(config), list(config),
+             "units" in config, config.get("absent", "dflt"), repr(config), config.to_json(),
+             config.as_dict(), sorted(config.keys()), config.pop("depth")]
+    try:
+        seen.append(config.learnig_rate)
+    except AttributeError as e:
+        seen.append(str(e))
+    config.freeze()
+    seen.append(config.frozen)
+    for change in (lambda: setattr(config, "units", 1), lambda: config.update(units=2),
+                   lambda: config.__setitem__("units", 3), lambda: config.__delitem__("units"),
+                   lambda: config.pop("units")):
+        try:
+            change()
+        except ValueError as e:
+            seen.append(str(e))
+    config.unfreeze()
+    config.update({"units": 16})
+    del config["momentum"]
+    seen += [config.units, config.frozen, config.as_dict()]
+    return seen
+
+
+def test_config_behaves_as_keras():
+    assert _config_session(dk) == _config_session(keras)

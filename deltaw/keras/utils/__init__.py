@@ -5,7 +5,7 @@
 - datasets: `PyDataset` (alias `Sequence`), `timeseries_dataset_from_array`,
   `image_dataset_from_directory`, `text_dataset_from_directory`, `split_dataset`;
 - images: `load_img`, `img_to_array`, `array_to_img`, `save_img` (Pillow, imported when used);
-- `plot_model` (a picture of the layers, drawn with Pillow); `get_source_inputs`;
+- `plot_model` (a picture of the layers, drawn with Pillow); `get_source_inputs`; `Config`;
 - `Progbar`, `set_random_seed`, `pack_x_y_sample_weight`, `unpack_x_y_sample_weight`.
 
 Names other than those of `general` load on first use: layers and initializers import this
@@ -23,6 +23,7 @@ from deltaw.keras.utils.general import (  # the naming helpers are imported from
 )
 
 _LAZY = {
+    "Config": "deltaw.keras.utils.config",
     "CustomObjectScope": "deltaw.keras.saving.object_registration",
     "clear_session": "deltaw.keras.backend",
     "custom_object_scope": "deltaw.keras.saving.object_registration",
