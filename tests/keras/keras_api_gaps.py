@@ -33,7 +33,6 @@ NO_MEANING = {
 NOT_YET = {
     "": ["Function", "Operation"],
     "callbacks": ["RemoteMonitor"],
-    "ops.image": ["scale_and_translate"],
     "saving": ["KerasFileEditor"],
     "utils": ["FeatureSpace", "audio_dataset_from_directory", "model_to_dot"],
 }

@@ -179,3 +179,44 @@ def _config_session(lib):
 
 def test_config_behaves_as_keras():
     assert _config_session(dk) == _config_session(keras)
+
+
+_IMAGES = np.random.default_rng(3).uniform(0, 1, size=(2, 7, 9, 3)).astype("float32")
+
+
+@pytest.mark.parametrize("method", ["linear", "bilinear", "cubic", "tricubic", "lanczos3",
+                                    "lanczos5"])
+@pytest.mark.parametrize("shape, scale, translation, antialias", [
+    ((2, 12, 5, 3), [12 / 7, 5 / 9], [0.0, 0.0], True),       # up in one axis, down in the other
+    ((2, 7, 9, 3), [1.3, 0.8], [-1.5, 2.25], True),           # shifted: borders fall outside
+    ((2, 4, 4, 3), [0.5, 0.4], [0.3, 0.0], False),
+])
+def test_scale_and_translate_matches_keras(method, shape, scale, translation, antialias):
+    args = (shape, np.array(scale, "float32"), np.array(translation, "float32"), (1, 2), method,
+            antialias)
+    ours = dk.ops.image.scale_and_translate(_IMAGES, *args)
+    theirs = kr.to_numpy(keras.ops.image.scale_and_translate(_IMAGES, *args))
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    np.testing.assert_allclose(ours.numpy(), theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_scale_and_translate_integer_images_match_keras():
+    images = (_IMAGES[0] * 255).astype("uint8")
+    args = ((10, 6, 3), np.array([1.4, 0.7], "float32"), np.array([0.5, -0.5], "float32"),
+            (0, 1), "cubic")
+    ours = dk.ops.image.scale_and_translate(images, *args)
+    theirs = kr.to_numpy(keras.ops.image.scale_and_translate(images, *args))
+    assert ours.dtype == np.uint8
+    np.testing.assert_array_equal(ours.numpy(), theirs)
+
+
+def test_scale_and_translate_gradient_and_errors():
+    import deltaw as dw
+
+    x = dw.tensor(_IMAGES[0, :4, :5, :1].astype("float64"), requires_grad=True)
+    assert dw.gradcheck(lambda t: dk.ops.image.scale_and_translate(
+        t, (6, 3, 1), [1.5, 0.6], [0.2, -0.1], (0, 1), "lanczos3"), [x])
+    with pytest.raises(ValueError, match="method"):
+        dk.ops.image.scale_and_translate(_IMAGES, _IMAGES.shape, [1, 1], [0, 0], (1, 2), "area")
+    with pytest.raises(ValueError, match="same length"):
+        dk.ops.image.scale_and_translate(_IMAGES, _IMAGES.shape, [1], [0, 0], (1, 2), "linear")
