@@ -32,7 +32,6 @@ NO_MEANING = {
 
 NOT_YET = {
     "": ["Function", "Operation"],
-    "callbacks": ["RemoteMonitor"],
     "saving": ["KerasFileEditor"],
     "utils": ["FeatureSpace", "audio_dataset_from_directory", "model_to_dot"],
 }

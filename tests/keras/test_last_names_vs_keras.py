@@ -220,3 +220,72 @@ def test_scale_and_translate_gradient_and_errors():
         dk.ops.image.scale_and_translate(_IMAGES, _IMAGES.shape, [1, 1], [0, 0], (1, 2), "area")
     with pytest.raises(ValueError, match="same length"):
         dk.ops.image.scale_and_translate(_IMAGES, _IMAGES.shape, [1], [0, 0], (1, 2), "linear")
+
+
+class _Recorder:
+    """A local HTTP server that records each POST's path, content type and body."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        posts = self.posts = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                posts.append((self.path, self.headers["Content-Type"], self.headers.get("X-Run"),
+                              body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("send_as_json", [False, True])
+def test_remote_monitor_posts_what_keras_posts(send_as_json):
+    pytest.importorskip("requests", reason="Keras' RemoteMonitor needs requests")
+    import json
+    import urllib.parse
+
+    def posts(lib):
+        server = _Recorder()
+        try:
+            monitor = lib.callbacks.RemoteMonitor(root=server.url, path="/ep/", field="payload",
+                                                  headers={"X-Run": "7"},
+                                                  send_as_json=send_as_json)
+            for epoch in range(2):
+                monitor.on_epoch_end(epoch, {"loss": np.float32(0.5 / (epoch + 1)),
+                                             "acc": np.array(0.25), "lr": 0.01})
+        finally:
+            server.close()
+        out = []
+        for path, kind, run, body in server.posts:
+            fields = (json.loads(body) if send_as_json else
+                      json.loads(urllib.parse.parse_qs(body.decode())["payload"][0]))
+            out.append((path, kind, run, fields))
+        return out
+
+    ours = posts(dk)
+    assert ours == posts(keras)
+    assert [p[3] for p in ours] == [{"epoch": 0, "loss": 0.5, "acc": 0.25, "lr": 0.01},
+                                    {"epoch": 1, "loss": 0.25, "acc": 0.25, "lr": 0.01}]
+
+
+def test_remote_monitor_warns_when_the_server_is_away():
+    server = _Recorder()
+    url = server.url
+    server.close()                      # nothing listens on that port any more
+    monitor = dk.callbacks.RemoteMonitor(root=url)
+    with pytest.warns(UserWarning, match="Could not reach RemoteMonitor root server"):
+        monitor.on_epoch_end(0, {"loss": 1.0})
