@@ -33,5 +33,5 @@ NO_MEANING = {
 NOT_YET = {
     "": ["Function", "Operation"],
     "saving": ["KerasFileEditor"],
-    "utils": ["FeatureSpace", "audio_dataset_from_directory", "model_to_dot"],
+    "utils": ["FeatureSpace", "model_to_dot"],
 }

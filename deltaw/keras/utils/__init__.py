@@ -3,7 +3,8 @@
 - files: `get_file` (download, cache, hash check, safe extraction);
 - sequences and arrays: `pad_sequences`, `to_categorical`, `normalize`;
 - datasets: `PyDataset` (alias `Sequence`), `timeseries_dataset_from_array`,
-  `image_dataset_from_directory`, `text_dataset_from_directory`, `split_dataset`;
+  `image_dataset_from_directory`, `text_dataset_from_directory`, `audio_dataset_from_directory`,
+  `split_dataset`;
 - images: `load_img`, `img_to_array`, `array_to_img`, `save_img` (Pillow, imported when used);
 - `plot_model` (a picture of the layers, drawn with Pillow); `get_source_inputs`; `Config`;
 - `Progbar`, `set_random_seed`, `pack_x_y_sample_weight`, `unpack_x_y_sample_weight`.
@@ -42,6 +43,7 @@ _LAZY = {
     "PyDataset": "deltaw.keras.utils.py_dataset",
     "Sequence": "deltaw.keras.utils.py_dataset",
     "array_to_img": "deltaw.keras.utils.image_utils",
+    "audio_dataset_from_directory": "deltaw.keras.utils.audio_dataset",
     "get_file": "deltaw.keras.utils.file_utils",
     "get_source_inputs": "deltaw.keras.utils.graph_utils",
     "image_dataset_from_directory": "deltaw.keras.utils.directory_datasets",
