@@ -33,5 +33,5 @@ NO_MEANING = {
 NOT_YET = {
     "": ["Function", "Operation"],
     "saving": ["KerasFileEditor"],
-    "utils": ["FeatureSpace", "model_to_dot"],
+    "utils": ["FeatureSpace"],
 }

@@ -289,3 +289,46 @@ def test_remote_monitor_warns_when_the_server_is_away():
     monitor = dk.callbacks.RemoteMonitor(root=url)
     with pytest.warns(UserWarning, match="Could not reach RemoteMonitor root server"):
         monitor.on_epoch_end(0, {"loss": 1.0})
+
+
+def _dot_graph(lib, dot, model):
+    """The dot graph's nodes and edges, in layer names (node ids are str(id(layer)))."""
+    ops = model.layers if isinstance(model, lib.Sequential) else model._operations
+    name = {str(id(layer)): layer.name for layer in ops}
+    nodes = sorted(name[n.get_name().strip('"')] for n in dot.get_nodes()
+                   if n.get_name().strip('"') in name)
+    edges = sorted((name[e.get_source().strip('"')], name[e.get_destination().strip('"')])
+                   for e in dot.get_edges())
+    return nodes, edges
+
+
+def _dot_models(lib):
+    a = lib.Input((3,), name="a")
+    b = lib.Input((3,), name="b")
+    h = lib.layers.Dense(4, name="h")(a)
+    s = lib.layers.Add(name="s")([h, lib.layers.Dense(4, name="g")(b)])
+    out = lib.layers.Dense(2, name="out")(lib.layers.Concatenate(name="c")([s, h]))
+    functional = lib.Model([a, b], out, name="fm")
+    sequential = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2, name="d1"),
+                                 lib.layers.Dense(1, name="d2")], name="sq")
+    return functional, sequential
+
+
+def test_model_to_dot_has_keras_nodes_and_edges():
+    pytest.importorskip("pydot", reason="model_to_dot needs pydot")
+    ours, theirs = _dot_models(dk), _dot_models(keras)
+    for o, t in zip(ours, theirs, strict=True):
+        d_dot = dk.utils.model_to_dot(o, show_shapes=True)
+        k_dot = keras.utils.model_to_dot(t, show_shapes=True)
+        nodes, edges = _dot_graph(dk, d_dot, o)
+        assert (nodes, edges) == _dot_graph(keras, k_dot, t)
+        assert ("d1", "d2") in edges or ("c", "out") in edges
+        for key in ("rankdir", "concentrate", "dpi", "splines"):
+            assert str(d_dot.get(key)) == str(k_dot.get(key)), key
+    cluster = dk.utils.model_to_dot(ours[1], subgraph=True)
+    assert cluster.get_label() == keras.utils.model_to_dot(theirs[1], subgraph=True).get_label()
+    labels = [n.get_label() for n in dk.utils.model_to_dot(ours[0], show_shapes=True).get_nodes()
+              if n.get_label()]
+    assert any("out (Dense)" in label and "(None, 2)" in label for label in labels)
+    with pytest.raises(ValueError, match="Unrecognized keyword"):
+        dk.utils.model_to_dot(ours[0], colour="red")

@@ -6,7 +6,8 @@
   `image_dataset_from_directory`, `text_dataset_from_directory`, `audio_dataset_from_directory`,
   `split_dataset`;
 - images: `load_img`, `img_to_array`, `array_to_img`, `save_img` (Pillow, imported when used);
-- `plot_model` (a picture of the layers, drawn with Pillow); `get_source_inputs`; `Config`;
+- `plot_model` (a picture of the layers, drawn with Pillow), `model_to_dot` (pydot);
+- `get_source_inputs`, `Config`;
 - `Progbar`, `set_random_seed`, `pack_x_y_sample_weight`, `unpack_x_y_sample_weight`.
 
 Names other than those of `general` load on first use: layers and initializers import this
@@ -49,6 +50,7 @@ _LAZY = {
     "image_dataset_from_directory": "deltaw.keras.utils.directory_datasets",
     "img_to_array": "deltaw.keras.utils.image_utils",
     "load_img": "deltaw.keras.utils.image_utils",
+    "model_to_dot": "deltaw.keras.utils.model_dot",
     "pack_x_y_sample_weight": "deltaw.keras.trainers.data_adapter",
     "pad_sequences": "deltaw.keras.utils.sequence_utils",
     "plot_model": "deltaw.keras.utils.model_visualization",
