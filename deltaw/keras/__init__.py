@@ -15,7 +15,8 @@ _NAMES = {"Input": "layers", "Model": "models", "Sequential": "models", "Layer":
           "KerasTensor": "layers", "InputSpec": "layers", "Loss": "losses", "Metric": "metrics",
           "Optimizer": "optimizers", "Initializer": "initializers", "Regularizer": "regularizers",
           "name_scope": "scopes", "DTypePolicy": "dtype_policies",
-          "FloatDTypePolicy": "dtype_policies"}
+          "FloatDTypePolicy": "dtype_policies", "Operation": "operations",
+          "Function": "operations"}
 
 _KERAS_VERSION = "3.15.1"
 

@@ -31,7 +31,6 @@ NO_MEANING = {
 }
 
 NOT_YET = {
-    "": ["Function", "Operation"],
     "saving": ["KerasFileEditor"],
     "utils": ["FeatureSpace"],
 }

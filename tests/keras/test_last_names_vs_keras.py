@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import deltaw as dw
 import deltaw.keras as dk
 from tests.keras import keras_reference as kr
 
@@ -211,8 +212,6 @@ def test_scale_and_translate_integer_images_match_keras():
 
 
 def test_scale_and_translate_gradient_and_errors():
-    import deltaw as dw
-
     x = dw.tensor(_IMAGES[0, :4, :5, :1].astype("float64"), requires_grad=True)
     assert dw.gradcheck(lambda t: dk.ops.image.scale_and_translate(
         t, (6, 3, 1), [1.5, 0.6], [0.2, -0.1], (0, 1), "lanczos3"), [x])
@@ -332,3 +331,49 @@ def test_model_to_dot_has_keras_nodes_and_edges():
     assert any("out (Dense)" in label and "(None, 2)" in label for label in labels)
     with pytest.raises(ValueError, match="Unrecognized keyword"):
         dk.utils.model_to_dot(ours[0], colour="red")
+
+
+def _np(value):
+    """A deltaw Tensor or a Keras (torch) tensor as a NumPy array."""
+    return value.numpy() if isinstance(value, dw.Tensor) else kr.to_numpy(value)
+
+
+def _function_session(lib):
+    a = lib.Input((3,), name="a")
+    dense = lib.layers.Dense(2, name="h")
+    h = dense(a)
+    f = lib.Function(a, lib.ops.exp(h), name="fn")
+    dense.set_weights([np.arange(6, dtype="float32").reshape(3, 2) / 10,
+                       np.array([0.1, -0.2], "float32")])
+    x = np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3)
+    symbolic = f(lib.Input((3,)))
+    spec = f.compute_output_spec(lib.KerasTensor((None, 3)))
+    return (f.name, [op.name for op in f.operations], [t.name for t in f.inputs],
+            len(f.outputs), _np(f(x)), tuple(symbolic.shape), tuple(spec.shape))
+
+
+def test_function_runs_its_graph_as_keras():
+    ours, theirs = _function_session(dk), _function_session(keras)
+    assert ours[:4] == theirs[:4] and ours[5:] == theirs[5:] == ((None, 2), (None, 2))
+    np.testing.assert_allclose(ours[4], theirs[4], rtol=1e-6)
+
+
+def _operation_session(lib):
+    class Doubled(lib.Operation):
+        def call(self, x, y):
+            return lib.ops.add(x, y) * 2
+
+        def compute_output_spec(self, x, y):
+            return lib.KerasTensor(x.shape, x.dtype)
+
+    op = Doubled(name="my")
+    out = op(np.ones(2, "float64"), np.full(2, 0.5))
+    symbolic = op(lib.Input((3,)), lib.Input((3,)))
+    return (op.name, Doubled().name.startswith("doubled"), _np(out).tolist(),
+            str(_np(out).dtype), tuple(symbolic.shape),
+            isinstance(lib.layers.Dense(2), lib.Operation), isinstance(op, lib.Operation))
+
+
+def test_operation_subclass_behaves_as_keras():
+    assert _operation_session(dk) == _operation_session(keras) == (
+        "my", True, [3.0, 3.0], "float64", (None, 3), True, True)
