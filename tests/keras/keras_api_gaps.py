@@ -31,6 +31,5 @@ NO_MEANING = {
 }
 
 NOT_YET = {
-    "saving": ["KerasFileEditor"],
     "utils": ["FeatureSpace"],
 }
