@@ -377,3 +377,14 @@ def _operation_session(lib):
 def test_operation_subclass_behaves_as_keras():
     assert _operation_session(dk) == _operation_session(keras) == (
         "my", True, [3.0, 3.0], "float64", (None, 3), True, True)
+
+
+def test_model_to_dot_says_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pydot", None)      # import pydot now raises ImportError
+    model = _dot_models(dk)[1]
+    with pytest.raises(ImportError, match=r"pip install pydot"):
+        dk.utils.model_to_dot(model)
+    with pytest.raises(ValueError, match="not yet been built"):
+        dk.utils.model_to_dot(dk.Sequential([dk.layers.Dense(2)]))
