@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from deltaw.dtypes import as_array
 
 _new_object = object.__new__
 _UNSET_DEFAULTS = {"grad": None, "_version": 0, "name": None}
+
+# The name scope open while a Variable is made ('outer/inner'), the prefix of its `path`.
+# deltaw.keras.name_scope sets it (per thread); the engine itself opens none.
+_NAME_SCOPE = threading.local()
 
 
 class Tensor:
@@ -204,7 +210,7 @@ class Variable(Tensor):
     still needs the old values raises instead of silently using the new ones.
     """
 
-    __slots__ = ("trainable", "constraint")
+    __slots__ = ("trainable", "constraint", "path")
 
     def __init__(self, initial_value, dtype=None, trainable=True, name=None, constraint=None):
         super().__init__(initial_value, dtype=dtype, name=name)
@@ -214,6 +220,9 @@ class Variable(Tensor):
         # a callable w -> w that optimizers apply after each update (Keras' variable.constraint)
         self.constraint = constraint
         self.requires_grad = self.trainable and self.data.dtype.kind == "f"
+        # Keras' variable.path: the name scopes open at creation, then the name ('outer/v')
+        scope = getattr(_NAME_SCOPE, "path", "")
+        self.path = f"{scope}/{name or 'variable'}" if scope else name
 
     @property
     def value(self) -> Tensor:

@@ -14,7 +14,10 @@ _SUBMODULES = (
 )
 _NAMES = {"Input": "layers", "Model": "models", "Sequential": "models", "Layer": "layers",
           "KerasTensor": "layers", "InputSpec": "layers", "Loss": "losses", "Metric": "metrics",
-          "Optimizer": "optimizers", "Initializer": "initializers", "Regularizer": "regularizers"}
+          "Optimizer": "optimizers", "Initializer": "initializers", "Regularizer": "regularizers",
+          "name_scope": "scopes", "DTypePolicy": "dtype_policies",
+          "FloatDTypePolicy": "dtype_policies", "Operation": "operations",
+          "Function": "operations"}
 
 _KERAS_VERSION = "3.15.1"
 

@@ -86,6 +86,11 @@ def standardize_dtype(dtype) -> str:
     if isinstance(dtype, dict):  # a serialized Keras DTypePolicy
         dtype = dtype.get("config", {}).get("name", dtype)
     if hasattr(dtype, "name") and not isinstance(dtype, np.dtype | str):
+        compute = getattr(dtype, "compute_dtype", None)
+        if compute is not None and compute != getattr(dtype, "variable_dtype", compute):
+            raise ValueError(f"standardize_dtype: policy {dtype.name!r} computes in {compute} "
+                             f"and stores in {dtype.variable_dtype}; deltaw has no mixed "
+                             "precision: use one dtype, such as 'float32'.")
         dtype = dtype.name  # a DTypePolicy-like object
     if dtype in ("string", "str", str) or (isinstance(dtype, np.dtype) and dtype.kind in "US"):
         return "string"  # Keras' name; deltaw holds strings as NumPy arrays of str

@@ -23,6 +23,7 @@ from deltaw.keras.backend import (
     set_floatx,
     set_image_data_format,
 )
+from deltaw.keras.dtype_policies import DTypePolicy
 
 __all__ = [
     "backend", "disable_flash_attention", "disable_interactive_logging",
@@ -118,20 +119,6 @@ def max_steps_per_epoch():
 def set_max_steps_per_epoch(max_steps_per_epoch):
     _settings["max_steps_per_epoch"] = (None if max_steps_per_epoch is None
                                         else int(max_steps_per_epoch))
-
-
-class DTypePolicy:
-    """A plain dtype policy: computations and variables both in `name` (no mixed precision)."""
-
-    def __init__(self, name=None):
-        self.name = floatx() if name is None else name
-        self.compute_dtype = self.variable_dtype = self.name
-
-    def __repr__(self):
-        return f'<DTypePolicy "{self.name}">'
-
-    def get_config(self):
-        return {"name": self.name}
 
 
 def dtype_policy():

@@ -37,10 +37,5 @@ NO_MEANING = {
 }
 
 NOT_YET = {
-    "": ["DTypePolicy", "FloatDTypePolicy", "Function", "Operation", "name_scope"],
-    "callbacks": ["RemoteMonitor", "SwapEMAWeights"],
-    "ops.image": ["scale_and_translate"],
-    "saving": ["KerasFileEditor"],
-    "utils": ["Config", "FeatureSpace", "audio_dataset_from_directory", "get_source_inputs",
-              "model_to_dot"],
+    "utils": ["FeatureSpace"],
 }

@@ -12,11 +12,14 @@ from deltaw.keras.callbacks.lr import LearningRateScheduler, ReduceLROnPlateau
 from deltaw.keras.callbacks.misc import CSVLogger, LambdaCallback, TerminateOnNaN
 from deltaw.keras.callbacks.model_checkpoint import ModelCheckpoint
 from deltaw.keras.callbacks.progbar import ProgbarLogger
+from deltaw.keras.callbacks.remote_monitor import RemoteMonitor
+from deltaw.keras.callbacks.swap_ema_weights import SwapEMAWeights
 
 __all__ = [
     "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
     "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger",
-    "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN", "TrainingMonitor",
+    "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
+    "TrainingMonitor",
 ]
 
 # The doctor's callbacks live in deltaw.diagnostics (which imports this package), so they are

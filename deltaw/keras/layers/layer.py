@@ -236,6 +236,13 @@ class Layer:
     compute_dtype = variable_dtype = dtype
 
     @property
+    def dtype_policy(self):
+        """The layer's DTypePolicy (one dtype: deltaw computes and stores in the same)."""
+        from deltaw.keras.dtype_policies import DTypePolicy  # loaded when asked for
+
+        return DTypePolicy(self._dtype)
+
+    @property
     def trainable(self) -> bool:
         return self._trainable
 
@@ -469,6 +476,9 @@ class Layer:
         value = value.data if isinstance(value, Tensor) else np.asarray(value, dtype=dtype)
         var = Variable(value, dtype=dtype, trainable=spec.get("trainable", True),
                        name=spec.get("name") or "variable")
+        # Files key a layer's weights by the layer tree (models/saving.py), so a layer weight
+        # takes no name-scope path (Keras gives it 'layer_name/kernel').
+        var.path = None
         (self._trainable_variables if var.trainable else self._non_trainable_variables).append(var)
         if var.trainable and not self.trainable:
             var.trainable = var.requires_grad = False

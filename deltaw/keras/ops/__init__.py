@@ -292,8 +292,6 @@ UNSUPPORTED = {
     "math.view_as_complex": "deltaw has no complex dtype (complex values travel as "
                             "(real, imag) pairs, as the fft functions return them)",
     "math.view_as_real": "deltaw has no complex dtype",
-    "image.scale_and_translate": "JAX's kernel-based resampler (lanczos/cubic kernels with "
-                                 "arbitrary scale and translation) is not implemented yet",
 }
 
 

@@ -6,8 +6,8 @@ torch.nn.functional.interpolate's conventions (half-pixel centres; 'nearest' is 
 'nearest-exact'; antialiasing widens the filter by the downscaling factor). Everything is
 differentiable with respect to the images; sampling coordinates and transforms are not.
 
-Not provided: scale_and_translate (JAX's kernel-based resampler; listed in
-deltaw.keras.ops.UNSUPPORTED).
+`scale_and_translate` is JAX's kernel resampler (triangle, Keys cubic, Lanczos): one weight
+matrix per spatial axis, contracted with the images, so it too is differentiable in the images.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from deltaw.tensor import Tensor
 __all__ = [
     "affine_transform", "crop_images", "elastic_transform", "extract_patches",
     "extract_patches_3d", "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images",
-    "perspective_transform", "resize", "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges", "ssim",
+    "perspective_transform", "resize", "rgb_to_grayscale", "rgb_to_hsv", "scale_and_translate",
+    "sobel_edges", "ssim",
 ]
 
 
@@ -569,3 +570,82 @@ def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01,
                                                         * (s1 + s2 + c2))
     out = dw.mean(value, axis=(1, 2, 3))
     return dw.squeeze(out, 0) if single else out
+
+
+# ----- scale_and_translate: JAX's kernel resampler (jax.image.scale_and_translate)
+def _lanczos(radius, x):
+    y = radius * np.sin(np.pi * x) * np.sin(np.pi * x / radius)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(x > 1e-3, y / np.where(x != 0, np.pi ** 2 * x ** 2, 1), 1)
+    return np.where(x > radius, 0.0, out)
+
+
+def _keys_cubic(x):
+    out = ((1.5 * x - 2.5) * x) * x + 1.0
+    out = np.where(x >= 1.0, ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0, out)
+    return np.where(x >= 2.0, 0.0, out)
+
+
+_SCALE_KERNELS = {
+    "linear": lambda x: np.maximum(0, 1 - np.abs(x)), "cubic": _keys_cubic,
+    "lanczos3": lambda x: _lanczos(3.0, x), "lanczos5": lambda x: _lanczos(5.0, x),
+}
+_SCALE_METHODS = {"linear": "linear", "bilinear": "linear", "trilinear": "linear",
+                  "cubic": "cubic", "bicubic": "cubic", "tricubic": "cubic",
+                  "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
+
+
+def _scale_weights(n_in, n_out, scale, translation, kernel, antialias, dtype):
+    """(n_in, n_out) weights: output pixel j samples input position (j + 0.5 - t) / s - 0.5."""
+    inv_scale = 1.0 / scale
+    kernel_scale = max(inv_scale, 1.0) if antialias else 1.0
+    sample = (np.arange(n_out, dtype=dtype) + 0.5) * inv_scale - translation * inv_scale - 0.5
+    w = kernel(np.abs(sample[None, :] - np.arange(n_in, dtype=dtype)[:, None]) / kernel_scale)
+    total = w.sum(axis=0, keepdims=True)
+    w = np.where(np.abs(total) > 1000.0 * np.finfo(np.float32).eps,
+                 w / np.where(total != 0, total, 1), 0)
+    inside = (sample >= -0.5) & (sample <= n_in - 0.5)      # outside the image: zero
+    return np.where(inside[None, :], w, 0)
+
+
+def scale_and_translate(images, output_shape, scale, translation, spatial_dims, method,
+                        antialias=True):
+    """Resample `images` to `output_shape`, mapping input position x to `x * scale + translation`
+    along each axis of `spatial_dims` (half-pixel centres; outside the input: zero).
+
+    Args:
+        images: Array of any rank.
+        output_shape: The full output shape (the axes not in `spatial_dims` keep their size).
+        scale, translation: One number per axis of `spatial_dims`.
+        spatial_dims: The axes to resample.
+        method: 'linear' ('bilinear', 'trilinear'), 'cubic' ('bicubic', 'tricubic'),
+            'lanczos3' or 'lanczos5'.
+        antialias: Widen the kernel by 1/scale when downsampling. Defaults to True.
+
+    Differentiable with respect to `images`; `scale` and `translation` are constants here
+    (JAX also differentiates them). Integer images are rounded and clipped to their range.
+    """
+    if method not in _SCALE_METHODS:
+        raise ValueError("Invalid value for argument `method`. Expected of one "
+                         f"{set(_SCALE_METHODS)}. Received: method={method}")
+    x = tensor(images)
+    scale = np.atleast_1d(np.asarray(getattr(scale, "data", scale)))
+    translation = np.atleast_1d(np.asarray(getattr(translation, "data", translation)))
+    dims = tuple(spatial_dims)
+    if not (len(dims) == scale.size == translation.size):
+        raise ValueError(f"scale_and_translate: spatial_dims {dims}, scale {scale.tolist()} and "
+                         f"translation {translation.tolist()} must have the same length.")
+    if not dims:
+        return x
+    integer = x.dtype.kind != "f"
+    out = dw.astype(x, "float32") if integer else x
+    dtype = np.result_type(scale.dtype, translation.dtype)
+    for i, d in enumerate(dims):
+        d = d % x.ndim
+        w = _scale_weights(x.shape[d], int(output_shape[d]), scale[i], translation[i],
+                           _SCALE_KERNELS[_SCALE_METHODS[method]], antialias, dtype)
+        out = _apply_along(out, w.T, d)
+    if integer:
+        lo, hi = x.data.min(), x.data.max()
+        out = Tensor(np.clip(np.round(out.data), lo, hi).astype(x.dtype))
+    return out

@@ -20,15 +20,20 @@ from deltaw.keras.saving.object_registration import (
 )
 
 _FILES = ("load_model", "load_weights", "save_model", "save_weights")
+_LAZY = {"KerasFileEditor": "deltaw.keras.saving.file_editor"}
 
 __all__ = ["CustomObjectScope", "custom_object_scope", "deserialize_keras_object",
            "get_custom_objects", "get_registered_name", "get_registered_object",
-           "register_keras_serializable", "serialize_keras_object", *_FILES]
+           "register_keras_serializable", "serialize_keras_object", "KerasFileEditor", *_FILES]
 
 
 def __getattr__(name):
     if name in _FILES:  # models.saving imports the models, which import this package
         value = getattr(importlib.import_module("deltaw.keras.models.saving"), name)
+        globals()[name] = value
+        return value
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'deltaw.keras.saving' has no attribute {name!r}")

@@ -3,9 +3,11 @@
 - files: `get_file` (download, cache, hash check, safe extraction);
 - sequences and arrays: `pad_sequences`, `to_categorical`, `normalize`;
 - datasets: `PyDataset` (alias `Sequence`), `timeseries_dataset_from_array`,
-  `image_dataset_from_directory`, `text_dataset_from_directory`, `split_dataset`;
+  `image_dataset_from_directory`, `text_dataset_from_directory`, `audio_dataset_from_directory`,
+  `split_dataset`;
 - images: `load_img`, `img_to_array`, `array_to_img`, `save_img` (Pillow, imported when used);
-- `plot_model` (a picture of the layers, drawn with Pillow);
+- `plot_model` (a picture of the layers, drawn with Pillow), `model_to_dot` (pydot);
+- `get_source_inputs`, `Config`;
 - `Progbar`, `set_random_seed`, `pack_x_y_sample_weight`, `unpack_x_y_sample_weight`.
 
 Names other than those of `general` load on first use: layers and initializers import this
@@ -23,6 +25,7 @@ from deltaw.keras.utils.general import (  # the naming helpers are imported from
 )
 
 _LAZY = {
+    "Config": "deltaw.keras.utils.config",
     "CustomObjectScope": "deltaw.keras.saving.object_registration",
     "clear_session": "deltaw.keras.backend",
     "custom_object_scope": "deltaw.keras.saving.object_registration",
@@ -41,10 +44,13 @@ _LAZY = {
     "PyDataset": "deltaw.keras.utils.py_dataset",
     "Sequence": "deltaw.keras.utils.py_dataset",
     "array_to_img": "deltaw.keras.utils.image_utils",
+    "audio_dataset_from_directory": "deltaw.keras.utils.audio_dataset",
     "get_file": "deltaw.keras.utils.file_utils",
+    "get_source_inputs": "deltaw.keras.utils.graph_utils",
     "image_dataset_from_directory": "deltaw.keras.utils.directory_datasets",
     "img_to_array": "deltaw.keras.utils.image_utils",
     "load_img": "deltaw.keras.utils.image_utils",
+    "model_to_dot": "deltaw.keras.utils.model_dot",
     "pack_x_y_sample_weight": "deltaw.keras.trainers.data_adapter",
     "pad_sequences": "deltaw.keras.utils.sequence_utils",
     "plot_model": "deltaw.keras.utils.model_visualization",
