@@ -10,7 +10,7 @@ from torch import nn
 
 
 def _model(workload):
-    if workload == "W1":
+    if workload in ("W1", "W7"):
         return nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(),
                              nn.Linear(32, 1), nn.Sigmoid()), nn.BCELoss()
     if workload in ("W2", "W5"):
@@ -22,7 +22,28 @@ def _model(workload):
                              nn.ReLU(), nn.Linear(128, 10)), nn.CrossEntropyLoss()
     if workload == "W4":
         return _LSTMNet(), nn.BCELoss()
+    if workload == "W6":
+        return _Transformer(), nn.BCELoss()
     raise KeyError(workload)
+
+
+class _Transformer(nn.Module):
+    """W6: Keras' block in PyTorch (4 heads of 32 = 128; LayerNorm with Keras' epsilon)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(5000, 128)
+        self.attention = nn.MultiheadAttention(128, 4, batch_first=True)
+        self.norm1, self.norm2 = nn.LayerNorm(128, eps=1e-3), nn.LayerNorm(128, eps=1e-3)
+        self.ff = nn.Sequential(nn.Linear(128, 256), nn.ReLU(), nn.Linear(256, 128))
+        self.out = nn.Linear(128, 1)
+
+    def forward(self, tokens):
+        e = self.embed(tokens)
+        a, _ = self.attention(e, e, e, need_weights=False)  # no averaged weights to compute
+        x = self.norm1(e + a)
+        x = self.norm2(x + self.ff(x))
+        return torch.sigmoid(self.out(x.mean(dim=1)))
 
 
 class _LSTMNet(nn.Module):

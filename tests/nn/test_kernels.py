@@ -313,6 +313,44 @@ def test_disable_variable_forces_the_numpy_path():
     assert got == [True, "disabled by DELTAW_DISABLE_NUMBA"]
 
 
+# every op family with a kernel (embedding, LSTM, dense, BCE, Adam; conv, pooling) trains a step
+_FALLBACK = """
+import json, sys
+import numpy as np
+import deltaw as dw
+from deltaw.keras import layers, models
+from deltaw.nn import _kernels
+rng = np.random.default_rng(0)
+dw.random.seed(0)
+text = models.Sequential([layers.Embedding(50, 4, input_shape=(6,)), layers.LSTM(5),
+                          layers.Dense(1, activation="sigmoid")])
+text.compile(optimizer="adam", loss="binary_crossentropy")
+h1 = text.fit(rng.integers(0, 50, (8, 6)), rng.integers(0, 2, (8, 1)).astype("float32"),
+              batch_size=4, epochs=1, verbose=0)
+image = models.Sequential([layers.Conv2D(3, 3, activation="relu", input_shape=(6, 6, 1)),
+                           layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(2)])
+image.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+h2 = image.fit(rng.normal(size=(8, 6, 6, 1)).astype("float32"), rng.integers(0, 2, 8),
+               batch_size=4, epochs=1, verbose=0)
+weights = [float(w.astype("float64").sum()) for m in (text, image) for w in m.get_weights()]
+print(json.dumps([_kernels.get() is None, _kernels.status(), bool(sys.modules.get("numba")),
+                  h1.history["loss"] + h2.history["loss"], weights]))
+"""
+
+
+def test_numba_that_fails_to_import_falls_back_to_the_numpy_path():
+    """A plain install where numba is absent or broken (its wheels are missing for the
+    platform, or it rejects the installed NumPy) trains on the NumPy kernels' references:
+    exactly what DELTAW_DISABLE_NUMBA=1 computes."""
+    blocked = _probe("import sys; sys.modules['numba'] = None  # import numba: ImportError\n"
+                     + _FALLBACK)
+    forced = _probe(_FALLBACK, DELTAW_DISABLE_NUMBA="1")
+    assert blocked[0] is True and blocked[1].startswith("numba is not importable")
+    assert blocked[2] is False
+    assert np.isfinite(blocked[3]).all()
+    assert blocked[3:] == forced[3:]
+
+
 _SETTINGS = ("import json, os; from deltaw.nn import _kernels; _kernels.load(); "
              "print(json.dumps([_kernels.status()] + [os.environ.get(k) for k in "
              "('NUMBA_CACHE_DIR', 'OMP_WAIT_POLICY', 'NUMBA_THREADING_LAYER')]))")

@@ -1,7 +1,9 @@
-"""Optional compiled kernels for the ops NumPy does badly (deltaw's `fast` extra: numba).
+"""Compiled kernels for the ops NumPy does badly (numba: a dependency where it has wheels).
 
-NumPy is deltaw's only dependency, and every op has a NumPy implementation, which is also the
-reference the kernel tests compare against. When numba is importable, a few hot ops (col2im,
+Every op has a NumPy implementation, which is also the reference the kernel tests compare
+against and the path taken wherever numba is not installed (pyproject.toml's environment marker
+leaves it out where numba publishes no wheels) or fails to import (a broken install, a NumPy it
+does not support). When numba is importable, a few hot ops (col2im,
 the bias and activation passes of `conv2d_bias_activation`, max pooling; see each kernel
 module) run compiled kernels instead. `load()` imports numba the first time such an op runs,
 never at `import deltaw` (numba's import alone takes ~0.2 s).
@@ -12,6 +14,9 @@ Settings, read once by the first `load()`:
 - `NUMBA_CACHE_DIR` defaults to `~/.cache/deltaw/numba` (or `$XDG_CACHE_HOME/deltaw/numba`):
   kernels are compiled with `cache=True`, so only the first run on a machine pays the
   compilation (about 2 s per kernel and dtype); later processes load them in milliseconds.
+  The cache never goes next to the sources, so a read-only install (site-packages owned by
+  root) caches as well; where the folder cannot be written numba compiles in memory each run.
+  Only the kernels a model calls are compiled (`benchmarks/cold_start.py` measures the cost).
 - `DELTAW_NUMBA_PARALLEL=1` compiles the kernels multi-threaded (`numba.prange` over the
   batch). The default is single-threaded: the kernels are a small part of a training step
   (W3: about 2 of 30 ms), the GEMMs around them already use OpenBLAS's threads, and numba's
