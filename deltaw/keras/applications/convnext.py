@@ -105,11 +105,7 @@ def _head(x, include_top, pooling, classes, classifier_activation, weights, name
         x = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_head_layernorm")(x)
         return layers.Dense(classes, activation=classifier_activation,
                             name=f"{name}_head_dense")(x)
-    if pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-    return layers.LayerNormalization(epsilon=1e-6)(x)
+    return layers.LayerNormalization(epsilon=1e-6)(iu.global_pooling(x, pooling))
 
 
 def build_convnext(variant, include_top, include_preprocessing, weights, input_tensor,

@@ -73,14 +73,8 @@ def build_densenet(blocks, include_top, weights, input_tensor, input_shape, pool
             x = transition_block(x, 0.5, name=f"pool{stage}")
     x = layers.BatchNormalization(axis=3, epsilon=_EPSILON, name="bn")(x)
     x = layers.Activation("relu", name="relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        iu.validate_activation(classifier_activation, weights, where)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    x = iu.classifier_head(x, include_top, pooling, classes, classifier_activation, weights, where,
+                           named_pooling=True)
     key = where.lower()
     file_name = f"{key}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
     return iu.finish(inputs, x, name, weights, (file_name, BASE_WEIGHTS_PATH + file_name,

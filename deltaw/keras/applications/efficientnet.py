@@ -104,11 +104,7 @@ def _head(x, include_top, pooling, dropout_rate, classes, classifier_activation,
         iu.validate_activation(classifier_activation, weights, where)
         return layers.Dense(classes, activation=classifier_activation,
                             kernel_initializer=DENSE_KERNEL_INITIALIZER, name="predictions")(x)
-    if pooling == "avg":
-        return layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if pooling == "max":
-        return layers.GlobalMaxPooling2D(name="max_pool")(x)
-    return x
+    return iu.global_pooling(x, pooling, named=True)
 
 
 def build_efficientnet(key, include_top, weights, input_tensor, input_shape, pooling, classes,

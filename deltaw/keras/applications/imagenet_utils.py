@@ -202,6 +202,31 @@ def input_layer(input_tensor, input_shape):
     return input_tensor
 
 
+def global_pooling(x, pooling, named=False):
+    """`pooling="avg"` / `"max"` of the features without the top (any other value: `x`), the
+    layers named "avg_pool" / "max_pool" where Keras names them, else left to the counter."""
+    from deltaw.keras import layers
+
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D(name="avg_pool" if named else None)(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D(name="max_pool" if named else None)(x)
+    return x
+
+
+def classifier_head(x, include_top, pooling, classes, classifier_activation, weights, where,
+                    top_pool="avg_pool", named_pooling=False):
+    """Keras' common head: global average pooling (named `top_pool`) and the "predictions" layer
+    with the top, else `global_pooling(x, pooling, named_pooling)`."""
+    from deltaw.keras import layers
+
+    if not include_top:
+        return global_pooling(x, pooling, named_pooling)
+    x = layers.GlobalAveragePooling2D(name=top_pool)(x)
+    validate_activation(classifier_activation, weights, where)
+    return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+
+
 def finish(inputs, x, name, weights, imagenet_file=None, where="applications"):
     """The functional model, with its weights loaded: `imagenet_file` is the published file's
     `(file_name, origin, file_hash)` when `weights="imagenet"`, else `weights` is a path."""

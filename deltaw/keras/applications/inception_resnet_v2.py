@@ -139,7 +139,6 @@ def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None,  
     Returns:
         A functional `Model` with Keras' layers and weight order.
     """
-    from deltaw.keras import layers
     from deltaw.keras.backend import image_data_format
 
     where = "InceptionResNetV2"
@@ -148,14 +147,7 @@ def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None,  
                                         weights, where)
     inputs = iu.input_layer(input_tensor, input_shape)
     x = _features(inputs)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        iu.validate_activation(classifier_activation, weights, where)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    x = iu.classifier_head(x, include_top, pooling, classes, classifier_activation, weights, where)
     file_name = ("inception_resnet_v2_weights_tf_dim_ordering_tf_kernels"
                  f"{'' if include_top else '_notop'}.h5")
     return iu.finish(inputs, x, name, weights, (file_name, BASE_WEIGHT_URL + file_name,

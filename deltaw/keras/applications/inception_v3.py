@@ -123,7 +123,6 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None,  # noqa
     Returns:
         A functional `Model` with Keras' layers and weight order.
     """
-    from deltaw.keras import layers
     from deltaw.keras.backend import image_data_format
 
     where = "InceptionV3"
@@ -132,14 +131,7 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None,  # noqa
                                         weights, where)
     inputs = iu.input_layer(input_tensor, input_shape)
     x = _features(inputs)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        iu.validate_activation(classifier_activation, weights, where)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    x = iu.classifier_head(x, include_top, pooling, classes, classifier_activation, weights, where)
     file_name = ("inception_v3_weights_tf_dim_ordering_tf_kernels"
                  f"{'' if include_top else '_notop'}.h5")
     return iu.finish(inputs, x, name, weights, (file_name, BASE_WEIGHTS_PATH + file_name,

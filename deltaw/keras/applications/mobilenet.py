@@ -102,10 +102,8 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3,  # 
         x = layers.Reshape((classes,), name="reshape_2")(x)
         iu.validate_activation(classifier_activation, weights, where)
         x = layers.Activation(classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    else:
+        x = iu.global_pooling(x, pooling)
     file_name = (f"mobilenet_{_ALPHA_TEXT.get(alpha, '')}_{rows}_tf"
                  f"{'' if include_top else '_no_top'}.h5")
     # Keras publishes no hash for these files

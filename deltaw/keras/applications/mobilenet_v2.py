@@ -110,14 +110,8 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     last = make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
     x = layers.Conv2D(last, 1, use_bias=False, name="Conv_1")(x)
     x = layers.ReLU(6.0, name="out_relu")(_bn(x, "Conv_1_bn"))
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        iu.validate_activation(classifier_activation, weights, where)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    x = iu.classifier_head(x, include_top, pooling, classes, classifier_activation, weights, where,
+                           top_pool=None)
     file_name = (f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}"
                  f"{'' if include_top else '_no_top'}.h5")
     # Keras publishes no hash for these files

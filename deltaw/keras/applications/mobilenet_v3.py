@@ -174,10 +174,8 @@ def build_mobilenet_v3(blocks, last_point_ch, input_shape, alpha, model_type, mi
         x = layers.Flatten()(x)
         iu.validate_activation(classifier_activation, weights, where)
         x = layers.Activation(classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    else:
+        x = iu.global_pooling(x, pooling, named=True)
     key = f"{model_type}{'_minimalistic' if minimalistic else ''}_224_{alpha}_float"
     file_name = f"weights_mobilenet_v3_{key}{'.h5' if include_top else '_no_top_v2.h5'}"
     file_hash = WEIGHTS_HASHES.get(key, (None, None))[0 if include_top else 1]

@@ -200,14 +200,8 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6,  # noqa: N8
     x = _bn(x, "stem_bn1")
     x = _cells(x, penultimate_filters, num_blocks, skip_reduction, filter_multiplier)
     x = layers.Activation("relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        iu.validate_activation(classifier_activation, weights, where)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    x = iu.classifier_head(x, include_top, pooling, classes, classifier_activation, weights, where,
+                           top_pool=None)
     if weights == "imagenet" and default_size not in (224, 331):
         raise ValueError(f"{where}: ImageNet weights exist for NASNetLarge and NASNetMobile "
                          f"only; got default_size={default_size}.")

@@ -80,14 +80,8 @@ def build_resnet(stack_fn, preact, use_bias, include_top, weights, input_tensor,
     if preact:
         x = layers.BatchNormalization(axis=axis, epsilon=_EPSILON, name="post_bn")(x)
         x = layers.Activation("relu", name="post_relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        iu.validate_activation(classifier_activation, weights, where)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    x = iu.classifier_head(x, include_top, pooling, classes, classifier_activation, weights, where,
+                           named_pooling=True)
     return iu.finish(inputs, x, name, weights, imagenet_file(where.lower(), include_top), where)
 
 

@@ -36,10 +36,8 @@ def build_vgg(convs_per_block, include_top, weights, input_tensor, input_shape, 
         x = layers.Dense(4096, activation="relu", name="fc2")(x)
         iu.validate_activation(classifier_activation, weights, where)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    else:
+        x = iu.global_pooling(x, pooling)
     key = where.lower()
     file_name = f"{key}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
     return iu.finish(inputs, x, name, weights, (file_name, f"{BASE_WEIGHTS_PATH}{key}/{file_name}",

@@ -89,7 +89,6 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None,  # noqa: N
     Returns:
         A functional `Model` with Keras' layers and weight order.
     """
-    from deltaw.keras import layers
     from deltaw.keras.backend import image_data_format
 
     where = "Xception"
@@ -98,14 +97,7 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None,  # noqa: N
                                         weights, where)
     inputs = iu.input_layer(input_tensor, input_shape)
     x = _features(inputs)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        iu.validate_activation(classifier_activation, weights, where)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    x = iu.classifier_head(x, include_top, pooling, classes, classifier_activation, weights, where)
     file_name = f"xception_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
     return iu.finish(inputs, x, name, weights, (file_name, BASE_WEIGHTS_PATH + file_name,
                                                 WEIGHTS_HASHES[0 if include_top else 1]), where)
