@@ -9,7 +9,7 @@ import pytest
 import deltaw as dw
 from tests.ops.op_table import OP_TABLE
 from tests.ops.test_gradgradcheck import NOT_YET, SAMPLES_PER_ROW
-from tests.ops.test_vs_torch import _is_float, _to_torch
+from tests.ops.test_vs_torch import run_both
 
 torch = pytest.importorskip("torch", reason="torch is an optional comparison dependency")
 
@@ -38,20 +38,7 @@ def _second_order(grad, out, wrt, v, probes, make):
 @pytest.mark.parametrize("spec, sample", _cases())
 def test_second_order_matches_torch(spec, sample):
     rng = np.random.default_rng(2)
-    ours, theirs, wrt = [], [], []
-    for i, a in enumerate(sample.args):
-        if _is_float(a):
-            a = np.asarray(a, dtype=np.float64)
-            needs = i in spec.grad_args
-            ours.append(dw.tensor(a, requires_grad=needs))
-            theirs.append(torch.tensor(a, requires_grad=needs))
-            wrt += [i] if needs else []
-        else:
-            ours.append(a)
-            theirs.append(_to_torch(a))
-    kwargs_t = {k: _to_torch(v) for k, v in sample.kwargs.items()}
-    out = spec.fn(*ours, **sample.kwargs)
-    ref = spec.torch(torch, *theirs, **kwargs_t)
+    ours, theirs, wrt, out, ref = run_both(spec, sample)
     if out.dtype.kind != "f" or not wrt:
         pytest.skip("no floating output to differentiate")
     v_np = rng.uniform(0.5, 1.5, out.shape)

@@ -34,9 +34,9 @@ def _to_torch(obj):
     return obj
 
 
-@pytest.mark.parametrize("spec, sample", _cases())
-def test_matches_torch(spec, sample):
-    rng = np.random.default_rng(1)
+def run_both(spec, sample):
+    """The op on float64 copies of the sample in deltaw and in torch: (our inputs, torch's
+    inputs, the positions of the inputs that need a gradient, our output, torch's output)."""
     ours, theirs, wrt = [], [], []
     for i, a in enumerate(sample.args):
         if _is_float(a):
@@ -50,8 +50,14 @@ def test_matches_torch(spec, sample):
             ours.append(a)
             theirs.append(_to_torch(a))
     kwargs_t = {k: _to_torch(v) for k, v in sample.kwargs.items()}
-    out = spec.fn(*ours, **sample.kwargs)
-    ref = spec.torch(torch, *theirs, **kwargs_t)
+    return (ours, theirs, wrt, spec.fn(*ours, **sample.kwargs),
+            spec.torch(torch, *theirs, **kwargs_t))
+
+
+@pytest.mark.parametrize("spec, sample", _cases())
+def test_matches_torch(spec, sample):
+    rng = np.random.default_rng(1)
+    ours, theirs, wrt, out, ref = run_both(spec, sample)
     assert tuple(out.shape) == tuple(ref.shape)
     np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
     if not wrt or out.dtype.kind != "f":
