@@ -115,7 +115,7 @@ def _is_structure(value) -> bool:
         _is_array_like(v) or isinstance(v, dict) for v in value)
 
 
-def _to_array(value, where: str, name: str) -> np.ndarray:
+def _to_array(value, where: str, name: str, strings: bool = False) -> np.ndarray:
     arr = value.data if isinstance(value, Tensor) else value
     if not isinstance(arr, np.ndarray):
         try:
@@ -124,7 +124,8 @@ def _to_array(value, where: str, name: str) -> np.ndarray:
             raise ValueError(f"{where}: {name} cannot be converted to an array; expected a "
                              f"rectangular array of numbers; got {type(value).__name__} "
                              f"({e}).") from None
-    if arr.dtype.kind not in "fiub":
+    # inputs may be strings (they feed lookup and hashing layers); targets and weights may not
+    if arr.dtype.kind not in ("fiubU" if strings else "fiub"):
         raise TypeError(f"{where}: {name} has dtype {arr.dtype}, which is not numeric; expected "
                         "an array of numbers (float, int or bool).")
     if arr.ndim == 0:
@@ -135,15 +136,15 @@ def _to_array(value, where: str, name: str) -> np.ndarray:
     return arr
 
 
-def _convert(value, where: str, name: str):
+def _convert(value, where: str, name: str, strings: bool = False):
     if value is None:
         return None
     if isinstance(value, dict):
-        return {k: _convert(v, where, f"{name}[{k!r}]") for k, v in value.items()}
+        return {k: _convert(v, where, f"{name}[{k!r}]", strings) for k, v in value.items()}
     if _is_structure(value):
-        items = [_convert(v, where, f"{name}[{i}]") for i, v in enumerate(value)]
+        items = [_convert(v, where, f"{name}[{i}]", strings) for i, v in enumerate(value)]
         return items[0] if len(items) == 1 else type(value)(items)
-    return _to_array(value, where, name)
+    return _to_array(value, where, name, strings)
 
 
 def _named_leaves(value, name):
@@ -314,7 +315,7 @@ def adapt(where: str, x, y=None, sample_weight=None, class_weight=None):
                              "(it yields (x, y) or (x, y, sample_weight) batches); got "
                              f"y={type(y).__name__}, sample_weight={type(sample_weight).__name__}.")
         return GeneratorData(x, where)
-    x = _convert(x, where, "x")
+    x = _convert(x, where, "x", strings=True)
     y = _convert(y, where, "y")
     sample_weight = _convert(sample_weight, where, "sample_weight")
     if class_weight is not None:

@@ -55,12 +55,19 @@ def test_take_returns_keras_batch_tuples():
 
 
 @pytest.mark.parametrize("value, match", [
-    (np.array([["a", "b"]]), r"fit: x has dtype <U1, which is not numeric"),
     (np.array([{}, {}], dtype=object), r"fit: x has dtype object, which is not numeric"),
 ])
 def test_non_numeric_x_raises(value, match):
     with pytest.raises(TypeError, match=match):
         da.adapt("fit", value, np.zeros(len(value)))
+
+
+def test_string_inputs_pass_but_string_targets_raise():
+    # strings feed a model's StringLookup/Hashing inputs (as Keras); targets must be numbers
+    data = da.adapt("predict", {"s": np.array([["a"], ["b"]]), "n": np.ones((2, 1))})
+    assert data.x["s"].dtype.kind == "U"
+    with pytest.raises(TypeError, match=r"fit: y has dtype <U1, which is not numeric"):
+        da.adapt("fit", np.ones((1, 2)), np.array(["a"]))
 
 
 def test_ragged_and_scalar_inputs_raise():
