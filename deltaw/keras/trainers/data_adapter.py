@@ -288,7 +288,7 @@ def _is_generator(value) -> bool:
 
 
 # ----------------------------------------------------------------------------- entry points
-def adapt(where: str, x, y=None, sample_weight=None, class_weight=None):
+def adapt(where: str, x, y=None, sample_weight=None, class_weight=None, strings=False):
     """Validate and convert user data into `ArrayData` or `GeneratorData`.
 
     Args:
@@ -315,7 +315,7 @@ def adapt(where: str, x, y=None, sample_weight=None, class_weight=None):
                              "(it yields (x, y) or (x, y, sample_weight) batches); got "
                              f"y={type(y).__name__}, sample_weight={type(sample_weight).__name__}.")
         return GeneratorData(x, where)
-    x = _convert(x, where, "x", strings=True)
+    x = _convert(x, where, "x", strings)
     y = _convert(y, where, "y")
     sample_weight = _convert(sample_weight, where, "sample_weight")
     if class_weight is not None:
@@ -397,7 +397,8 @@ def check_finite(where, datasets, raise_error: bool, stacklevel: int) -> None:
                   stacklevel=stacklevel + 1)
 
 
-def make_fit_data(x, y, sample_weight, class_weight, validation_split, validation_data):
+def make_fit_data(x, y, sample_weight, class_weight, validation_split, validation_data,
+                  strings=False):
     """The training and validation data of `fit`, as Keras 3 builds them.
 
     `validation_split` takes the last fraction of the (unshuffled) arrays; it is ignored when
@@ -406,16 +407,22 @@ def make_fit_data(x, y, sample_weight, class_weight, validation_split, validatio
     Returns:
         `(train, val)`; `val` is None without validation.
     """
-    data = adapt("fit", x, y, sample_weight, class_weight)
+    data = adapt("fit", x, y, sample_weight, class_weight, strings)
     train, val = split_validation("fit", data, validation_split if validation_data is None else 0)
     if val is not None and class_weight is not None:
         val = ArrayData(val.x, val.y, None, val.num_samples)
     if validation_data is not None:
-        val = adapt_validation_data(validation_data)
+        val = adapt_validation_data(validation_data, strings)
     return train, val
 
 
-def adapt_validation_data(validation_data):
+def takes_strings(model) -> bool:
+    """Whether `model` has a string Input (lookup or FeatureSpace models): its x may then hold
+    strings, as in Keras; any other model gets the 'not numeric' error up front."""
+    return any(getattr(t, "dtype", None) == "string" for t in getattr(model, "_flat_inputs", ()))
+
+
+def adapt_validation_data(validation_data, strings=False):
     """`(x_val, y_val)`, `(x_val, y_val, val_sample_weight)` or a generator of batches."""
     where = "fit (validation_data)"
     if _is_generator(validation_data) or _is_py_dataset(validation_data):
@@ -425,7 +432,7 @@ def adapt_validation_data(validation_data):
                if isinstance(validation_data, list | tuple) else type(validation_data).__name__)
         raise ValueError(f"fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
                          f"val_sample_weight), or a generator of batches; got {got}.")
-    return adapt(where, *validation_data)
+    return adapt(where, *validation_data, strings=strings)
 
 
 def split_validation(where: str, data, validation_split: float):
