@@ -36,6 +36,4 @@ NO_MEANING = {
     "ops.nn": {"polar": _NO_COMPLEX},
 }
 
-NOT_YET = {
-    "utils": ["FeatureSpace"],
-}
+NOT_YET: dict[str, list[str]] = {}

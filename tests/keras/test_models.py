@@ -193,9 +193,25 @@ def test_graph_disconnected_and_bad_inputs():
         Model(a, out)
     with pytest.raises(TypeError, match=r"every value of `inputs` must be a KerasTensor"):
         Model(np.ones((1, 3)), out)
-    h = Dense(3)(a)
-    with pytest.raises(ValueError, match=r"every input must come from Input\(\.\.\.\)"):
-        Model(h, Dense(1)(h))
+
+
+def test_an_input_made_by_a_layer_starts_the_model_at_a_new_input():
+    # Keras 3 (clone_graph_nodes): the intermediate tensor becomes an Input named '<name>CLONE'
+    # and the layers after it are shared; the layers before it are not part of the model
+    a = Input((3,), name="a")
+    first, head = Dense(3, name="first"), Dense(1, name="head")
+    h = first(a)
+    out = head(h)
+    model = Model(h, out)
+    assert [layer.name for layer in model.layers] == [f"{h.name}CLONE", "head"]
+    assert model.weights == head.weights
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(model(x).numpy(), head(x).numpy())
+    config = model.get_config()
+    assert config["input_layers"] == [f"{h.name}CLONE", 0, 0]
+    assert [layer.__class__.__name__ for layer in Model.from_config(config).layers] == \
+        ["InputLayer", "Dense"]
+    assert [layer.name for layer in Model(a, out).layers] == ["a", "first", "head"]
 
 
 def test_duplicate_layer_names_in_a_graph_are_rejected():

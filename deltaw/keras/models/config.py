@@ -25,8 +25,10 @@ def _models() -> dict:
     from deltaw.keras.models.functional import Functional
     from deltaw.keras.models.model import Model
     from deltaw.keras.models.sequential import Sequential
+    from deltaw.keras.utils.feature_space import FeatureSpace  # saved as a file on its own
 
-    return {"Functional": Functional, "Model": Model, "Sequential": Sequential}
+    return {"Functional": Functional, "Model": Model, "Sequential": Sequential,
+            "FeatureSpace": FeatureSpace}
 
 
 def serialize_layer(layer) -> dict:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import collections
 
 from deltaw.keras.layers import nest
-from deltaw.keras.layers.core import InputLayer
-from deltaw.keras.layers.keras_tensor import KerasTensor
+from deltaw.keras.layers.core import Input, InputLayer
+from deltaw.keras.layers.keras_tensor import KerasTensor, Node
 from deltaw.keras.layers.layer import Layer
 from deltaw.keras.layers.operation_layer import OperationLayer
 from deltaw.keras.models.model import Model
 from deltaw.ops import expand_dims, squeeze
 
-__all__ = ["Functional", "check_model_inputs", "map_graph"]
+__all__ = ["Functional", "check_model_inputs", "clone_graph_nodes", "map_graph"]
 
 
 def _build_map(inputs: list, outputs: list):
@@ -38,6 +38,8 @@ def _build_map(inputs: list, outputs: list):
             node = op._inbound_nodes[node_index]
             if node in finished:
                 continue
+            if not node.is_input and id(tensor) in input_ids:
+                continue  # an input made by a layer: that layer is outside the graph (Keras 3)
             if node in in_progress:
                 raise ValueError(f"Functional: the graph has a cycle through layer '{op.name}'.")
             op_indices.setdefault(op, len(op_indices))
@@ -55,15 +57,17 @@ def map_graph(inputs: list, outputs: list):
     model's layers) are ordered by decreasing depth, ties by first visit.
     """
     nodes, op_indices = _build_map(inputs, outputs)
+    in_graph = set(nodes)
     node_depth, op_depth = {}, {}
     for node in reversed(nodes):
         depth = max(node_depth.setdefault(node, 0), op_depth.get(node.operation, 0))
         op_depth[node.operation] = node_depth[node] = depth
         for parent in node.parent_nodes:
-            node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+            if parent in in_graph:  # not the producer of an input made by a layer
+                node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
     for t in inputs:
         op = t._keras_history.operation
-        if op not in op_depth:
+        if op not in op_depth and isinstance(op, InputLayer):  # an unused Input
             op_depth[op], op_indices[op] = 0, -1
             node_depth[op._inbound_nodes[0]] = 0
     nodes_by_depth, ops_by_depth = collections.defaultdict(list), collections.defaultdict(list)
@@ -76,6 +80,36 @@ def map_graph(inputs: list, outputs: list):
         operations.extend(sorted(ops_by_depth[depth], key=lambda op: op_indices[op]))
     _check_connected(inputs, nodes_by_depth)
     return dict(nodes_by_depth), operations
+
+
+def clone_graph_nodes(inputs, outputs):
+    """(inputs, outputs) of a graph that starts at InputLayers, as Keras 3 makes it when an input
+    is a layer's output: that input becomes a new Input named '<name>CLONE', and the calls from
+    it to the outputs are recorded again on copies of their tensors (the layers are shared;
+    the original tensors keep their history)."""
+    flat_in = nest.flatten(inputs)
+    mapping = {}
+    for x in flat_in:
+        mapping[id(x)] = x if isinstance(x._keras_history.operation, InputLayer) else \
+            Input(batch_shape=x.shape, dtype=x.dtype, name=f"{x.name}CLONE")
+
+    def sub(value):
+        return mapping.get(id(value), value) if isinstance(value, KerasTensor) else value
+
+    def copy(kt):
+        return KerasTensor(kt.shape, kt.dtype, name=kt.name)
+
+    nodes, _ = _build_map(flat_in, nest.flatten(outputs))
+    for node in nodes:
+        if node.is_input:
+            continue
+        new_outputs = nest.map_structure(copy, node.outputs)
+        for old, new in zip(node.output_tensors, nest.flatten(new_outputs), strict=True):
+            mapping[id(old)] = new
+        Node(node.operation, nest.map_structure(sub, node.call_args),
+             nest.map_structure(sub, node.call_kwargs), new_outputs)
+    return (nest.pack_sequence_as(inputs, [mapping[id(x)] for x in flat_in]),
+            nest.map_structure(sub, outputs))
 
 
 def _check_connected(inputs, nodes_by_depth):
@@ -144,7 +178,9 @@ class Functional(Model):
     """A model defined by its input and output KerasTensors: `Model(inputs, outputs)`.
 
     Args:
-        inputs: A KerasTensor from `Input(...)`, or a list or dict of them.
+        inputs: A KerasTensor from `Input(...)`, or a list or dict of them. An input may also
+            be a layer's output: the model then starts there, at a new Input (as in Keras 3,
+            see `clone_graph_nodes`).
         outputs: KerasTensor(s) computed from `inputs` by layer calls (single, list or dict).
         name: Model name; defaults to 'functional', 'functional_1', ...
         trainable: Whether the model's weights are trainable.
@@ -164,11 +200,9 @@ class Functional(Model):
                     raise TypeError(f"{where}: every value of `{what}` must be a KerasTensor "
                                     f"(from Input(...) or a layer call); got "
                                     f"{type(x).__name__}.")
-        for x in flat_in:
-            if not isinstance(x._keras_history.operation, InputLayer):
-                raise ValueError(f"{where}: every input must come from Input(...); got tensor "
-                                 f"'{x.name}' produced by layer "
-                                 f"'{x._keras_history.operation.name}'.")
+        if not all(isinstance(x._keras_history.operation, InputLayer) for x in flat_in):
+            inputs, outputs = clone_graph_nodes(inputs, outputs)
+            flat_in, flat_out = nest.flatten(inputs), nest.flatten(outputs)
         self._inputs_struct = list(inputs) if isinstance(inputs, tuple) else inputs
         self._outputs_struct = list(outputs) if isinstance(outputs, tuple) else outputs
         self._flat_inputs, self._flat_outputs = flat_in, flat_out

@@ -128,7 +128,10 @@ def weight_paths(model) -> tuple[list[str], dict[str, dict]]:
     """
     paths, groups = {}, {}
     _vars(model, "", model.name, paths, groups)
-    _container(model.layers, "layers/", paths, groups)
+    if _is_model(model):
+        _container(model.layers, "layers/", paths, groups)
+    else:  # a layer saved on its own (keras.utils.FeatureSpace): Keras walks its attributes
+        _attributes(model, "", paths, groups)
     out = []
     for variable in model.weights:
         path = paths.get(id(variable))
@@ -171,6 +174,8 @@ def model_record(model, build_config, compile_config) -> dict:
     if record["registered_name"] is None and type(model).__name__ == "Functional":
         # Keras writes its functional class by its source module, with a registered name.
         record.update(module="keras.src.models.functional", registered_name="Functional")
+    if getattr(type(model), "_keras_module", None):  # a class Keras exports elsewhere
+        record["module"] = type(model)._keras_module
     record["build_config"] = build_config
     record["compile_config"] = compile_config
     return record

@@ -115,7 +115,7 @@ def _is_structure(value) -> bool:
         _is_array_like(v) or isinstance(v, dict) for v in value)
 
 
-def _to_array(value, where: str, name: str) -> np.ndarray:
+def _to_array(value, where: str, name: str, strings: bool = False) -> np.ndarray:
     arr = value.data if isinstance(value, Tensor) else value
     if not isinstance(arr, np.ndarray):
         try:
@@ -124,7 +124,8 @@ def _to_array(value, where: str, name: str) -> np.ndarray:
             raise ValueError(f"{where}: {name} cannot be converted to an array; expected a "
                              f"rectangular array of numbers; got {type(value).__name__} "
                              f"({e}).") from None
-    if arr.dtype.kind not in "fiub":
+    # inputs may be strings (they feed lookup and hashing layers); targets and weights may not
+    if arr.dtype.kind not in ("fiubU" if strings else "fiub"):
         raise TypeError(f"{where}: {name} has dtype {arr.dtype}, which is not numeric; expected "
                         "an array of numbers (float, int or bool).")
     if arr.ndim == 0:
@@ -135,15 +136,15 @@ def _to_array(value, where: str, name: str) -> np.ndarray:
     return arr
 
 
-def _convert(value, where: str, name: str):
+def _convert(value, where: str, name: str, strings: bool = False):
     if value is None:
         return None
     if isinstance(value, dict):
-        return {k: _convert(v, where, f"{name}[{k!r}]") for k, v in value.items()}
+        return {k: _convert(v, where, f"{name}[{k!r}]", strings) for k, v in value.items()}
     if _is_structure(value):
-        items = [_convert(v, where, f"{name}[{i}]") for i, v in enumerate(value)]
+        items = [_convert(v, where, f"{name}[{i}]", strings) for i, v in enumerate(value)]
         return items[0] if len(items) == 1 else type(value)(items)
-    return _to_array(value, where, name)
+    return _to_array(value, where, name, strings)
 
 
 def _named_leaves(value, name):
@@ -287,7 +288,7 @@ def _is_generator(value) -> bool:
 
 
 # ----------------------------------------------------------------------------- entry points
-def adapt(where: str, x, y=None, sample_weight=None, class_weight=None):
+def adapt(where: str, x, y=None, sample_weight=None, class_weight=None, strings=False):
     """Validate and convert user data into `ArrayData` or `GeneratorData`.
 
     Args:
@@ -314,7 +315,7 @@ def adapt(where: str, x, y=None, sample_weight=None, class_weight=None):
                              "(it yields (x, y) or (x, y, sample_weight) batches); got "
                              f"y={type(y).__name__}, sample_weight={type(sample_weight).__name__}.")
         return GeneratorData(x, where)
-    x = _convert(x, where, "x")
+    x = _convert(x, where, "x", strings)
     y = _convert(y, where, "y")
     sample_weight = _convert(sample_weight, where, "sample_weight")
     if class_weight is not None:
@@ -396,7 +397,8 @@ def check_finite(where, datasets, raise_error: bool, stacklevel: int) -> None:
                   stacklevel=stacklevel + 1)
 
 
-def make_fit_data(x, y, sample_weight, class_weight, validation_split, validation_data):
+def make_fit_data(x, y, sample_weight, class_weight, validation_split, validation_data,
+                  strings=False):
     """The training and validation data of `fit`, as Keras 3 builds them.
 
     `validation_split` takes the last fraction of the (unshuffled) arrays; it is ignored when
@@ -405,16 +407,22 @@ def make_fit_data(x, y, sample_weight, class_weight, validation_split, validatio
     Returns:
         `(train, val)`; `val` is None without validation.
     """
-    data = adapt("fit", x, y, sample_weight, class_weight)
+    data = adapt("fit", x, y, sample_weight, class_weight, strings)
     train, val = split_validation("fit", data, validation_split if validation_data is None else 0)
     if val is not None and class_weight is not None:
         val = ArrayData(val.x, val.y, None, val.num_samples)
     if validation_data is not None:
-        val = adapt_validation_data(validation_data)
+        val = adapt_validation_data(validation_data, strings)
     return train, val
 
 
-def adapt_validation_data(validation_data):
+def takes_strings(model) -> bool:
+    """Whether `model` has a string Input (lookup or FeatureSpace models): its x may then hold
+    strings, as in Keras; any other model gets the 'not numeric' error up front."""
+    return any(getattr(t, "dtype", None) == "string" for t in getattr(model, "_flat_inputs", ()))
+
+
+def adapt_validation_data(validation_data, strings=False):
     """`(x_val, y_val)`, `(x_val, y_val, val_sample_weight)` or a generator of batches."""
     where = "fit (validation_data)"
     if _is_generator(validation_data) or _is_py_dataset(validation_data):
@@ -424,7 +432,7 @@ def adapt_validation_data(validation_data):
                if isinstance(validation_data, list | tuple) else type(validation_data).__name__)
         raise ValueError(f"fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
                          f"val_sample_weight), or a generator of batches; got {got}.")
-    return adapt(where, *validation_data)
+    return adapt(where, *validation_data, strings=strings)
 
 
 def split_validation(where: str, data, validation_split: float):

@@ -40,6 +40,7 @@ from deltaw.keras.trainers.data_adapter import (
     adapt,
     check_finite,
     make_fit_data,
+    takes_strings,
     unpack_x_y_sample_weight,
 )
 from deltaw.keras.trainers.epoch_iterator import EpochIterator
@@ -328,7 +329,7 @@ class Trainer:
         keep_freed_memory()
         trace = _nonfinite_tracer(on_nonfinite, epochs)
         train, val = make_fit_data(x, y, sample_weight, class_weight, validation_split,
-                                   validation_data)
+                                   validation_data, takes_strings(self))
         check_finite("fit", (train, val), check_inputs, stacklevel=2)
         batches = EpochIterator(train, batch_size, shuffle, steps_per_epoch, "fit")
         parallel = dp.active()   # data-parallel over MPI ranks (keras.distribution)
@@ -390,7 +391,7 @@ class Trainer:
         """
         self._assert_compiled("evaluate")
         keep_freed_memory()
-        data = adapt("evaluate", x, y, sample_weight)
+        data = adapt("evaluate", x, y, sample_weight, strings=takes_strings(self))
         self._prepare("evaluate", data)
         if dp.active():   # each rank evaluates its block of the samples
             dp.check_data("evaluate", data)
@@ -403,7 +404,7 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs as NumPy arrays (a list or dict of them for several outputs)."""
         keep_freed_memory()
-        data, rows = adapt("predict", x), None
+        data, rows = adapt("predict", x, strings=takes_strings(self)), None
         if dp.active():   # each rank predicts its block; a rank without rows borrows one
             dp.check_data("predict", data)
             full, (data, rows) = data, dp.local_data(data)
@@ -428,7 +429,8 @@ class Trainer:
                        return_dict=False):
         """One `train_step` on one batch; returns the batch's loss (and metrics)."""
         self._assert_compiled("train_on_batch")
-        data = adapt("train_on_batch", x, y, sample_weight, class_weight)
+        data = adapt("train_on_batch", x, y, sample_weight, class_weight,
+                     strings=takes_strings(self))
         self.reset_metrics()
         logs = _pythonify_logs(self.train_step(data.take(slice(None))))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
@@ -436,7 +438,7 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """One `test_step` on one batch; returns the batch's loss (and metrics)."""
         self._assert_compiled("test_on_batch")
-        data = adapt("test_on_batch", x, y, sample_weight)
+        data = adapt("test_on_batch", x, y, sample_weight, strings=takes_strings(self))
         self.reset_metrics()
         with no_grad():
             logs = _pythonify_logs(self.test_step(data.take(slice(None))))
@@ -444,7 +446,7 @@ class Trainer:
 
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as NumPy arrays."""
-        data = adapt("predict_on_batch", x)
+        data = adapt("predict_on_batch", x, strings=takes_strings(self))
         with no_grad():
             return _to_numpy(self.predict_step(data.take(slice(None))))
 

@@ -7,6 +7,7 @@
   `split_dataset`;
 - images: `load_img`, `img_to_array`, `array_to_img`, `save_img` (Pillow, imported when used);
 - `plot_model` (a picture of the layers, drawn with Pillow), `model_to_dot` (pydot);
+- structured data: `FeatureSpace`;
 - `get_source_inputs`, `Config`;
 - `Progbar`, `set_random_seed`, `pack_x_y_sample_weight`, `unpack_x_y_sample_weight`.
 
@@ -27,6 +28,7 @@ from deltaw.keras.utils.general import (  # the naming helpers are imported from
 _LAZY = {
     "Config": "deltaw.keras.utils.config",
     "CustomObjectScope": "deltaw.keras.saving.object_registration",
+    "FeatureSpace": "deltaw.keras.utils.feature_space",
     "clear_session": "deltaw.keras.backend",
     "custom_object_scope": "deltaw.keras.saving.object_registration",
     "deserialize_keras_object": "deltaw.keras.saving.object_registration",

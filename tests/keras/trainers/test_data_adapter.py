@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import deltaw as dw
+import deltaw.keras as dk
 from deltaw.keras.trainers import data_adapter as da
 
 
@@ -61,6 +62,18 @@ def test_take_returns_keras_batch_tuples():
 def test_non_numeric_x_raises(value, match):
     with pytest.raises(TypeError, match=match):
         da.adapt("fit", value, np.zeros(len(value)))
+
+
+def test_string_inputs_pass_for_models_with_string_inputs_only():
+    # strings feed a model's StringLookup/Hashing inputs (as Keras); targets must be numbers
+    x = {"s": np.array([["a"], ["b"]]), "n": np.ones((2, 1))}
+    assert da.adapt("predict", x, strings=True).x["s"].dtype.kind == "U"
+    with pytest.raises(TypeError, match=r"fit: y has dtype <U1, which is not numeric"):
+        da.adapt("fit", np.ones((1, 2)), np.array(["a"]), strings=True)
+    strings = dk.Input((1,), dtype="string")
+    lookup = dk.Model(strings, dk.layers.StringLookup(vocabulary=["a"])(strings))
+    assert da.takes_strings(lookup) and not da.takes_strings(dk.Sequential([dk.layers.Dense(1)]))
+    np.testing.assert_array_equal(lookup.predict(x["s"], verbose=0), [[1], [0]])
 
 
 def test_ragged_and_scalar_inputs_raise():
