@@ -108,3 +108,20 @@ def test_keras_distribution_api():
     with pytest.raises(ValueError, match="initialize: num_processes=4 differs"):
         distribution.initialize(num_processes=4)
 
+
+
+def test_shard_optimizer_state_is_a_bool_and_one_process_trains_as_without_it():
+    with pytest.raises(ValueError, match=r"DataParallel: shard_optimizer_state must be True or "
+                                         r"False; got 'yes'"):
+        distribution.DataParallel(shard_optimizer_state="yes")
+    weights = []
+    for shard in (True, False):
+        distribution.set_distribution(distribution.DataParallel(shard_optimizer_state=shard))
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input((3,)), layers.Dense(4), layers.Dense(1)])
+        model.compile(keras.optimizers.Adam(0.01), "mse")
+        x = np.arange(24, dtype="float32").reshape(8, 3) / 24
+        model.fit(x, x[:, :1], batch_size=4, epochs=2, verbose=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)
