@@ -69,12 +69,12 @@ class MPICommunicator:
             self._wait(self._comm.Iallreduce(send, out, op=_OPS[op]), "allreduce")
         return out
 
-    def reduce_scatter(self, array, counts, op="sum"):
-        """This rank's segment of the reduction of `array` over the ranks: `array` is cut into
-        consecutive segments of `counts[r]` elements, rank r gets segment r reduced (ZeRO's
-        first half; each element is reduced once, so all ranks agree on it by construction)."""
+    def reduce_scatter(self, array, counts, op="sum", out=None):
+        """This rank's segment of the reduction of `array` over the ranks, into `out` when given:
+        `array` is cut into consecutive segments of `counts[r]` elements, rank r gets segment r
+        reduced (ZeRO's first half; each element is reduced once, so all ranks agree on it)."""
         send = np.asarray(array, order="C").reshape(-1)
-        out = np.empty(counts[self.rank], send.dtype)
+        out = np.empty(counts[self.rank], send.dtype) if out is None else out
         self._run(lambda: self._comm.Ireduce_scatter(send, out, list(counts), op=_OPS[op]),
                   lambda: self._comm.Reduce_scatter(send, out, list(counts), op=_OPS[op]),
                   "reduce_scatter")
