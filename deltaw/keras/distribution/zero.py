@@ -85,6 +85,8 @@ class _Shards:
 def try_step(optimizer, grads, variables, rows) -> bool:
     """Apply the mean gradient over the global batch to `variables` with the sharded update,
     when the optimizer allows it (`Optimizer._shardable`); False (nothing done) otherwise."""
+    if not hasattr(optimizer, "_shardable"):   # not a deltaw Optimizer
+        return False
     if not optimizer.built:
         optimizer.build(variables)
     arrays = [g.data if isinstance(g, Tensor) else g for g in grads]

@@ -393,9 +393,13 @@ class Optimizer:
         step covers every built variable (holding its flat view) with an array gradient of its
         shape and the flat dtype, and nothing ties elements together or runs per variable:
         no clipnorm or global_clipnorm (norms), gradient accumulation, EMA, constraints, or
-        weight decay that excludes some variables. Everything else falls back to `apply`."""
+        weight decay that excludes some variables, nor a subclass's own `apply` (or the parts
+        of it the slice step repeats). Everything else falls back to `apply`."""
         flat = self._flat
-        if (flat is None or self.clipnorm or self.global_clipnorm
+        cls = type(self)
+        if (flat is None or any(getattr(cls, name) is not getattr(Optimizer, name)
+                                for name in _SLICE_STEP_REPEATS)
+                or self.clipnorm or self.global_clipnorm
                 or self.gradient_accumulation_steps or self.use_ema or self._constrained
                 or (self.weight_decay and (self._exclude_ids or self._exclude_pattern))
                 or len(grads) != len(flat.views) or not self._flat_usable(variables)):
@@ -673,6 +677,12 @@ class _FlatLayout:
     def view(self, flat, k, shape=None):
         shape = self.views[k].shape if shape is None else shape
         return flat[self.offsets[k]:self.offsets[k + 1]].reshape(shape)
+
+
+# the methods whose work `_apply_flat_slice` does itself: a subclass overriding one (a wrapper
+# such as LossScaleOptimizer, a user's variation) is not sharded
+_SLICE_STEP_REPEATS = ("apply", "_update", "_clip_gradients", "_apply_weight_decay",
+                       "_current_learning_rate", "_apply_flat")
 
 
 class _SlotSlice:
