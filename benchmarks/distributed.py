@@ -136,7 +136,7 @@ def worker_w2(batch=128, mode="sharded", epochs=3):
                                     "samples": len(x)}), flush=True)
 
 
-def worker_exchange(reps=150):
+def worker_exchange(reps=300):
     """Seconds per step of W2's gradient exchange and update alone, in each mode (medians over
     alternating reps, every step started together after a barrier): less at the mercy of a
     shared machine than whole epochs."""
@@ -155,9 +155,9 @@ def worker_exchange(reps=150):
     rng = np.random.default_rng(distributed.rank())
     grads = [rng.normal(size=v.shape).astype(np.float32) * 1e-3 for v in variables]
     times = {m: [] for m in MODES}
-    for mode in MODES * 3:   # blocks of reps: MPI is faster on buffers it used just before
+    for mode in MODES * 6:   # blocks of reps: MPI is faster on buffers it used just before
         setting.shard_optimizer_state = mode == "sharded"
-        for _ in range(reps // 3):
+        for _ in range(reps // 6):
             distributed.barrier()
             t = time.perf_counter()
             data_parallel.apply_gradients(model.optimizer, grads, variables, 64)

@@ -15,7 +15,7 @@ import pytest
 from tests.distributed.test_mpi import launch
 
 # the optimizers of scripts/zero_check.py whose update is elementwise (the others fall back)
-SHARDED = ("sgd", "adam", "adamw", "nadam_clipvalue", "rmsprop")
+SHARDED = ("sgd", "adam", "adamw", "nadam_clipvalue", "rmsprop", "adam_freeze")
 FALLBACK = ("lamb", "adafactor", "adam_clipnorm", "sgd_global_clipnorm")
 
 

@@ -211,9 +211,11 @@ def apply_gradients(optimizer, grads, variables, rows):
     batch applied to `variables` on every rank, by the sharded update (zero.py) during fit when
     the distribution asks for it and the optimizer allows it, else by one allreduce
     (`average_gradients`) and the optimizer's own update on every rank."""
-    if not (_state["fitting"] and data_parallel().shard_optimizer_state
-            and zero.try_step(optimizer, grads, variables, rows)):
-        optimizer.apply(average_gradients(grads, rows), variables)
+    if _state["fitting"] and data_parallel().shard_optimizer_state and \
+            zero.try_step(optimizer, grads, variables, rows):
+        return
+    zero.gather_state(optimizer)   # after sharded steps, the full update needs whole slots
+    optimizer.apply(average_gradients(grads, rows), variables)
 
 
 def average_gradients(grads, rows):

@@ -111,7 +111,7 @@ def try_step(optimizer, grads, variables, rows) -> bool:
 def gather_state(optimizer):
     """Every rank's segment of the optimizer's slots onto every rank, when a sharded step left
     them partial (a collective: every rank calls it at the same point; else a no-op)."""
-    shards = _SHARDS.get(optimizer) if optimizer is not None else None
+    shards = _SHARDS.get(optimizer) if hasattr(optimizer, "_shardable") else None
     if shards is None or not shards.stale:
         return
     comm = distributed.get_communicator()

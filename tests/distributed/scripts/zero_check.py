@@ -24,6 +24,9 @@ OPTIMIZERS = {   # name -> (factory, shards: whether its update is elementwise)
     "adamw": (lambda: optimizers.AdamW(0.01, weight_decay=0.05), True),
     "nadam_clipvalue": (lambda: optimizers.Nadam(0.01, clipvalue=0.05), True),
     "rmsprop": (lambda: optimizers.RMSprop(0.01, momentum=0.5), True),
+    # sharded until a callback freezes the first layer mid-epoch: then the update of the
+    # remaining variables is replicated, from the slots gathered whole first
+    "adam_freeze": (lambda: optimizers.Adam(0.01), True),
     "lamb": (lambda: optimizers.Lamb(0.01), False),
     "adafactor": (lambda: optimizers.Adafactor(0.05), False),
     "adam_clipnorm": (lambda: optimizers.Adam(0.01, clipnorm=0.05), False),
@@ -33,6 +36,12 @@ OPTIMIZERS = {   # name -> (factory, shards: whether its update is elementwise)
 
 def digest(arrays):
     return hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)).hexdigest()
+
+
+class FreezeFirstLayer(callbacks.Callback):
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.model.optimizer.iterations.numpy() == 7:   # epoch 2, its third batch
+            self.model.layers[0].trainable = False
 
 
 def run(name, shard):
@@ -49,8 +58,9 @@ def run(name, shard):
     # 90 rows in global batches of 20: 20, 20, 20, 20, 10 (uneven shards for 3 and 4 ranks);
     # the checkpoint is written after batch 3 of epoch 1, mid-epoch
     save = callbacks.ModelCheckpoint(path, save_freq=3) if name in ("adam", "lamb") else None
+    extra = [save] if save else [FreezeFirstLayer()] if name == "adam_freeze" else []
     history = model.fit(x, y, batch_size=20, epochs=3, shuffle=True, verbose=0,
-                        callbacks=[save] if save else [])
+                        callbacks=extra)
     out = {"weights": [w.ravel().tolist() for w in model.get_weights()],
            "hash": digest(model.get_weights()),
            "optimizer_hash": digest(optimizer.get_weights()),
