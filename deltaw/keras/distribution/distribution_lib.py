@@ -120,7 +120,10 @@ class DataParallel:
             `ZeroRedundancyOptimizer`): a reduce-scatter of the gradients, the update of one
             shard, an allgather of the weights; the same traffic as the allreduce, 1/N of the
             update's arithmetic. The slots are made whole again on every rank at the end of
-            each epoch and of fit and before BackupAndRestore or ModelCheckpoint save. An
+            each epoch and of fit and before BackupAndRestore or ModelCheckpoint save (a
+            callback of yours that reads them mid-epoch first calls
+            `deltaw.keras.distribution.data_parallel.gather_optimizer_state(model)`, on every
+            rank). An
             optimizer whose update is not elementwise (Lamb, Muon, Adafactor, clipnorm,
             global_clipnorm, EMA, constraints, gradient accumulation, weight decay excluding
             some variables) or whose variables have mixed dtypes updates every weight on every
