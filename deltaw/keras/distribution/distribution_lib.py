@@ -123,11 +123,10 @@ class DataParallel:
             each epoch and of fit and before BackupAndRestore or ModelCheckpoint save (a
             callback of yours that reads them mid-epoch first calls
             `deltaw.keras.distribution.data_parallel.gather_optimizer_state(model)`, on every
-            rank). An
-            optimizer whose update is not elementwise (Lamb, Muon, Adafactor, clipnorm,
-            global_clipnorm, EMA, constraints, gradient accumulation, weight decay excluding
-            some variables) or whose variables have mixed dtypes updates every weight on every
-            rank, as with False. Both give the same weights up to float32 rounding.
+            rank). An optimizer whose update is not elementwise (Lamb, Muon, Adafactor,
+            clipnorm, global_clipnorm, EMA, constraints, gradient accumulation, weight decay
+            excluding some variables) or whose variables have mixed dtypes updates every weight
+            on every rank, as with False. Both give the same weights up to float32 rounding.
 
     deltaw differs from Keras in that a distribution covers all ranks of the launch (a subset of
     devices is an error) and a custom `train_step` must average its gradients itself (with

@@ -6,7 +6,7 @@ ZeRO (Rajbhandari et al., 2020; DeepSpeed's stage 1, PyTorch's `ZeroRedundancyOp
 splits the optimizer's work instead of repeating it on every rank. A step on N ranks:
 
 1. pack: every rank writes rows * gradient into one buffer cut into N segments (the optimizer's
-   flat parameters, `rows // N` elements each or one more), each segment followed by one slot
+   P flat parameters, `P // N` elements each or one more), each segment followed by one slot
    holding the rank's rows;
 2. reduce-scatter: rank r receives segment r summed over the ranks, and the global rows;
 3. rank r divides its segment by the global rows (the mean gradient over the global batch, as
