@@ -7,7 +7,9 @@ forces one rank. A plain `python script.py` is one rank and never imports mpi4py
 
 Both communicators take and return NumPy arrays: `allreduce(a, op)` with op one of
 "sum", "max", "min"; `allgather(a)` (a list with every rank's array, shapes may differ);
-`broadcast(a, root)` (None on the ranks other than root is fine); `barrier()`; `abort(message)`.
+`broadcast(a, root)` (None on the ranks other than root is fine); `barrier()`; `abort(message)`;
+for the sharded optimizer update (ZeRO-1), `reduce_scatter(a, counts, op, out)` (this rank's segment
+of the reduction) and `allgather_into(buffer, counts)` (every rank's segment into `buffer`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ class SingleProcess:
 
     def allgather(self, array):
         return [np.array(array, copy=True)]
+
+    def reduce_scatter(self, array, counts, op="sum", out=None):
+        part = np.asarray(array).reshape(-1)[:counts[0]]
+        if out is None:
+            return part.copy()
+        out[...] = part
+        return out
+
+    def allgather_into(self, buffer, counts):
+        return buffer
 
     def broadcast(self, array, root=0):
         if root != 0:

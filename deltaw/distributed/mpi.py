@@ -69,6 +69,29 @@ class MPICommunicator:
             self._wait(self._comm.Iallreduce(send, out, op=_OPS[op]), "allreduce")
         return out
 
+    def reduce_scatter(self, array, counts, op="sum", out=None):
+        """This rank's segment of the reduction of `array` over the ranks, into `out` when given:
+        `array` is cut into consecutive segments of `counts[r]` elements, rank r gets segment r
+        reduced (ZeRO's first half; each element is reduced once, so all ranks agree on it)."""
+        send = np.asarray(array, order="C").reshape(-1)
+        out = np.empty(counts[self.rank], send.dtype) if out is None else out
+        self._run(lambda: self._comm.Ireduce_scatter(send, out, list(counts), op=_OPS[op]),
+                  lambda: self._comm.Reduce_scatter(send, out, list(counts), op=_OPS[op]),
+                  "reduce_scatter")
+        return out
+
+    def allgather_into(self, buffer, counts):
+        """Fill the 1-D `buffer` in place with every rank's segment: rank r's is the `counts[r]`
+        elements after `sum(counts[:r])`, already in place on rank r (ZeRO's second half)."""
+        size = buffer.dtype.itemsize
+        raw = buffer.view(np.uint8)
+        counts = [int(c) * size for c in counts]
+        displs = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int).tolist()
+        spec = [raw, counts, displs, MPI.BYTE]
+        self._run(lambda: self._comm.Iallgatherv(MPI.IN_PLACE, spec),
+                  lambda: self._comm.Allgatherv(MPI.IN_PLACE, spec), "allgather")
+        return buffer
+
     def broadcast(self, array, root=0):
         self._check_root(root)
         header = _header(array if self.rank == root else None)

@@ -108,3 +108,56 @@ def test_keras_distribution_api():
     with pytest.raises(ValueError, match="initialize: num_processes=4 differs"):
         distribution.initialize(num_processes=4)
 
+
+
+def test_shard_optimizer_state_is_a_bool_and_one_process_trains_as_without_it():
+    with pytest.raises(ValueError, match=r"DataParallel: shard_optimizer_state must be True or "
+                                         r"False; got 'yes'"):
+        distribution.DataParallel(shard_optimizer_state="yes")
+    weights = []
+    for shard in (True, False):
+        distribution.set_distribution(distribution.DataParallel(shard_optimizer_state=shard))
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input((3,)), layers.Dense(4), layers.Dense(1)])
+        model.compile(keras.optimizers.Adam(0.01), "mse")
+        x = np.arange(24, dtype="float32").reshape(8, 3) / 24
+        model.fit(x, x[:, :1], batch_size=4, epochs=2, verbose=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_only_an_elementwise_update_of_every_variable_is_sharded():
+    from deltaw.keras import optimizers
+    from deltaw.tensor import Variable
+
+    class OwnApply(optimizers.Adam):
+        def apply(self, grads, trainable_variables=None):
+            return super().apply(grads, trainable_variables)
+
+    def shardable(make, dtypes=("float32", "float32"), drop=False):
+        variables = [Variable(np.ones((2, 3), d), name=f"v{i}") for i, d in enumerate(dtypes)]
+        optimizer = make()
+        optimizer.build(variables)
+        grads = [np.ones(v.shape, v.dtype) for v in variables]
+        if drop:
+            grads[1] = None
+        return optimizer._shardable(grads, variables)
+
+    def adamw_excluding():
+        optimizer = optimizers.AdamW(weight_decay=0.1)
+        optimizer.exclude_from_weight_decay(var_names=["v1"])
+        return optimizer
+
+    sharded = [optimizers.Adam, optimizers.SGD, lambda: optimizers.AdamW(weight_decay=0.1),
+               lambda: optimizers.Adam(clipvalue=1.0, loss_scale_factor=8.0)]
+    replicated = [optimizers.Lamb, optimizers.Adafactor, optimizers.Muon, OwnApply,
+                  lambda: optimizers.Adam(clipnorm=1.0), adamw_excluding,
+                  lambda: optimizers.SGD(global_clipnorm=1.0),
+                  lambda: optimizers.Adam(use_ema=True),
+                  lambda: optimizers.Adam(gradient_accumulation_steps=2),
+                  lambda: optimizers.LossScaleOptimizer(optimizers.Adam())]
+    assert [shardable(make) for make in sharded] == [True] * len(sharded)
+    assert [shardable(make) for make in replicated] == [False] * len(replicated)
+    assert not shardable(optimizers.Adam, dtypes=("float32", "float64"))   # no flat layout
+    assert not shardable(optimizers.Adam, drop=True)                        # a missing gradient

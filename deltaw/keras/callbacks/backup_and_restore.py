@@ -150,8 +150,12 @@ class BackupAndRestore(Callback):
             if data_parallel() is None:
                 self._write(epoch, step, batch_logs)
             else:   # rank 0 saves the metrics' states summed over the ranks
-                from deltaw.keras.distribution.data_parallel import summed_metrics
+                from deltaw.keras.distribution.data_parallel import (
+                    gather_optimizer_state,
+                    summed_metrics,
+                )
 
+                gather_optimizer_state(self.model)   # whole again if the update is sharded
                 with summed_metrics(self.model):
                     self._write(epoch, step, batch_logs)
         finally:

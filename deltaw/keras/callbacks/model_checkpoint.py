@@ -15,7 +15,7 @@ from deltaw.keras.callbacks.callback import (
     encode_float,
     infer_direction,
 )
-from deltaw.keras.distribution.distribution_lib import is_chief
+from deltaw.keras.distribution.distribution_lib import data_parallel, is_chief
 
 __all__ = ["ModelCheckpoint"]
 
@@ -151,7 +151,13 @@ class ModelCheckpoint(Callback):
         logs = logs or {}
         filepath = self._get_file_path(epoch, batch, logs)
         # every rank tracks the best value; a data-parallel run's rank 0 alone writes
-        if not self._should_save_model(epoch, logs, filepath) or not is_chief():
+        if not self._should_save_model(epoch, logs, filepath):
+            return
+        if not self.save_weights_only and data_parallel() is not None:
+            from deltaw.keras.distribution.data_parallel import gather_optimizer_state
+
+            gather_optimizer_state(self.model)   # every rank: whole again if it is sharded
+        if not is_chief():
             return
         if os.path.isdir(filepath):
             raise IsADirectoryError(

@@ -7,7 +7,9 @@ same point of the same program. In one process none of them runs.
   and (fit) every global batch has a row for every rank.
 - `start`: the ranks hold the same variables (names, shapes, dtypes); rank 0's values (model and
   optimizer) are sent to all; ranks other than 0 reseed their generator from their rank.
-- `shard`: a rank's rows of a global batch; `average_gradients`: the one allreduce of a step;
+- `shard`: a rank's rows of a global batch; `apply_gradients`: a step's update, by the one
+  allreduce of `average_gradients` or sharded across the ranks (zero.py);
+  `gather_optimizer_state` / `finish`: the sharded optimizer state made whole again;
   `global_logs`: logs from the metrics' states summed over the ranks (`summed_metrics`, which
   BackupAndRestore also uses to save them).
 - `check_in_step`: after each epoch, the ranks' trainable weights are still bitwise equal.
@@ -24,15 +26,19 @@ import zlib
 import numpy as np
 
 from deltaw import distributed, random
+from deltaw.keras.distribution import zero
 from deltaw.keras.distribution.distribution_lib import data_parallel
 from deltaw.keras.layers import nest
 from deltaw.keras.trainers.compile_utils import MeanTracker
 from deltaw.keras.trainers.data_adapter import ArrayData
 from deltaw.tensor import Tensor
 
-__all__ = ["active", "agree_order", "average_gradients", "check_data", "check_fit",
-           "check_in_step", "gather_outputs", "global_logs", "local_data", "shard", "start",
-           "summed_metrics"]
+__all__ = ["active", "agree_order", "apply_gradients", "average_gradients", "check_data",
+           "check_fit", "check_in_step", "finish", "gather_optimizer_state", "gather_outputs",
+           "global_logs", "local_data", "shard", "start", "summed_metrics"]
+
+
+_state = {"fitting": False}
 
 
 def active() -> bool:
@@ -102,7 +108,10 @@ def _describe_variable(i, v):
 
 
 def start(model):
-    """Check the variables agree, send rank 0's to all, give each rank its own random stream."""
+    """Check the variables agree, send rank 0's to all, give each rank its own random stream;
+    from here to `finish`, steps may shard the optimizer update (zero.py)."""
+    zero.gather_state(model.optimizer)   # a fit that raised may have left them partial
+    _state["fitting"] = True
     variables = _variables(model)
     specs = _gather_json([_describe_variable(i, v) for i, v in enumerate(variables)])
 
@@ -136,6 +145,18 @@ def _broadcast_values(variables):
         for v in group:
             v.assign(flat[offset:offset + v.data.size].reshape(v.data.shape))
             offset += v.data.size
+
+
+def finish(model):
+    """The end of fit: the optimizer's full state on every rank (zero.py), steps unsharded."""
+    gather_optimizer_state(model)
+    _state["fitting"] = False
+
+
+def gather_optimizer_state(model):
+    """Every rank's shard of the optimizer's slots onto every rank, when sharded steps left them
+    partial: before anything reads or saves them (a collective; a no-op otherwise)."""
+    zero.gather_state(getattr(model, "optimizer", None))
 
 
 def check_in_step(model, epoch):
@@ -183,6 +204,18 @@ def _plural(n, word):
 
 def _rows(batch):
     return next(len(a) for a in nest.flatten(batch) if a is not None)
+
+
+def apply_gradients(optimizer, grads, variables, rows):
+    """The built-in train step's update under DataParallel: the mean gradient over the global
+    batch applied to `variables` on every rank, by the sharded update (zero.py) during fit when
+    the distribution asks for it and the optimizer allows it, else by one allreduce
+    (`average_gradients`) and the optimizer's own update on every rank."""
+    if _state["fitting"] and data_parallel().shard_optimizer_state and \
+            zero.try_step(optimizer, grads, variables, rows):
+        return
+    zero.gather_state(optimizer)   # after sharded steps, the full update needs whole slots
+    optimizer.apply(average_gradients(grads, rows), variables)
 
 
 def average_gradients(grads, rows):

@@ -114,13 +114,27 @@ class DataParallel:
         device_mesh: A 1-D `DeviceMesh` over all ranks (default: built from `devices`).
         devices: The devices to use; they must be all of `list_devices()`.
         auto_shard_dataset: Must be True: every rank holds all the data and takes its rows.
+        shard_optimizer_state: deltaw's, keyword only (Keras has no such argument). True
+            (default): during fit, each rank updates only its 1/N of the weights and optimizer
+            slots (ZeRO stage 1, as DeepSpeed's `zero_optimization: {stage: 1}` and PyTorch's
+            `ZeroRedundancyOptimizer`): a reduce-scatter of the gradients, the update of one
+            shard, an allgather of the weights; the same traffic as the allreduce, 1/N of the
+            update's arithmetic. The slots are made whole again on every rank at the end of
+            each epoch and of fit and before BackupAndRestore or ModelCheckpoint save (a
+            callback of yours that reads them mid-epoch first calls
+            `deltaw.keras.distribution.data_parallel.gather_optimizer_state(model)`, on every
+            rank). An optimizer whose update is not elementwise (Lamb, Muon, Adafactor,
+            clipnorm, global_clipnorm, EMA, constraints, gradient accumulation, weight decay
+            excluding some variables) or whose variables have mixed dtypes updates every weight
+            on every rank, as with False. Both give the same weights up to float32 rounding.
 
     deltaw differs from Keras in that a distribution covers all ranks of the launch (a subset of
     devices is an error) and a custom `train_step` must average its gradients itself (with
     `deltaw.distributed.allreduce`); the built-in step does it.
     """
 
-    def __init__(self, device_mesh=None, devices=None, auto_shard_dataset=True):
+    def __init__(self, device_mesh=None, devices=None, auto_shard_dataset=True, *,
+                 shard_optimizer_state=True):
         if device_mesh is not None and devices is not None:
             raise ValueError("DataParallel: give device_mesh or devices, not both.")
         if not auto_shard_dataset:
@@ -139,13 +153,18 @@ class DataParallel:
         self.device_mesh = device_mesh
         self.batch_dim_name = device_mesh.axis_names[0]
         self.auto_shard_dataset = True
+        if not isinstance(shard_optimizer_state, bool):
+            raise ValueError(f"DataParallel: shard_optimizer_state must be True or False; got "
+                             f"{shard_optimizer_state!r}.")
+        self.shard_optimizer_state = shard_optimizer_state
 
     @property
     def num_model_replicas(self):
         return self.device_mesh.devices.size
 
     def __repr__(self):
-        return f"<DataParallel over {self.num_model_replicas} rank(s)>"
+        return (f"<DataParallel over {self.num_model_replicas} rank(s), "
+                f"shard_optimizer_state={self.shard_optimizer_state}>")
 
 
 def set_distribution(value):

@@ -386,6 +386,54 @@ class Optimizer:
         self._iterations._version += 1
         return True
 
+    # ----- one shard of the flat update (ZeRO-1: keras.distribution.DataParallel)
+    def _shardable(self, grads, variables) -> bool:
+        """Whether this step may be split into independent slices of the flat buffers, each
+        updated on its own (deltaw/keras/distribution/zero.py): the update is elementwise, the
+        step covers every built variable (holding its flat view) with an array gradient of its
+        shape and the flat dtype, and nothing ties elements together or runs per variable:
+        no clipnorm or global_clipnorm (norms), gradient accumulation, EMA, constraints, or
+        weight decay that excludes some variables, nor a subclass's own `apply` (or the parts
+        of it the slice step repeats). Everything else falls back to `apply`."""
+        flat = self._flat
+        cls = type(self)
+        if (flat is None or any(getattr(cls, name) is not getattr(Optimizer, name)
+                                for name in _SLICE_STEP_REPEATS)
+                or self.clipnorm or self.global_clipnorm
+                or self.gradient_accumulation_steps or self.use_ema or self._constrained
+                or (self.weight_decay and (self._exclude_ids or self._exclude_pattern))
+                or len(grads) != len(flat.views) or not self._flat_usable(variables)):
+            return False
+        return all(type(g) is np.ndarray and g.shape == view.shape and g.dtype == view.dtype
+                   for g, view in zip(grads, flat.views))
+
+    def _apply_flat_slice(self, grad, lo, hi):
+        """One step on elements [lo, hi) of the flat parameters and slots, `grad` (writable,
+        hi - lo elements) being their gradient; the other elements are left as they were
+        (another rank updates them; zero.py gathers them). Element by element the same
+        operations as `apply`: loss scale, clipvalue, weight decay, `update_step`."""
+        flat = self._flat
+        params = flat.shards.get((lo, hi))
+        if params is None:   # persistent views: update_step finds slots by the array's id
+            params = flat.shards[lo, hi] = flat.params[lo:hi]
+            self._by_array[id(params)] = {name: _SlotSlice(slot.data[lo:hi])
+                                          for name, slot in flat.slots.items()}
+        if self.loss_scale_factor is not None:
+            grad = grad / self.loss_scale_factor
+        lr = self._current_learning_rate()
+        if self.clipvalue:
+            grad = np.clip(grad, -self.clipvalue, self.clipvalue)
+        if self.weight_decay:
+            s = self.scratch(params)
+            np.multiply(params, self.weight_decay * lr, out=s)
+            np.subtract(params, s, out=params)
+        self.prepare_step(lr)
+        self.update_step(grad, params, lr)
+        for v in self._trainable_variables:
+            v._version += 1
+        self._iterations.data += 1
+        self._iterations._version += 1
+
     def _check_known(self, variables):
         for v in variables:
             if id(v) not in self._entries:
@@ -604,7 +652,7 @@ class _FlatLayout:
     NumPy calls per step instead of a dozen per variable.
     """
 
-    __slots__ = ("params", "grads", "views", "offsets", "slots")
+    __slots__ = ("params", "grads", "views", "offsets", "slots", "shards")
 
     @classmethod
     def create(cls, variables):
@@ -618,6 +666,7 @@ class _FlatLayout:
         self.params = np.concatenate([a.reshape(-1) for a in arrays])
         self.grads = np.empty_like(self.params)
         self.slots = {}
+        self.shards = {}   # (lo, hi) -> view of params updated on its own (ZeRO-1)
         self.views = []
         for k, v in enumerate(variables):
             view = self.view(self.params, k, v.data.shape)
@@ -628,6 +677,21 @@ class _FlatLayout:
     def view(self, flat, k, shape=None):
         shape = self.views[k].shape if shape is None else shape
         return flat[self.offsets[k]:self.offsets[k + 1]].reshape(shape)
+
+
+# the methods whose work `_apply_flat_slice` does itself: a subclass overriding one (a wrapper
+# such as LossScaleOptimizer, a user's variation) is not sharded
+_SLICE_STEP_REPEATS = ("apply", "_update", "_clip_gradients", "_apply_weight_decay",
+                       "_current_learning_rate", "_apply_flat")
+
+
+class _SlotSlice:
+    """A slice of a flat slot array, found by `slot()` as a slot Variable is (its `.data`)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data):
+        self.data = data
 
 
 def _is_real(value) -> bool:

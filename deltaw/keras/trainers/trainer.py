@@ -4,8 +4,8 @@ The loop has three levels (STYLE.md §6):
 
 - L0, the engine: `dw.grad(loss, variables)`.
 - L1, `train_step(data)` (overridable): forward with `training=True` -> `compute_loss` (the
-  compiled loss plus `self.losses`) -> `dw.grad` -> `_average_gradients` (the one data-parallel
-  hook; identity in a single process) -> `optimizer.apply` -> `compute_metrics` -> logs.
+  compiled loss plus `self.losses`) -> `dw.grad` -> `_apply_gradients` (the one data-parallel
+  hook: `optimizer.apply` in a single process) -> `compute_metrics` -> logs.
 - L2, `fit`: data (`data_adapter`), batches (`epoch_iterator`), callbacks, epochs, validation.
   Its step is `make_train_function()` (evaluate's and the validation's `make_test_function()`):
   `train_step`, or its recording replayed where the model is deltaw's own (`compiled_step`; the
@@ -226,10 +226,14 @@ class Trainer:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
-    def _average_gradients(self, grads, rows=None):
+    def _apply_gradients(self, grads, variables, rows):
         """The data-parallel hook: under a DataParallel distribution over several ranks, the
-        mean gradient over the global batch (`rows`: this rank's rows); else `grads`."""
-        return dp.average_gradients(grads, rows) if dp.active() else grads
+        mean gradient over the global batch (`rows`: this rank's rows) is applied, the update
+        perhaps sharded across the ranks (ZeRO-1); else the optimizer applies `grads`."""
+        if dp.active():
+            dp.apply_gradients(self.optimizer, grads, variables, rows)
+        else:
+            self.optimizer.apply(grads, variables)
 
     def train_step(self, data):
         """One optimization step on one batch `x`, `(x, y)` or `(x, y, sample_weight)`.
@@ -250,7 +254,7 @@ class Trainer:
         if variables:
             if grads is None:
                 grads = _grad(loss, variables)
-            self.optimizer.apply(self._average_gradients(grads, _batch_size(x)), variables)
+            self._apply_gradients(grads, variables, _batch_size(x))
         else:
             warnings.warn("train_step: the model has no trainable weights; nothing to update.",
                           UserWarning, stacklevel=3)
@@ -368,6 +372,7 @@ class Trainer:
                                          self._get_metrics_result_or_logs(logs))
             if parallel:
                 dp.check_in_step(self, epoch)
+                dp.gather_optimizer_state(self)   # callbacks may read or save it
             if val_batches is not None and _should_eval(epoch, validation_freq):
                 val_logs = self._test_loop(val_batches, callbacks)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -375,6 +380,8 @@ class Trainer:
             training_logs = epoch_logs
             if self.stop_training:
                 break
+        if parallel:
+            dp.finish(self)
         finalize = getattr(self.optimizer, "finalize_variable_values", None)
         if finalize is not None and epochs > 0:
             finalize(self.trainable_variables)
