@@ -123,7 +123,8 @@ def report(workloads, frameworks, results, peaks, samples, peak_gflops):
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     # the cores this process may run on: under taskset that is fewer than the machine has
     cores = len(os.sched_getaffinity(0))
-    print(f"\nmachine: {cores} of {os.cpu_count()} cores, load average {load} (1, 5, 15 min) at the end; "
+    print(f"\nmachine: {cores} of {os.cpu_count()} cores, load average {load} (1, 5, 15 min) "
+          "at the end; "
           f"float32 GEMM peak {peak_gflops:.0f} GFLOP/s (NumPy BLAS); "
           f"import deltaw {import_time('deltaw'):.3f} s\n")
     print("| workload | framework | samples/s (median, min-max) | deltaw/torch | GFLOP/s | % peak "

@@ -23,7 +23,6 @@ kr.require_torch_backend(keras)
 import deltaw.keras as dk  # noqa: E402
 from deltaw.keras.utils.directory_datasets import IMAGE_FORMATS, index_directory  # noqa: E402
 from tests.keras.datasets import files  # noqa: E402
-from tests.keras.local_server import server  # noqa: E402, F401 (fixture)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import zipfile
 import pytest
 
 from deltaw.keras.utils import file_utils, get_file
-from tests.keras.local_server import server  # noqa: F401 (fixture)
 
 PAYLOAD = bytes(range(256)) * 400          # 102,400 bytes: several read chunks
 SHA256 = hashlib.sha256(PAYLOAD).hexdigest()

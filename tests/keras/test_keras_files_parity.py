@@ -5,7 +5,7 @@ state, and training continues alike. deltaw writes, Keras reads it with `keras.s
 (safe mode on): same predictions and optimizer state. Skipped without keras/torch.
 """
 
-from tests.keras import keras_reference as kr  # selects the torch backend; import before keras
+from tests.keras import keras_reference as kr  # noqa: I001 (selects the torch backend; import before keras)
 
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402

@@ -8,7 +8,6 @@ import pytest
 
 import deltaw.keras as keras
 from deltaw.keras.applications import imagenet_utils
-from tests.keras.local_server import server  # noqa: F401 (fixture)
 
 A = keras.applications
 

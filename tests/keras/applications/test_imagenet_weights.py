@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from tests.keras import keras_reference as kr
-from tests.keras.local_server import server  # noqa: F401 (fixture)
 
 with kr.quiet():
     keras = pytest.importorskip("keras")

@@ -23,7 +23,6 @@ from deltaw.keras.datasets import (
 )
 from deltaw.keras.utils.file_utils import DownloadError
 from tests.keras.datasets import files
-from tests.keras.local_server import server  # noqa: F401 (fixture)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ agree), and compares outputs to float32 rounding, output shapes and config keys.
 config must load into deltaw. Skipped without keras/torch.
 """
 
-from tests.keras import keras_reference as kr  # selects the torch backend; import before keras
+from tests.keras import keras_reference as kr  # noqa: I001 (selects the torch backend; import before keras)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -153,9 +153,10 @@ def test_multi_optimizer_matches_keras():
     w0, grads = _problem()
 
     def build(lib):
-        O = lib.optimizers
-        return O.MultiOptimizer(O.OptimizerMap(O.SGD(0.1, momentum=0.5),
-                                               {"kernel": O.Adam(0.01), "d.*": O.Lion(0.02)}))
+        opt = lib.optimizers
+        return opt.MultiOptimizer(opt.OptimizerMap(opt.SGD(0.1, momentum=0.5),
+                                                   {"kernel": opt.Adam(0.01),
+                                                    "d.*": opt.Lion(0.02)}))
     k_opt, d_opt = build(keras), build(dk)
     k_w = _run_keras(k_opt, w0, grads)
     d_w = _run_deltaw(d_opt, w0, grads)
