@@ -15,6 +15,7 @@ import numpy as np
 
 from deltaw import random as _random
 from deltaw.autograd.op import primitive
+from deltaw.nn._kernels import attention_numba
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -61,9 +62,20 @@ def _attention(xp, query, key, value, mask=None, is_causal=False, scale=None, ke
     _check_shapes(query, key, value)
     lq, lk = query.shape[-2], key.shape[-2]
     scores = xp.matmul(query, xp.swapaxes(key, -1, -2))
-    score_shape = scores.shape
+    allowed = _allowed(xp, mask, is_causal, lq, lk, scores.shape)
+    probs = _softmax_compiled(xp, scores, scale, allowed)
+    if probs is _UNFINISHED:     # a NaN or infinite score: NumPy's path defines those rows
+        scores = xp.matmul(query, xp.swapaxes(key, -1, -2))
+    if probs is None or probs is _UNFINISHED:
+        probs = _softmax(xp, scores, scale, allowed)
+    used = probs if keep is None else probs * keep
+    out = xp.matmul(used, value)
+    return out, (query, key, value, probs, keep, scale, allowed)
+
+
+def _softmax(xp, scores, scale, allowed):
+    """The masked softmax of scores * scale over the last axis (NumPy's form, the reference)."""
     scores *= scores.dtype.type(scale)
-    allowed = _allowed(xp, mask, is_causal, lq, lk, score_shape)
     if allowed is not None:
         scores = xp.where(allowed, scores, -xp.inf)
     top = scores.max(axis=-1, keepdims=True)
@@ -71,9 +83,36 @@ def _attention(xp, query, key, value, mask=None, is_causal=False, scale=None, ke
     probs = xp.exp(scores - top)                         # exp(-inf) = 0 for masked keys
     total = probs.sum(axis=-1, keepdims=True)
     probs /= xp.where(total > 0, total, 1)               # fully masked rows stay all zeros
-    used = probs if keep is None else probs * keep
-    out = xp.matmul(used, value)
-    return out, (query, key, value, probs, keep, scale, allowed)
+    return probs
+
+
+_UNFINISHED = object()
+
+
+def _kernels_for(xp, *arrays):
+    """attention_numba's kernels for float32 C-contiguous NumPy arrays, else None (float64,
+    as in gradcheck, keeps the NumPy path: the reference the kernels are tested against)."""
+    if xp is not np or any(a.dtype != np.float32 or not a.flags.c_contiguous for a in arrays):
+        return None
+    return attention_numba.load()
+
+
+def _softmax_compiled(xp, scores, scale, allowed):
+    """The same softmax by attention_numba's kernel, in place on `scores` (the fresh result of
+    the matmul); None where the kernel does not apply (then `scores` is untouched), and
+    _UNFINISHED where a score was NaN or infinite (then `scores` was partly overwritten)."""
+    kernels = _kernels_for(xp, scores)
+    if kernels is None or scores.ndim < 2 or scores.size == 0:
+        return None
+    n = scores.shape[-1]
+    if allowed is None:
+        flat_allowed = np.ones((1, 1), bool)              # not read
+    else:
+        flat_allowed = np.broadcast_to(allowed, scores.shape).reshape(-1, n)
+    bad = kernels.softmax_forward(scores.reshape(-1, n), np.float32(scale), flat_allowed,
+                                  allowed is not None, np.empty(n, np.int32),
+                                  np.empty(n, np.float32))
+    return _UNFINISHED if bad else scores
 
 
 @_attention.backward
@@ -91,8 +130,14 @@ def _attention_backward(xp, g, saved, needs):
         if keep is not None:
             dp = dp * keep
         # softmax: dS = P * (dP - sum_j dP_j P_j), times the scale of S = q k^T * scale
-        ds = probs * (dp - (dp * probs).sum(axis=-1, keepdims=True))
-        ds *= ds.dtype.type(scale)
+        kernels = _kernels_for(xp, probs, dp) if dp.shape == probs.shape else None
+        if kernels is not None:    # one pass per row, in place on dP (a fresh array)
+            n = dp.shape[-1]
+            kernels.softmax_backward(probs.reshape(-1, n), dp.reshape(-1, n), np.float32(scale))
+            ds = dp
+        else:
+            ds = probs * (dp - (dp * probs).sum(axis=-1, keepdims=True))
+            ds *= ds.dtype.type(scale)
         dq = xp.matmul(ds, key) if needs[0] else None                      # dq = dS k
         dk = xp.matmul(xp.swapaxes(ds, -1, -2), query) if needs[1] else None   # dk = dS^T q
     return dq, dk, dv

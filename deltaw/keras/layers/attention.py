@@ -21,6 +21,7 @@ from deltaw.keras.layers.keras_tensor import KerasTensor
 from deltaw.keras.layers.layer import Layer
 from deltaw.nn.activations import sigmoid
 from deltaw.nn.attention import scaled_dot_product_attention
+from deltaw.nn.dense import FUSED_ACTIVATIONS, dense
 from deltaw.nn.dropout import dropout as _dropout
 from deltaw.ops import (
     add,
@@ -76,12 +77,15 @@ class _Projection(Layer):
 
     def call(self, inputs):
         lead = inputs.shape[:inputs.ndim - len(self.in_shape)]
-        flat = reshape(inputs, (*lead, math.prod(self.in_shape)))
-        kernel = reshape(self.kernel, (math.prod(self.in_shape), math.prod(self.out_shape)))
-        out = reshape(matmul(flat, kernel), (*lead, *self.out_shape))
-        if self.bias is not None:
-            out = add(out, self.bias)
-        return out if self.activation is None else self.activation(out)
+        n_in, n_out = math.prod(self.in_shape), math.prod(self.out_shape)
+        flat = reshape(inputs, (*lead, n_in))
+        kernel = reshape(self.kernel, (n_in, n_out))
+        fused = self.activation is None or id(self.activation) in FUSED_ACTIVATIONS
+        # the fused dense op: one GEMM over every row, the bias (and a sigmoid gate) in place
+        bias = None if self.bias is None else reshape(self.bias, (n_out,))
+        out = dense(flat, kernel, bias, self.activation if fused else None)
+        out = reshape(out, (*lead, *self.out_shape))
+        return out if fused else self.activation(out)
 
 
 class MultiHeadAttention(Layer):
