@@ -60,6 +60,14 @@ def _allowed(xp, mask, is_causal, lq, lk, score_shape):
 @primitive("scaled_dot_product_attention")
 def _attention(xp, query, key, value, mask=None, is_causal=False, scale=None, keep=None):
     _check_shapes(query, key, value)
+    out, probs, allowed = attend(xp, query, key, value, mask, is_causal, scale, keep)
+    return out, (query, key, value, probs, keep, scale, allowed)
+
+
+def attend(xp, query, key, value, mask, is_causal, scale, keep, out=None):
+    """(output, probabilities, allowed) of the forward pass on arrays; `out` (optional) is the
+    array the output is written into (a strided view is fine: the packed self-attention
+    writes its heads' outputs in place)."""
     lq, lk = query.shape[-2], key.shape[-2]
     scores = xp.matmul(query, xp.swapaxes(key, -1, -2))
     allowed = _allowed(xp, mask, is_causal, lq, lk, scores.shape)
@@ -69,8 +77,7 @@ def _attention(xp, query, key, value, mask=None, is_causal=False, scale=None, ke
     if probs is None or probs is _UNFINISHED:
         probs = _softmax(xp, scores, scale, allowed)
     used = probs if keep is None else probs * keep
-    out = xp.matmul(used, value)
-    return out, (query, key, value, probs, keep, scale, allowed)
+    return xp.matmul(used, value, out=out), probs, allowed
 
 
 def _softmax(xp, scores, scale, allowed):
@@ -122,8 +129,15 @@ def _attention_backward(xp, g, saved, needs):
         g = xp.ascontiguousarray(g)     # BLAS needs real strides; g may be a broadcast view
     else:  # create_graph: the probabilities rebuilt from query and key, so they are differentiated
         probs = _probabilities_graph(xp, query, key, scale, allowed)
+    return attend_backward(xp, g, query, key, value, probs, keep, scale, needs)
+
+
+def attend_backward(xp, g, query, key, value, probs, keep, scale, needs, outs=(None,) * 3):
+    """(dq, dk, dv) from the output gradient `g` and the saved probabilities; `outs` (optional,
+    NumPy only) are the arrays dq, dk and dv are written into."""
+    kw = [{} if o is None else {"out": o} for o in outs]
     used = probs if keep is None else probs * keep
-    dv = xp.matmul(xp.swapaxes(used, -1, -2), g) if needs[2] else None     # dV = P^T g
+    dv = xp.matmul(xp.swapaxes(used, -1, -2), g, **kw[2]) if needs[2] else None  # dV = P^T g
     dq = dk = None
     if needs[0] or needs[1]:
         dp = xp.matmul(g, xp.swapaxes(value, -1, -2))                      # dP = g V^T
@@ -138,8 +152,9 @@ def _attention_backward(xp, g, saved, needs):
         else:
             ds = probs * (dp - (dp * probs).sum(axis=-1, keepdims=True))
             ds *= ds.dtype.type(scale)
-        dq = xp.matmul(ds, key) if needs[0] else None                      # dq = dS k
-        dk = xp.matmul(xp.swapaxes(ds, -1, -2), query) if needs[1] else None   # dk = dS^T q
+        dq = xp.matmul(ds, key, **kw[0]) if needs[0] else None             # dq = dS k
+        if needs[1]:                                                        # dk = dS^T q
+            dk = xp.matmul(xp.swapaxes(ds, -1, -2), query, **kw[1])
     return dq, dk, dv
 
 
@@ -201,13 +216,20 @@ def scaled_dot_product_attention(query, key, value, mask=None, is_causal=False, 
     d = q_shape[-1] if q_shape else 1
     scale = 1.0 / math.sqrt(d) if scale is None else float(scale)
     keep = None
+    if dropout_rate != 0 or isinstance(dropout_rate, bool):
+        shape = np.broadcast_shapes(q_shape[:-2], k_shape[:-2]) + (q_shape[-2], k_shape[-2])
+        keep = dropout_keep(shape, getattr(query, "dtype", np.float32), dropout_rate, seed)
+    return _attention(query, key, value, mask=mask, is_causal=is_causal, scale=scale, keep=keep)
+
+
+def dropout_keep(shape, dtype, dropout_rate, seed, where="scaled_dot_product_attention"):
+    """The scaled keep mask (0 or 1 / (1 - rate)) of attention-weight dropout, or None at 0."""
     if isinstance(dropout_rate, bool) or not isinstance(dropout_rate, numbers.Real) \
             or not 0 <= dropout_rate < 1:
-        raise ValueError(f"scaled_dot_product_attention: dropout_rate must be in [0, 1); got "
+        raise ValueError(f"{where}: dropout_rate must be in [0, 1); got "
                          f"dropout_rate={dropout_rate!r}.")
-    if dropout_rate > 0:
-        gen = _random.generator() if seed is None else np.random.default_rng(seed)
-        shape = np.broadcast_shapes(q_shape[:-2], k_shape[:-2]) + (q_shape[-2], k_shape[-2])
-        dtype = np.result_type(getattr(query, "dtype", np.float32), np.float32)
-        keep = (gen.random(shape) >= dropout_rate).astype(dtype) / dtype.type(1 - dropout_rate)
-    return _attention(query, key, value, mask=mask, is_causal=is_causal, scale=scale, keep=keep)
+    if dropout_rate == 0:
+        return None
+    gen = _random.generator() if seed is None else np.random.default_rng(seed)
+    dtype = np.result_type(dtype, np.float32)
+    return (gen.random(shape) >= dropout_rate).astype(dtype) / dtype.type(1 - dropout_rate)
