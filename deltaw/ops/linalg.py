@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import string
 
 import numpy as np
@@ -33,7 +34,8 @@ def matmul(xp, x1, x2):
     if x1.ndim > 2 and x2.ndim == 2:
         # a stack of matrices times one matrix: one GEMM over the flattened rows. NumPy's matmul
         # calls a GEMM per stacked matrix, 3x slower at (32, 64, 128) @ (128, 128)
-        return (x1.reshape(-1, k1) @ x2).reshape(*x1.shape[:-1], x2.shape[1]), (x1, x2)
+        rows = math.prod(x1.shape[:-1])      # not -1: a size-0 operand cannot infer it
+        return (x1.reshape(rows, k1) @ x2).reshape(*x1.shape[:-1], x2.shape[1]), (x1, x2)
     try:
         out = xp.matmul(x1, x2)
     except ValueError:
@@ -51,9 +53,10 @@ def _matmul_backward(xp, g, saved, needs):
         # the forward's one-GEMM case: dL/dx2 = x1^T g summed over the stack is one GEMM over the
         # flattened rows, with no (stack, k, n) temporary for the engine to sum
         k, n = x2.shape
-        g2 = g.reshape(-1, n)
+        rows = math.prod(x1.shape[:-1])
+        g2 = g.reshape(rows, n)
         return ((g2 @ x2.T).reshape(x1.shape) if needs[0] else None,
-                x1.reshape(-1, k).T @ g2 if needs[1] else None)
+                x1.reshape(rows, k).T @ g2 if needs[1] else None)
     # Treat 1-D operands as a row (x1) or a column (x2) so one pair of formulas covers every case.
     a = x1[None, :] if x1.ndim == 1 else x1
     b = x2[:, None] if x2.ndim == 1 else x2
