@@ -27,6 +27,7 @@ from deltaw.nn.activations import (
     tanh,
 )
 from deltaw.nn.attention import scaled_dot_product_attention
+from deltaw.nn.attention_packed import packed_self_attention
 from deltaw.nn.composed_activations import (
     celu,
     glu,
@@ -137,7 +138,8 @@ __all__ = [
     "global_average_pool2d", "global_max_pool1d", "global_max_pool2d", "upsampling2d",
     "batch_norm", "batch_norm_train", "batch_norm_train_update", "batch_norm_train_with_stats",
     "layer_norm", "group_norm", "sync_batch_norm_train_update",
-    "scaled_dot_product_attention", "embedding", "lstm", "gru", "simple_rnn",
+    "scaled_dot_product_attention", "packed_self_attention", "embedding", "lstm", "gru",
+    "simple_rnn",
     # 1-D and 3-D convolutions and pooling (issue 11)
     "conv1d_transpose", "conv3d", "conv3d_transpose", "depthwise_conv1d", "separable_conv1d",
     "max_pool3d", "avg_pool3d", "global_average_pool3d", "global_max_pool3d",

@@ -15,6 +15,7 @@ import numpy as np
 
 from deltaw import random as _random
 from deltaw.autograd.op import primitive
+from deltaw.nn._kernels import attention_numba
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -59,11 +60,29 @@ def _allowed(xp, mask, is_causal, lq, lk, score_shape):
 @primitive("scaled_dot_product_attention")
 def _attention(xp, query, key, value, mask=None, is_causal=False, scale=None, keep=None):
     _check_shapes(query, key, value)
+    out, probs, allowed = attend(xp, query, key, value, mask, is_causal, scale, keep)
+    return out, (query, key, value, probs, keep, scale, allowed)
+
+
+def attend(xp, query, key, value, mask, is_causal, scale, keep, out=None):
+    """(output, probabilities, allowed) of the forward pass on arrays; `out` (optional) is the
+    array the output is written into (a strided view is fine: the packed self-attention
+    writes its heads' outputs in place)."""
     lq, lk = query.shape[-2], key.shape[-2]
     scores = xp.matmul(query, xp.swapaxes(key, -1, -2))
-    score_shape = scores.shape
+    allowed = _allowed(xp, mask, is_causal, lq, lk, scores.shape)
+    probs = _softmax_compiled(xp, scores, scale, allowed)
+    if probs is _UNFINISHED:     # a NaN or infinite score: NumPy's path defines those rows
+        scores = xp.matmul(query, xp.swapaxes(key, -1, -2))
+    if probs is None or probs is _UNFINISHED:
+        probs = _softmax(xp, scores, scale, allowed)
+    used = probs if keep is None else probs * keep
+    return xp.matmul(used, value, out=out), probs, allowed
+
+
+def _softmax(xp, scores, scale, allowed):
+    """The masked softmax of scores * scale over the last axis (NumPy's form, the reference)."""
     scores *= scores.dtype.type(scale)
-    allowed = _allowed(xp, mask, is_causal, lq, lk, score_shape)
     if allowed is not None:
         scores = xp.where(allowed, scores, -xp.inf)
     top = scores.max(axis=-1, keepdims=True)
@@ -71,9 +90,36 @@ def _attention(xp, query, key, value, mask=None, is_causal=False, scale=None, ke
     probs = xp.exp(scores - top)                         # exp(-inf) = 0 for masked keys
     total = probs.sum(axis=-1, keepdims=True)
     probs /= xp.where(total > 0, total, 1)               # fully masked rows stay all zeros
-    used = probs if keep is None else probs * keep
-    out = xp.matmul(used, value)
-    return out, (query, key, value, probs, keep, scale, allowed)
+    return probs
+
+
+_UNFINISHED = object()
+
+
+def _kernels_for(xp, *arrays):
+    """attention_numba's kernels for float32 C-contiguous NumPy arrays, else None (float64,
+    as in gradcheck, keeps the NumPy path: the reference the kernels are tested against)."""
+    if xp is not np or any(a.dtype != np.float32 or not a.flags.c_contiguous for a in arrays):
+        return None
+    return attention_numba.load()
+
+
+def _softmax_compiled(xp, scores, scale, allowed):
+    """The same softmax by attention_numba's kernel, in place on `scores` (the fresh result of
+    the matmul); None where the kernel does not apply (then `scores` is untouched), and
+    _UNFINISHED where a score was NaN or infinite (then `scores` was partly overwritten)."""
+    kernels = _kernels_for(xp, scores)
+    if kernels is None or scores.ndim < 2 or scores.size == 0:
+        return None
+    n = scores.shape[-1]
+    if allowed is None:
+        flat_allowed = np.ones((1, 1), bool)              # not read
+    else:
+        flat_allowed = np.broadcast_to(allowed, scores.shape).reshape(-1, n)
+    bad = kernels.softmax_forward(scores.reshape(-1, n), np.float32(scale), flat_allowed,
+                                  allowed is not None, np.empty(n, np.int32),
+                                  np.empty(n, np.float32))
+    return _UNFINISHED if bad else scores
 
 
 @_attention.backward
@@ -83,18 +129,32 @@ def _attention_backward(xp, g, saved, needs):
         g = xp.ascontiguousarray(g)     # BLAS needs real strides; g may be a broadcast view
     else:  # create_graph: the probabilities rebuilt from query and key, so they are differentiated
         probs = _probabilities_graph(xp, query, key, scale, allowed)
+    return attend_backward(xp, g, query, key, value, probs, keep, scale, needs)
+
+
+def attend_backward(xp, g, query, key, value, probs, keep, scale, needs, outs=(None,) * 3):
+    """(dq, dk, dv) from the output gradient `g` and the saved probabilities; `outs` (optional,
+    NumPy only) are the arrays dq, dk and dv are written into."""
+    kw = [{} if o is None else {"out": o} for o in outs]
     used = probs if keep is None else probs * keep
-    dv = xp.matmul(xp.swapaxes(used, -1, -2), g) if needs[2] else None     # dV = P^T g
+    dv = xp.matmul(xp.swapaxes(used, -1, -2), g, **kw[2]) if needs[2] else None  # dV = P^T g
     dq = dk = None
     if needs[0] or needs[1]:
         dp = xp.matmul(g, xp.swapaxes(value, -1, -2))                      # dP = g V^T
         if keep is not None:
             dp = dp * keep
         # softmax: dS = P * (dP - sum_j dP_j P_j), times the scale of S = q k^T * scale
-        ds = probs * (dp - (dp * probs).sum(axis=-1, keepdims=True))
-        ds *= ds.dtype.type(scale)
-        dq = xp.matmul(ds, key) if needs[0] else None                      # dq = dS k
-        dk = xp.matmul(xp.swapaxes(ds, -1, -2), query) if needs[1] else None   # dk = dS^T q
+        kernels = _kernels_for(xp, probs, dp) if dp.shape == probs.shape else None
+        if kernels is not None:    # one pass per row, in place on dP (a fresh array)
+            n = dp.shape[-1]
+            kernels.softmax_backward(probs.reshape(-1, n), dp.reshape(-1, n), np.float32(scale))
+            ds = dp
+        else:
+            ds = probs * (dp - (dp * probs).sum(axis=-1, keepdims=True))
+            ds *= ds.dtype.type(scale)
+        dq = xp.matmul(ds, key, **kw[0]) if needs[0] else None             # dq = dS k
+        if needs[1]:                                                        # dk = dS^T q
+            dk = xp.matmul(xp.swapaxes(ds, -1, -2), query, **kw[1])
     return dq, dk, dv
 
 
@@ -156,13 +216,20 @@ def scaled_dot_product_attention(query, key, value, mask=None, is_causal=False, 
     d = q_shape[-1] if q_shape else 1
     scale = 1.0 / math.sqrt(d) if scale is None else float(scale)
     keep = None
+    if dropout_rate != 0 or isinstance(dropout_rate, bool):
+        shape = np.broadcast_shapes(q_shape[:-2], k_shape[:-2]) + (q_shape[-2], k_shape[-2])
+        keep = dropout_keep(shape, getattr(query, "dtype", np.float32), dropout_rate, seed)
+    return _attention(query, key, value, mask=mask, is_causal=is_causal, scale=scale, keep=keep)
+
+
+def dropout_keep(shape, dtype, dropout_rate, seed, where="scaled_dot_product_attention"):
+    """The scaled keep mask (0 or 1 / (1 - rate)) of attention-weight dropout, or None at 0."""
     if isinstance(dropout_rate, bool) or not isinstance(dropout_rate, numbers.Real) \
             or not 0 <= dropout_rate < 1:
-        raise ValueError(f"scaled_dot_product_attention: dropout_rate must be in [0, 1); got "
+        raise ValueError(f"{where}: dropout_rate must be in [0, 1); got "
                          f"dropout_rate={dropout_rate!r}.")
-    if dropout_rate > 0:
-        gen = _random.generator() if seed is None else np.random.default_rng(seed)
-        shape = np.broadcast_shapes(q_shape[:-2], k_shape[:-2]) + (q_shape[-2], k_shape[-2])
-        dtype = np.result_type(getattr(query, "dtype", np.float32), np.float32)
-        keep = (gen.random(shape) >= dropout_rate).astype(dtype) / dtype.type(1 - dropout_rate)
-    return _attention(query, key, value, mask=mask, is_causal=is_causal, scale=scale, keep=keep)
+    if dropout_rate == 0:
+        return None
+    gen = _random.generator() if seed is None else np.random.default_rng(seed)
+    dtype = np.result_type(dtype, np.float32)
+    return (gen.random(shape) >= dropout_rate).astype(dtype) / dtype.type(1 - dropout_rate)

@@ -19,6 +19,7 @@ import numpy as np
 
 from deltaw._checks import normalize_axes, normalize_axis
 from deltaw.autograd.op import primitive
+from deltaw.nn._kernels import normalization_numba
 
 __all__ = ["batch_norm", "batch_norm_train", "batch_norm_train_update",
            "batch_norm_train_with_stats", "layer_norm", "group_norm"]
@@ -267,11 +268,33 @@ def _layer_norm(xp, x, gamma, beta, axis=-1, epsilon=1e-3):
     axes = normalize_axes(where, axis, x.ndim)
     gamma_b, beta_b = (_param(where, n, p, x, axes) for n, p in (("gamma", gamma),
                                                                   ("beta", beta)))
-    _, centred, var = _moments(x, axes)
-    inv = 1 / xp.sqrt(var + xp.asarray(epsilon, var.dtype))
-    xhat = centred * inv
-    return xhat * gamma_b + beta_b, (xhat, inv, gamma_b, axes, gamma.shape, beta.shape,
-                                     (x, gamma, epsilon))
+    kernels = _layer_norm_kernels(xp, x, gamma, beta, axes)
+    if kernels is not None:     # one pass per row (normalization_numba), same saved values
+        n = x.shape[-1]
+        out, xhat = xp.empty_like(x), xp.empty_like(x)
+        inv = xp.empty(x.shape[:-1] + (1,), x.dtype)
+        kernels.layer_norm_forward(x.reshape(-1, n), gamma.reshape(n), beta.reshape(n),
+                                   x.dtype.type(epsilon), out.reshape(-1, n),
+                                   xhat.reshape(-1, n), inv.reshape(-1))
+    else:
+        _, centred, var = _moments(x, axes)
+        inv = 1 / xp.sqrt(var + xp.asarray(epsilon, var.dtype))
+        xhat = centred * inv
+        out = xhat * gamma_b + beta_b
+    return out, (xhat, inv, gamma_b, axes, gamma.shape, beta.shape, (x, gamma, epsilon))
+
+
+def _layer_norm_kernels(xp, x, gamma, beta, axes):
+    """normalization_numba's kernels where they apply: NumPy float32, the last axis only,
+    gamma and beta arrays with one entry per feature; else None (float64, as in gradcheck,
+    keeps the NumPy path, the reference the kernels are tested against)."""
+    if (xp is not np or axes != (x.ndim - 1,) or x.dtype != np.float32 or x.size == 0
+            or not x.flags.c_contiguous or not isinstance(gamma, np.ndarray)
+            or not isinstance(beta, np.ndarray) or gamma.dtype != x.dtype
+            or beta.dtype != x.dtype or gamma.size != x.shape[-1]
+            or beta.size != x.shape[-1]):
+        return None
+    return normalization_numba.load()
 
 
 @_layer_norm.backward
@@ -283,8 +306,23 @@ def _layer_norm_backward(xp, g, saved, needs):
         _, centred, var = _moments(x, axes)
         inv = 1 / xp.sqrt(var + epsilon)
         xhat = centred * inv
+    elif (len(s_gamma) == len(s_beta) == 1 and g.shape == xhat.shape and g.dtype == xhat.dtype
+          and inv.dtype == xhat.dtype and _layer_norm_kernels(xp, xhat, gamma, gamma, axes)):
+        grads = _layer_norm_backward_compiled(g, xhat, inv, gamma)
+        return tuple(gr if need else None for gr, need in zip(grads, needs, strict=True))
     dx = _norm_backward(g * gamma, xhat, inv, axes) if needs[0] else None
     return (dx, *_affine_grads(g, xhat, _other_axes(g.ndim, axes), needs, s_gamma, s_beta))
+
+
+def _layer_norm_backward_compiled(g, xhat, inv, gamma):
+    # all three gradients in one pass over the rows (normalization_numba)
+    n = xhat.shape[-1]
+    g = np.ascontiguousarray(g)     # may be a broadcast view
+    dx, dgamma, dbeta = np.empty_like(xhat), np.empty(n, g.dtype), np.empty(n, g.dtype)
+    normalization_numba.load().layer_norm_backward(
+        g.reshape(-1, n), xhat.reshape(-1, n), inv.reshape(-1), gamma.reshape(n),
+        dx.reshape(-1, n), dgamma, dbeta)
+    return dx, dgamma, dbeta
 
 
 def layer_norm(x, gamma=None, beta=None, axis=-1, epsilon=1e-3):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import string
 
 import numpy as np
@@ -30,6 +31,11 @@ def matmul(xp, x1, x2):
     k1, k2 = x1.shape[-1], x2.shape[-2 if x2.ndim > 1 else 0]
     if k1 != k2:
         raise ValueError(f"matmul: shapes {x1.shape} and {x2.shape} do not align ({k1} != {k2}).")
+    if x1.ndim > 2 and x2.ndim == 2:
+        # a stack of matrices times one matrix: one GEMM over the flattened rows. NumPy's matmul
+        # calls a GEMM per stacked matrix, 3x slower at (32, 64, 128) @ (128, 128)
+        rows = math.prod(x1.shape[:-1])      # not -1: a size-0 operand cannot infer it
+        return (x1.reshape(rows, k1) @ x2).reshape(*x1.shape[:-1], x2.shape[1]), (x1, x2)
     try:
         out = xp.matmul(x1, x2)
     except ValueError:
@@ -43,6 +49,14 @@ def _matmul_backward(xp, g, saved, needs):
     x1, x2 = saved
     if x1.ndim == 2 and x2.ndim == 2:  # the common case, without the 1-D bookkeeping
         return (g @ x2.T if needs[0] else None, x1.T @ g if needs[1] else None)
+    if x1.ndim > 2 and x2.ndim == 2 and g.shape == x1.shape[:-1] + x2.shape[1:]:
+        # the forward's one-GEMM case: dL/dx2 = x1^T g summed over the stack is one GEMM over the
+        # flattened rows, with no (stack, k, n) temporary for the engine to sum
+        k, n = x2.shape
+        rows = math.prod(x1.shape[:-1])
+        g2 = g.reshape(rows, n)
+        return ((g2 @ x2.T).reshape(x1.shape) if needs[0] else None,
+                x1.reshape(rows, k).T @ g2 if needs[1] else None)
     # Treat 1-D operands as a row (x1) or a column (x2) so one pair of formulas covers every case.
     a = x1[None, :] if x1.ndim == 1 else x1
     b = x2[:, None] if x2.ndim == 1 else x2

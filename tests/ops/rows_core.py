@@ -517,6 +517,7 @@ MATMUL_CASES = [
     ("2dx1d", (2, 3), (3,)), ("batched", (2, 2, 3), (2, 3, 4)), ("3dx2d", (2, 2, 3), (3, 2)),
     ("2dx3d", (2, 3), (2, 3, 2)), ("broadcast-batch", (2, 1, 2, 3), (3, 3, 2)),
     ("1dx3d", (3,), (2, 3, 2)), ("3dx1d", (2, 2, 3), (3,)), ("size1", (1, 1), (1, 1)),
+    ("4dx2d", (2, 1, 2, 3), (3, 2)),   # stacked rows times a matrix: the one-GEMM path
 ]
 
 EINSUM_CASES = [

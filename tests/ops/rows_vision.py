@@ -25,6 +25,7 @@ from deltaw.nn import (
     recurrent,
     sync_batch_norm,
 )
+from deltaw.nn.attention_packed import packed_self_attention
 from deltaw.nn.embedding import embedding as _embedding  # dw.nn.embedding is the function
 from tests.ops.op_table import OpSpec
 from tests.ops.samples import ErrorCase, Sample
@@ -450,6 +451,34 @@ def torch_upsampling2d(t, x, size=(2, 2), interpolation="nearest"):
     y = t.nn.functional.interpolate(_cf(t, x), scale_factor=_tuple(size, 2), mode=interpolation,
                                     **kw)
     return _cl(t, y)
+
+
+def _packed_heads(qkv, num_heads, key_dim, value_dim):
+    """(q, k, v) as (batch, heads, length, depth) from the packed projection (either library)."""
+    b, n, _ = qkv.shape
+    a, c = num_heads * key_dim, 2 * num_heads * key_dim
+    return tuple(p.reshape(b, n, num_heads, d).permute(0, 2, 1, 3) if hasattr(p, "permute")
+                 else p.reshape(b, n, num_heads, d).transpose(0, 2, 1, 3)
+                 for p, d in ((qkv[..., :a], key_dim), (qkv[..., a:c], key_dim),
+                              (qkv[..., c:], value_dim)))
+
+
+def ref_packed_attention(qkv, num_heads, key_dim, value_dim, **kw):
+    return ref_attention(*_packed_heads(qkv, num_heads, key_dim, value_dim),
+                         **kw).transpose(0, 2, 1, 3)
+
+
+def torch_packed_attention(t, qkv, num_heads, key_dim, value_dim, mask=None, is_causal=False,
+                           scale=None):
+    # written out (no fused kernel: torch's CPU flash attention has no second derivative)
+    q, k, v = _packed_heads(qkv, num_heads, key_dim, value_dim)
+    scores = q @ k.transpose(-1, -2) * (1 / math.sqrt(key_dim) if scale is None else scale)
+    n = qkv.shape[1]
+    allowed = t.ones(n, n, dtype=t.bool) if mask is None else t.as_tensor(mask)
+    if is_causal:
+        allowed = allowed & t.ones(n, n, dtype=t.bool).tril()
+    probs = t.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1)
+    return (probs @ v).permute(0, 2, 1, 3)
 
 
 def torch_attention(t, q, k, v, mask=None, is_causal=False, scale=None):
@@ -913,6 +942,21 @@ ATTENTION_ROWS = [
                ErrorCase((np.ones((2, 3, 2)), np.ones((2, 4, 2)), np.ones((2, 4, 3))),
                          TypeError, r"scaled_dot_product_attention: mask must be boolean",
                          {"mask": np.ones((3, 4))}),
+           )),
+    OpSpec("packed_self_attention", packed_self_attention, _in_dtype(ref_packed_attention),
+           _samples(
+               ("heads2", _arrays(_normal(2, 3, 14)),
+                {"num_heads": 2, "key_dim": 2, "value_dim": 3}),
+               ("causal-scale", _arrays(_normal(1, 4, 12)),
+                {"num_heads": 2, "key_dim": 2, "value_dim": 2, "is_causal": True,
+                 "scale": 0.7}),
+               ("mask", _arrays(_normal(2, 3, 7)),
+                {"num_heads": 1, "key_dim": 2, "value_dim": 3, "mask": _MASK[None, None, :, :3]}),
+           ), grad_args=(0,), torch=torch_packed_attention, errors=(
+               ErrorCase((np.ones((2, 3, 13)),), ValueError,
+                         r"packed_self_attention: expected a packed projection of shape "
+                         r"\(batch, length, 14\)", {"num_heads": 2, "key_dim": 2,
+                                                      "value_dim": 3}),
            )),
     # torch gives NaN for a query with no allowed key; deltaw defines that row as zeros
     OpSpec("scaled_dot_product_attention", attention.scaled_dot_product_attention,

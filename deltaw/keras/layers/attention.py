@@ -21,9 +21,12 @@ from deltaw.keras.layers.keras_tensor import KerasTensor
 from deltaw.keras.layers.layer import Layer
 from deltaw.nn.activations import sigmoid
 from deltaw.nn.attention import scaled_dot_product_attention
+from deltaw.nn.attention_packed import packed_self_attention
+from deltaw.nn.dense import FUSED_ACTIVATIONS, dense
 from deltaw.nn.dropout import dropout as _dropout
 from deltaw.ops import (
     add,
+    concatenate,
     expand_dims,
     matmul,
     multiply,
@@ -76,12 +79,15 @@ class _Projection(Layer):
 
     def call(self, inputs):
         lead = inputs.shape[:inputs.ndim - len(self.in_shape)]
-        flat = reshape(inputs, (*lead, math.prod(self.in_shape)))
-        kernel = reshape(self.kernel, (math.prod(self.in_shape), math.prod(self.out_shape)))
-        out = reshape(matmul(flat, kernel), (*lead, *self.out_shape))
-        if self.bias is not None:
-            out = add(out, self.bias)
-        return out if self.activation is None else self.activation(out)
+        n_in, n_out = math.prod(self.in_shape), math.prod(self.out_shape)
+        flat = reshape(inputs, (*lead, n_in))
+        kernel = reshape(self.kernel, (n_in, n_out))
+        fused = self.activation is None or id(self.activation) in FUSED_ACTIVATIONS
+        # the fused dense op: one GEMM over every row, the bias (and a sigmoid gate) in place
+        bias = None if self.bias is None else reshape(self.bias, (n_out,))
+        out = dense(flat, kernel, bias, self.activation if fused else None)
+        out = reshape(out, (*lead, *self.out_shape))
+        return out if fused else self.activation(out)
 
 
 class MultiHeadAttention(Layer):
@@ -293,12 +299,18 @@ class MultiHeadAttention(Layer):
         self._build_projections(tuple(query.shape), tuple(value.shape), tuple(key.shape))
         allowed = self._attention_mask(query, value, query_mask, value_mask, key_mask,
                                        attention_mask, mask)
+        rate = self.dropout if training else 0.0
+        scale = 1.0 / math.sqrt(self.key_dim)
+        if not return_attention_scores and self._packable(query, value, key):
+            out = packed_self_attention(self._packed_projection(query), self.num_heads,
+                                        self.key_dim, self.value_dim, mask=allowed,
+                                        is_causal=use_causal_mask, scale=scale,
+                                        dropout_rate=rate, seed=self._generator)
+            return self._output_dense(out)
         gate = self._gate_dense(query) if self._gate_dense is not None else None
         # (B, L, heads, dim) -> (B, heads, L, dim): the layout of the attention primitive
         q = transpose(self._query_dense(query), (0, 2, 1, 3))
         k, v = self._key_value_heads(key, value)
-        rate = self.dropout if training else 0.0
-        scale = 1.0 / math.sqrt(self.key_dim)
         scores = None
         if return_attention_scores:
             scores = scaled_dot_product_attention(q, k, _eye(k.shape[2], k.dtype), mask=allowed,
@@ -314,6 +326,27 @@ class MultiHeadAttention(Layer):
             out = multiply(out, gate)
         out = self._output_dense(out)
         return (out, scores) if return_attention_scores else out
+
+    def _packable(self, query, value, key):
+        """Whether this call is plain self-attention (one input for query, key and value, no
+        gate, no grouped heads, no activity regularizer on the projections): then the three
+        projections are one GEMM and the heads views of its result (`packed_self_attention`)."""
+        kernel = self._query_dense.kernel
+        return (query is value and key is value and query.ndim == 3
+                and self._gate_dense is None and self._sub_activity_regularizer is None
+                and type(self)._key_value_heads is MultiHeadAttention._key_value_heads
+                and self._kv_heads == self.num_heads and query.dtype == kernel.dtype)
+
+    def _packed_projection(self, x):
+        """x @ [Wq Wk Wv] + [bq bk bv]: the three projections of self-attention as one GEMM
+        (the same weights as the three sublayers, concatenated at each call)."""
+        parts = (self._query_dense, self._key_dense, self._value_dense)
+        dim = x.shape[-1]
+        kernel = concatenate([reshape(p.kernel, (dim, -1)) for p in parts], axis=1)
+        bias = None
+        if self.use_bias:
+            bias = concatenate([reshape(p.bias, (-1,)) for p in parts], axis=0)
+        return dense(x, kernel, bias)
 
     def _key_value_heads(self, key, value):
         """The projected keys and values as (B, heads, S, dim)."""
