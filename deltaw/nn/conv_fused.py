@@ -10,7 +10,10 @@ bias gradient and computes dx and dkernel in one rule (shared with `conv2d`).
 
 With numba installed (the `fast` extra; see deltaw.nn._kernels) the float path runs the bias
 and relu passes as one compiled pass each, forward (in place) and backward (relu's mask and the
-bias gradient together), and col2im as one compiled pass; the GEMMs stay NumPy's.
+bias gradient together), and col2im as one compiled pass; the GEMMs stay NumPy's. The backward
+pass hands its derivative to conv_grads block by block, so that for thin columns (a first
+layer's 3x3 taps over 1-3 channels) the GEMM reads each block back from cache (see
+conv._THIN_COLUMNS).
 """
 
 from __future__ import annotations
@@ -71,8 +74,15 @@ def _conv2d_bias_activation_backward(xp, g, saved, needs):
         return (dx, dk) if len(needs) == 2 else (dx, dk, db)
     kernels = (_kernels.get() if xp is np and g.dtype.kind == "f" and g.dtype == x.dtype
                and activation in (None, "relu") else None)
-    gz, db = _activation_backward(xp, kernels, g, y, activation, need_bias)
-    dx, dk = conv_grads(xp, gz, x, kernel, strides, dilation, pads, groups, needs[:2], kept)
+    if kernels is not None and (activation == "relu" or need_bias):
+        block, db = _compiled_grad_blocks(kernels, g, y, activation == "relu")
+        dx, dk = conv_grads(xp, g, x, kernel, strides, dilation, pads, groups, needs[:2], kept,
+                            grad_block=block)
+        db = db.sum(axis=0)
+    else:
+        gz, db = _activation_backward(xp, g, y, activation, need_bias)
+        dx, dk = conv_grads(xp, gz, x, kernel, strides, dilation, pads, groups, needs[:2],
+                            kept)
     if len(needs) == 2:
         return dx, dk
     # the bias is broadcast inside this op, so its sum over batch and pixels is part of the rule
@@ -84,18 +94,32 @@ def _partials(kernels, n):
     return max(1, min(n // 64, kernels.threads())) if kernels.parallel else 1
 
 
-def _activation_backward(xp, kernels, g, y, activation, need_bias):
-    """(dL/dz, dL/dbias or None) for z = conv + bias and the saved output y = act(z)."""
+def _compiled_grad_blocks(kernels, g, y, relu):
+    """(grad_block, db_part) for conv_grads: grad_block(a, b) runs the compiled pass (relu's
+    mask from the saved output y, and the bias sum into db_part's float64 rows) over batch
+    items a:b, into one reused buffer; conv_grads consumes each block before asking for the
+    next, so the block is still in cache for its GEMMs."""
     cout = g.shape[-1]
-    if kernels is not None and (activation == "relu" or need_bias):
-        gc = np.ascontiguousarray(g)
-        gz = np.empty(g.shape, g.dtype)
-        db = np.zeros((_partials(kernels, gc.size // cout), cout))   # float64 partial sums
-        kernels.act_bias_backward(gc.reshape(-1), (gc if y is None else y).reshape(-1),
-                                  activation == "relu", gz.reshape(-1), db)
-        return gz, db.sum(axis=0)
+    gc = np.ascontiguousarray(g)
+    yc = gc if y is None else y
+    db = np.zeros((_partials(kernels, gc.size // cout), cout))   # float64 partial sums
+    buf = np.empty(0, g.dtype)
+
+    def grad_block(a, b):
+        nonlocal buf
+        ga = gc[a:b].reshape(-1)
+        if buf.size < ga.size:
+            buf = np.empty(ga.size, g.dtype)
+        gz = buf[:ga.size]
+        kernels.act_bias_backward(ga, yc[a:b].reshape(-1), relu, gz, db)
+        return gz.reshape(-1, cout)
+    return grad_block, db
+
+
+def _activation_backward(xp, g, y, activation, need_bias):
+    """(dL/dz, dL/dbias or None) for z = conv + bias and the saved output y = act(z)."""
     gz = activation_derivative(g, y, activation)
-    db = gz.reshape(-1, cout).sum(axis=0) if need_bias else None
+    db = gz.reshape(-1, g.shape[-1]).sum(axis=0) if need_bias else None
     return gz, db
 
 

@@ -118,6 +118,31 @@ def test_conv2d_bias_activation_matches_numpy(numpy_path, case, dtype, activatio
 
 
 @needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ["relu", None])
+@pytest.mark.parametrize("kw", [dict(padding="same"), dict(strides=2)])
+def test_conv2d_bias_activation_in_gradient_blocks_matches_numpy(numpy_path, monkeypatch, kw,
+                                                                   activation, dtype):
+    """Thin columns (3 * 3 * 2 taps) take the output gradient, its compiled derivative and the
+    GEMMs block by block (conv.GRAD_BLOCK_BYTES, made small here so that 7 items come in
+    blocks of 3, 3 and 1): dx, dK and the bias gradient as the NumPy path's."""
+    from deltaw.nn import conv
+
+    rows = 121 if kw.get("padding") == "same" else 25          # output pixels per item
+    monkeypatch.setattr(conv, "GRAD_BLOCK_BYTES", 3 * rows * 4 * np.dtype(dtype).itemsize)
+    blocks, real = [], conv._grad_blocks
+    monkeypatch.setattr(conv, "_grad_blocks", lambda *a: blocks.append(real(*a)) or blocks[-1])
+    rng = np.random.default_rng(6)
+    arrays = (rng.normal(size=(7, 11, 11, 2)), rng.normal(size=(3, 3, 2, 4)),
+              rng.normal(size=4))
+
+    def fn(*ts):
+        return dw.nn.conv2d_bias_activation(*ts, activation=activation, **kw)
+    _assert_same(_both(numpy_path, fn, arrays, dtype), dtype)
+    assert blocks == [[(0, 3), (3, 6), (6, 7)]] * 2       # the compiled path, then NumPy's
+
+
+@needs_numba
 @pytest.mark.parametrize("activation", [None, "relu", "sigmoid", "tanh"])
 @pytest.mark.parametrize("x_shape", [(32, 10), (7, 3, 5)])
 def test_dense_matches_numpy(numpy_path, activation, x_shape):
