@@ -12,6 +12,7 @@ import functools
 
 from deltaw.keras.layers import nest
 from deltaw.keras.layers.layer import Layer
+from deltaw.keras.ops import numpy as knp
 from deltaw.ops import add as _add
 from deltaw.ops import concatenate as _concatenate
 from deltaw.ops import divide as _divide
@@ -88,7 +89,44 @@ class Merge(Layer):
         return functools.reduce(self._merge, inputs)
 
     def compute_mask(self, inputs, mask=None):
+        """Keras' rule: the OR of the inputs' masks, or no mask when any input has none."""
+        masks = _mask_list(self, inputs, mask)
+        if masks is None or any(m is None for m in masks):
+            return None
+        return functools.reduce(knp.logical_or, masks)
+
+
+def _mask_list(layer, inputs, mask):
+    """The per-input masks as a list (None when no mask reached the layer), checked as Keras."""
+    if mask is None:
         return None
+    if not isinstance(mask, list | tuple):
+        raise ValueError(f"{layer._where()}: `mask` should be a list with one entry per input; "
+                         f"got {type(mask).__name__}.")
+    if len(mask) != len(inputs):
+        raise ValueError(f"{layer._where()}: the lists `inputs` and `mask` should have the "
+                         f"same length; got {len(inputs)} inputs and {len(mask)} masks.")
+    return list(mask)
+
+
+def _masked_fold(op, inputs, masks):
+    """Keras' Maximum/Minimum with masks: a masked-out entry takes the other operand's value,
+    so padding never wins the comparison (the fold has no identity element to fill it with)."""
+    output, output_mask = None, None
+    for x, mask in zip(inputs, masks, strict=True):
+        if mask is not None:
+            mask = knp.broadcast_to(knp.expand_dims(mask, -1), tuple(x.shape))
+        if output is None:
+            output, output_mask = x, mask
+            continue
+        if mask is not None:
+            x = knp.where(mask, x, output)
+        if output_mask is not None:
+            output = knp.where(output_mask, output, x)
+        output_mask = (knp.logical_or(output_mask, mask)
+                       if mask is not None and output_mask is not None else None)
+        output = op(output, x)
+    return output
 
 
 class Add(Merge):
@@ -121,6 +159,22 @@ class Multiply(Merge):
     def _merge(a, b):
         return _multiply(a, b)
 
+    def call(self, inputs, mask=None):
+        """With masks (as Keras): a masked-out entry counts as 1 in the product, and where
+        every input has a mask, the entries that all of them mask out come out as 0."""
+        masks = _mask_list(self, inputs, mask)
+        if masks is None or all(m is None for m in masks):
+            return super().call(inputs)
+        self._check_list(inputs)
+        self.compute_output_shape([tuple(x.shape) for x in inputs])
+        spread = [None if m is None else knp.broadcast_to(knp.expand_dims(m, -1), tuple(x.shape))
+                  for x, m in zip(inputs, masks, strict=True)]
+        output = functools.reduce(_multiply, [x if m is None else knp.where(m, x, 1.0)
+                                              for x, m in zip(inputs, spread, strict=True)])
+        if any(m is None for m in spread):
+            return output
+        return knp.where(functools.reduce(knp.logical_or, spread), output, 0.0)
+
 
 class Maximum(Merge):
     """Element-wise maximum of the inputs (ties split the gradient equally, as dw.maximum)."""
@@ -129,6 +183,14 @@ class Maximum(Merge):
     def _merge(a, b):
         return _maximum(a, b)
 
+    def call(self, inputs, mask=None):
+        masks = _mask_list(self, inputs, mask)
+        if masks is None or all(m is None for m in masks):
+            return super().call(inputs)
+        self._check_list(inputs)
+        self.compute_output_shape([tuple(x.shape) for x in inputs])
+        return _masked_fold(self._merge, inputs, masks)
+
 
 class Minimum(Merge):
     """Element-wise minimum of the inputs (ties split the gradient equally, as dw.minimum)."""
@@ -136,6 +198,14 @@ class Minimum(Merge):
     @staticmethod
     def _merge(a, b):
         return _minimum(a, b)
+
+    def call(self, inputs, mask=None):
+        masks = _mask_list(self, inputs, mask)
+        if masks is None or all(m is None for m in masks):
+            return super().call(inputs)
+        self._check_list(inputs)
+        self.compute_output_shape([tuple(x.shape) for x in inputs])
+        return _masked_fold(self._merge, inputs, masks)
 
 
 class Average(Merge):
@@ -164,8 +234,11 @@ class Concatenate(Layer):
         self.axis = int(axis)
         self.supports_masking = True
 
+    def _where(self) -> str:
+        return f"Concatenate '{self.name}'"
+
     def _checked(self, shapes) -> tuple:
-        where = f"Concatenate '{self.name}'"
+        where = self._where()
         if not isinstance(shapes, list | tuple) or not shapes or not isinstance(
                 shapes[0], list | tuple):
             raise ValueError(f"{where}: expected a list of inputs, got {shapes!r}.")
@@ -200,7 +273,20 @@ class Concatenate(Layer):
         return self._checked(input_shape)
 
     def compute_mask(self, inputs, mask=None):
-        return None
+        """Keras' rule: each input's mask (all True where it has none) spread over its features,
+        joined along `axis`; a position is kept where any of its features is."""
+        masks = _mask_list(self, inputs, mask)
+        if masks is None or all(m is None for m in masks):
+            return None
+        spread = []
+        for x, m in zip(inputs, masks, strict=True):
+            if m is None:
+                spread.append(knp.ones_like(x, dtype="bool"))
+            elif len(m.shape) < len(x.shape):
+                spread.append(knp.broadcast_to(knp.expand_dims(m, -1), tuple(x.shape)))
+            else:
+                spread.append(m)
+        return knp.any(knp.concatenate(spread, axis=self.axis), axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
