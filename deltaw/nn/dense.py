@@ -74,6 +74,8 @@ def _dense(xp, *arrays, activation=None):
     kernels = _compiled(xp, out, bias)
     if kernels is not None and activation in (None, "relu"):
         kernels.bias_act_forward(out, bias, activation == "relu")   # one pass, in place
+    elif kernels is not None and activation == "sigmoid" and out.flags.c_contiguous:
+        dense_numba.load().bias_sigmoid_forward(out, bias)           # one pass, in place
     else:
         out = bias_activation(xp, out, bias, activation)
     result = out if x.ndim == 2 else out.reshape(x.shape[:-1] + kernel.shape[1:])
