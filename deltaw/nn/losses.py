@@ -118,7 +118,8 @@ def _reduce(values, reduction, valid=None):
     if reduction == "none":
         return values, None
     count = values.size if valid is None else int(valid.sum())
-    mean = values.sum() / count if count else values.sum() * 0  # 0 when nothing counts
+    total = np.add.reduce(values, axis=None)   # values.sum() without its Python wrapper
+    mean = total / count if count else total * 0  # 0 when nothing counts
     return np.asarray(mean, dtype=values.dtype), (values.shape, count or math.inf)
 
 
@@ -355,7 +356,6 @@ def _binary_from_probs_backward(xp, g, saved, needs):
                                           label_smoothing, axis)
         q, pq = 1 - p, None
     if q is None:                              # the compiled forward ran; pq is its `plain`
-        q = 1 - p
         if needs[1]:
             gp = xp.empty(p.shape, p.dtype)
             _bce_kernels(xp, t, p).bce_backward(
@@ -369,8 +369,8 @@ def _binary_from_probs_backward(xp, g, saved, needs):
         # the same, each term 0 where its log is clamped
         gp = gs * ((1 - t) * _dlog(xp, q) - t * _dlog(xp, p))
     # dL/dy = -(log p - log(1 - p)) * (1 - label_smoothing)
-    gt = (gs * (_safe_log(xp, q) - _safe_log(xp, p)) * (1 - label_smoothing)
-          if needs[0] else None)
+    gt = (gs * (_safe_log(xp, 1 - p if q is None else q) - _safe_log(xp, p))
+          * (1 - label_smoothing) if needs[0] else None)
     return _binary_grads(gt, gp, shapes)
 
 

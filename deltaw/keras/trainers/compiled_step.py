@@ -91,7 +91,8 @@ class CompiledStep:
 
     def _finish(self, x, y, sample_weight, y_pred, loss, grads=None):
         if self.training:
-            return self.model._finish_train_step(x, y, sample_weight, y_pred, loss, grads)
+            return self.model._finish_train_step(x, y, sample_weight, y_pred, loss, grads,
+                                                 None if grads is None else self._targets)
         return self.model._finish_test_step(x, y, sample_weight, y_pred, loss)
 
     def _record(self, signature, batch, flat):

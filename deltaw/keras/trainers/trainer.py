@@ -246,15 +246,18 @@ class Trainer:
         loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
         return self._finish_train_step(x, y, sample_weight, y_pred, loss)
 
-    def _finish_train_step(self, x, y, sample_weight, y_pred, loss, grads=None):
+    def _finish_train_step(self, x, y, sample_weight, y_pred, loss, grads=None, variables=None):
         """A train step once the loss is known: `grads` (arrays, one per trainable variable)
-        come with it from a replayed step, else they are computed here."""
-        self._loss_tracker.update_state(loss, _batch_size(x))
-        variables = self.trainable_variables
+        come with it from a replayed step, with the `variables` it differentiated; else they
+        are computed here."""
+        rows = _batch_size(x)
+        self._loss_tracker.update_state(loss, rows)
+        if variables is None:
+            variables = self.trainable_variables
         if variables:
             if grads is None:
                 grads = _grad(loss, variables)
-            self._apply_gradients(grads, variables, _batch_size(x))
+            self._apply_gradients(grads, variables, rows)
         else:
             warnings.warn("train_step: the model has no trainable weights; nothing to update.",
                           UserWarning, stacklevel=3)
