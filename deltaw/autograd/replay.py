@@ -133,7 +133,9 @@ class Program:
         grads = [None] * self.n_targets
         if not self.backward:
             return grads
-        pending = {self.loss: np.ones_like(loss)}
+        # a 0-d loss (the usual mean) seeds with np.array: ones_like is Python-level code
+        seed = np.array(1, loss.dtype) if loss.ndim == 0 else np.ones_like(loss)
+        pending = {self.loss: seed}
         for index, op, needs, parents in self.backward:
             g = pending.pop(index, None)
             if g is None:
