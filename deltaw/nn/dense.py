@@ -109,10 +109,14 @@ def _dense_backward(xp, g, saved, needs):
     gb = None
     kernels = _compiled(xp, g, out if activation else g) if len(needs) == 3 else None
     if kernels is not None and g.flags.c_contiguous:   # derivative and bias sum in one pass
-        gz, gb = xp.empty_like(g), xp.empty(g.shape[1], g.dtype)
-        dense_numba.load().dense_act_backward(g, g if out is None else out,
-                                              dense_numba.ACTIVATION_CODES[activation], gz, gb)
-        g = gz
+        gb = xp.empty(g.shape[1], g.dtype)
+        if activation is None:                          # no derivative: g itself, summed
+            dense_numba.load().column_sums(g, gb)
+        else:
+            gz = xp.empty_like(g)
+            dense_numba.load().dense_act_backward(g, out, dense_numba.ACTIVATION_CODES[activation],
+                                                  gz, gb)
+            g = gz
     else:
         g = activation_derivative(g, out, activation)
     gx = None
