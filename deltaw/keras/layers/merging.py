@@ -37,6 +37,9 @@ class Merge(Layer):
     """Base class of the element-wise merges: checks the inputs, then folds `_merge` over them."""
 
     _exact_inputs = None  # Subtract takes exactly 2
+    # the values of masked inputs, where Keras changes them (Multiply, Maximum, Minimum); Add
+    # and Subtract fold the values as they are and only pass the mask on
+    _merge_masked = None
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -83,10 +86,31 @@ class Merge(Layer):
         self.compute_output_shape(input_shape)
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs, mask=None):
         self._check_list(inputs)
         self.compute_output_shape([tuple(x.shape) for x in inputs])
-        return functools.reduce(self._merge, inputs)
+        masks = _mask_list(self, inputs, mask)
+        if self._merge_masked is None or masks is None or all(m is None for m in masks):
+            return functools.reduce(self._merge, inputs)
+        return self._merge_masked(inputs, masks)
+
+    def _fold_over_masked(self, inputs, masks):
+        """Keras' Maximum/Minimum with masks: a masked-out entry takes the other operand's
+        value, so padding never wins the comparison (the fold has no identity element)."""
+        output, output_mask = None, None
+        for x, mask in zip(inputs, masks, strict=True):
+            mask = _spread(mask, x)
+            if output is None:
+                output, output_mask = x, mask
+                continue
+            if mask is not None:
+                x = knp.where(mask, x, output)
+            if output_mask is not None:
+                output = knp.where(output_mask, output, x)
+            output_mask = (knp.logical_or(output_mask, mask)
+                           if mask is not None and output_mask is not None else None)
+            output = self._merge(output, x)
+        return output
 
     def compute_mask(self, inputs, mask=None):
         """Keras' rule: the OR of the inputs' masks, or no mask when any input has none."""
@@ -109,24 +133,9 @@ def _mask_list(layer, inputs, mask):
     return list(mask)
 
 
-def _masked_fold(op, inputs, masks):
-    """Keras' Maximum/Minimum with masks: a masked-out entry takes the other operand's value,
-    so padding never wins the comparison (the fold has no identity element to fill it with)."""
-    output, output_mask = None, None
-    for x, mask in zip(inputs, masks, strict=True):
-        if mask is not None:
-            mask = knp.broadcast_to(knp.expand_dims(mask, -1), tuple(x.shape))
-        if output is None:
-            output, output_mask = x, mask
-            continue
-        if mask is not None:
-            x = knp.where(mask, x, output)
-        if output_mask is not None:
-            output = knp.where(output_mask, output, x)
-        output_mask = (knp.logical_or(output_mask, mask)
-                       if mask is not None and output_mask is not None else None)
-        output = op(output, x)
-    return output
+def _spread(mask, x):
+    """A (..., steps) mask over x's features (broadcast along its last axis); None stays None."""
+    return None if mask is None else knp.broadcast_to(knp.expand_dims(mask, -1), tuple(x.shape))
 
 
 class Add(Merge):
@@ -159,16 +168,10 @@ class Multiply(Merge):
     def _merge(a, b):
         return _multiply(a, b)
 
-    def call(self, inputs, mask=None):
-        """With masks (as Keras): a masked-out entry counts as 1 in the product, and where
-        every input has a mask, the entries that all of them mask out come out as 0."""
-        masks = _mask_list(self, inputs, mask)
-        if masks is None or all(m is None for m in masks):
-            return super().call(inputs)
-        self._check_list(inputs)
-        self.compute_output_shape([tuple(x.shape) for x in inputs])
-        spread = [None if m is None else knp.broadcast_to(knp.expand_dims(m, -1), tuple(x.shape))
-                  for x, m in zip(inputs, masks, strict=True)]
+    def _merge_masked(self, inputs, masks):
+        """As Keras: a masked-out entry counts as 1 in the product, and where every input has a
+        mask, the entries that all of them mask out come out as 0."""
+        spread = [_spread(m, x) for x, m in zip(inputs, masks, strict=True)]
         output = functools.reduce(_multiply, [x if m is None else knp.where(m, x, 1.0)
                                               for x, m in zip(inputs, spread, strict=True)])
         if any(m is None for m in spread):
@@ -183,13 +186,7 @@ class Maximum(Merge):
     def _merge(a, b):
         return _maximum(a, b)
 
-    def call(self, inputs, mask=None):
-        masks = _mask_list(self, inputs, mask)
-        if masks is None or all(m is None for m in masks):
-            return super().call(inputs)
-        self._check_list(inputs)
-        self.compute_output_shape([tuple(x.shape) for x in inputs])
-        return _masked_fold(self._merge, inputs, masks)
+    _merge_masked = Merge._fold_over_masked
 
 
 class Minimum(Merge):
@@ -199,13 +196,7 @@ class Minimum(Merge):
     def _merge(a, b):
         return _minimum(a, b)
 
-    def call(self, inputs, mask=None):
-        masks = _mask_list(self, inputs, mask)
-        if masks is None or all(m is None for m in masks):
-            return super().call(inputs)
-        self._check_list(inputs)
-        self.compute_output_shape([tuple(x.shape) for x in inputs])
-        return _masked_fold(self._merge, inputs, masks)
+    _merge_masked = Merge._fold_over_masked
 
 
 class Average(Merge):
@@ -283,7 +274,7 @@ class Concatenate(Layer):
             if m is None:
                 spread.append(knp.ones_like(x, dtype="bool"))
             elif len(m.shape) < len(x.shape):
-                spread.append(knp.broadcast_to(knp.expand_dims(m, -1), tuple(x.shape)))
+                spread.append(_spread(m, x))
             else:
                 spread.append(m)
         return knp.any(knp.concatenate(spread, axis=self.axis), axis=-1)
