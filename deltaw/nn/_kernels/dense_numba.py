@@ -23,7 +23,7 @@ from deltaw.nn._kernels._numba import compile_module
 
 KERNELS = ("dense_act_backward", "column_sums", "bias_sigmoid_forward")
 
-ACTIVATION_CODES = {None: 0, "relu": 1, "sigmoid": 2, "tanh": 3}
+ACTIVATION_CODES = {"relu": 1, "sigmoid": 2, "tanh": 3}   # no activation: column_sums
 
 
 def dense_act_backward(g, y, act, gz, db):
@@ -43,12 +43,9 @@ def dense_act_backward(g, y, act, gz, db):
         elif act == 2:
             for f in range(f_):
                 zr[f] = gr[f] * yr[f] * (one - yr[f])
-        elif act == 3:
-            for f in range(f_):
-                zr[f] = gr[f] * (one - yr[f] * yr[f])
         else:
             for f in range(f_):
-                zr[f] = gr[f]
+                zr[f] = gr[f] * (one - yr[f] * yr[f])
         for f in range(f_):
             acc[f] += zr[f]
     for f in range(f_):
