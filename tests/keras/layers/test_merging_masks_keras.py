@@ -62,3 +62,9 @@ def test_merge_mask_list_length_is_checked():
     a = np.ones((2, 3, 4), np.float32)
     with pytest.raises(ValueError, match=r"Add '.*'.*2 inputs and 1 masks"):
         dk.layers.Add().compute_mask([a, a], [np.ones((2, 3), bool)])
+
+
+def test_merge_mask_must_be_a_list():
+    a = np.ones((2, 3, 4), np.float32)
+    with pytest.raises(ValueError, match=r"Concatenate '.*'.*one entry per input; got ndarray"):
+        dk.layers.Concatenate().compute_mask([a, a], np.ones((2, 3), bool))
