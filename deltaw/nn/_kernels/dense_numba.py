@@ -43,7 +43,7 @@ def dense_act_backward(g, y, act, gz, db):
         elif act == 2:
             for f in range(f_):
                 zr[f] = gr[f] * yr[f] * (one - yr[f])
-        else:
+        else:                                   # 3, tanh
             for f in range(f_):
                 zr[f] = gr[f] * (one - yr[f] * yr[f])
         for f in range(f_):
