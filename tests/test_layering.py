@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent / "deltaw"
 # tensor.py's dunders call the ops (STYLE.md §3: imported at the bottom of tensor.py, on purpose)
 ALLOWED = {("deltaw.tensor", "deltaw.ops")}
 RANKS = {  # first matching prefix wins
-    "deltaw.backend": 0, "deltaw.host_memory": 0, "deltaw.dtypes": 0, "deltaw._checks": 0,
-    "deltaw.io": 0,
+    "deltaw.backend": 0, "deltaw.host_memory": 0, "deltaw.second_core": 0, "deltaw.dtypes": 0,
+    "deltaw._checks": 0, "deltaw.io": 0,
     "deltaw.tensor": 1, "deltaw.autograd": 1, "deltaw.random": 1, "deltaw.creation": 1,
     "deltaw.ops": 2, "deltaw.distributed": 2, "deltaw.nn": 3, "deltaw.keras": 4,
     "deltaw.examples": 5, "deltaw.__main__": 5,
