@@ -21,11 +21,16 @@ import math
 
 import numpy as np
 
+from deltaw import second_core
 from deltaw.autograd.op import primitive
 from deltaw.nn import attention as _attention
 from deltaw.nn.attention import attend, attend_backward
 
 __all__ = ["packed_self_attention"]
+
+# Below this many scores (batch x heads x length^2) one core is faster than two: the split's
+# fixed cost (~0.1 ms) is more than half of the attention's time.
+_SPLIT_SCORES = 1 << 18
 
 
 def _check(qkv, num_heads, key_dim, value_dim):
@@ -48,26 +53,54 @@ def _heads(qkv, num_heads, key_dim, value_dim):
 def _packed(xp, qkv, num_heads=1, key_dim=1, value_dim=1, mask=None, is_causal=False,
             scale=None, keep=None):
     _check(qkv, num_heads, key_dim, value_dim)
-    q, k, v = _heads(qkv, num_heads, key_dim, value_dim)
     b, n, _ = qkv.shape
+    sizes = (num_heads, key_dim, value_dim)
+    allowed = _attention._allowed(xp, mask, is_causal, n, n, (b, num_heads, n, n))
     out = xp.empty((b, n, num_heads, value_dim), qkv.dtype)
-    _, probs, allowed = attend(xp, q, k, v, mask, is_causal, scale, keep,
-                               out=out.transpose(0, 2, 1, 3))
-    return out, (qkv, probs, keep, scale, allowed, (num_heads, key_dim, value_dim))
+
+    def forward(lo, hi):
+        q, k, v = _heads(qkv[lo:hi], *sizes)
+        return attend(xp, q, k, v, _rows(allowed, lo, hi, b), False, scale,
+                      _rows(keep, lo, hi, b), out=out[lo:hi].transpose(0, 2, 1, 3))[1]
+
+    pieces = _pieces(xp, b, num_heads * n * n)
+    probs = second_core.run(forward, pieces)
+    return out, (qkv, pieces, probs, keep, scale, allowed, sizes)
 
 
 @_packed.backward
 def _packed_backward(xp, g, saved, needs):
-    qkv, probs, keep, scale, allowed, sizes = saved
+    qkv, pieces, probs, keep, scale, allowed, sizes = saved
     if xp is not np:
         return (_packed_backward_graph(xp, g, qkv, keep, scale, allowed, sizes),)
     g = np.ascontiguousarray(g).transpose(0, 2, 1, 3)   # real strides for BLAS, heads first
     dqkv = np.empty_like(qkv)
-    q, k, v = _heads(qkv, *sizes)
-    # dq, dk, dv written straight into their columns of the packed gradient
-    attend_backward(xp, g, q, k, v, probs, keep, scale, (True,) * 3,
-                    outs=_heads(dqkv, *sizes))
+    b = qkv.shape[0]
+
+    def backward(lo, hi, piece_probs):
+        q, k, v = _heads(qkv[lo:hi], *sizes)
+        # dq, dk, dv written straight into their columns of the packed gradient
+        attend_backward(xp, g[lo:hi], q, k, v, piece_probs, _rows(keep, lo, hi, b), scale,
+                        (True,) * 3, outs=_heads(dqkv[lo:hi], *sizes))
+
+    second_core.run(backward, pieces, probs)
     return (dqkv,)
+
+
+def _pieces(xp, batch, scores_per_sample):
+    """The batch's rows [(lo, hi)]: two halves for the two cores when the attention is large
+    enough to repay the hand-over (about 0.1 ms), else one piece."""
+    if xp is not np or batch * scores_per_sample < _SPLIT_SCORES:
+        return [(0, batch)]
+    return second_core.halves(batch)
+
+
+def _rows(array, lo, hi, batch):
+    """Rows lo:hi of a per-sample array (mask, dropout mask); one that broadcasts over the
+    batch (fewer than 4 axes, or a leading axis of 1) serves every piece as it is."""
+    if array is None or array.ndim < 4 or array.shape[0] != batch:
+        return array
+    return array[lo:hi]
 
 
 def _packed_backward_graph(xp, g, qkv, keep, scale, allowed, sizes):
