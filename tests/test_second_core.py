@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import subprocess
 import sys
@@ -14,9 +15,47 @@ import pytest
 import deltaw as dw
 from deltaw import second_core
 
-needs_two_cores = pytest.mark.skipif(
-    not second_core.usable(), reason="second core not usable here (one core, no OpenBLAS, "
-    "BLAS limited to one thread, or another thread alive)")
+_SET_THREADS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+                "openblas_set_num_threads")
+
+
+def _blas_thread_setter():
+    """OpenBLAS's set_num_threads from the library second_core found, or None."""
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()})
+    for path in (p for p in paths if p.startswith("/")):
+        lib = ctypes.CDLL(path)
+        for name in _SET_THREADS:
+            if hasattr(lib, name):
+                setter = getattr(lib, name)
+                setter.argtypes = [ctypes.c_int]
+                return setter
+    return None
+
+
+@pytest.fixture
+def two_cores():
+    """The second core usable for the test. `dev.py test` runs with OPENBLAS_NUM_THREADS=1,
+    which keeps second_core on one core; on a machine with two cores the test raises OpenBLAS
+    to two threads and sets it back afterwards."""
+    blas = second_core._openblas()
+    if blas is None or second_core._cores() < 2:
+        pytest.skip("second core not usable here (one core, or no OpenBLAS found)")
+    before = blas["threads"]()
+    setter = _blas_thread_setter() if before < 2 else None
+    if setter is not None:
+        setter(2)
+    try:
+        if not second_core.usable():
+            pytest.skip("second core not usable here (BLAS threads fixed at one, or another "
+                        "thread alive)")
+        yield
+    finally:
+        if setter is not None:
+            setter(before)
+
+
+needs_two_cores = pytest.mark.usefixtures("two_cores")
 
 
 def where_pieces_ran(pieces):
