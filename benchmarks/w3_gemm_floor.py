@@ -13,11 +13,19 @@ PyTorch's epoch time (seconds for 64 steps; measure it with
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-STEPS_PER_EPOCH = 64   # W3: 4,096 samples in batches of 64
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from data import WORKLOADS  # noqa: E402
+from run import gemm_peak  # noqa: E402  (the peak run.py's % columns use)
+
+_, BATCH, SAMPLES, _ = WORKLOADS["W3"]
+STEPS_PER_EPOCH = SAMPLES // BATCH
 
 
 def _timed(call, repeat=30, rounds=7):
@@ -62,9 +70,7 @@ def main() -> None:
                         help="PyTorch's W3 epoch in seconds, measured on this machine")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    square = rng.standard_normal((1024, 1024), dtype=np.float32)
-    peak = 2 * 1024**3 / _timed(lambda: square @ square, repeat=10)[0] / 1e9
-    print(f"float32 GEMM peak (1024^3): {peak:.0f} GFLOP/s")
+    print(f"float32 GEMM peak (run.py's, 2048^3): {gemm_peak():.0f} GFLOP/s")
     best_sum = median_sum = flops = 0.0
     for name, (call, madds) in _gemms(rng).items():
         best, median = _timed(call)
